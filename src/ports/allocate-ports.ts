@@ -1,0 +1,61 @@
+import { allocate, type Grant, type Request } from '../allocation/allocate.js';
+import { ExhaustedError } from '../errors/envctl-error.js';
+import type { PortRange } from '../workspace/settings.js';
+import type { PortGrant, PortRequest } from './port-request.js';
+import type { PortProbe } from './probe.js';
+
+/** Ports the engine publishes now, with the key of the envctl port that published each, if any. */
+export type EnginePorts = ReadonlyMap<number, string | undefined>;
+
+export interface PortAllocationInput {
+  requests: readonly PortRequest[];
+  previous: ReadonlyMap<string, Grant<number>>;
+  range: PortRange;
+  probe: PortProbe;
+  enginePorts: EnginePorts;
+}
+
+export interface PortAllocation {
+  grants: PortGrant[];
+  /** The full state to keep: this run's grants plus earlier grants of projects not asked for now. */
+  state: Map<string, Grant<number>>;
+}
+
+/** Candidates: the preferred port, then the rest of the range onward from it, wrapping round. */
+export function* portCandidates(preferred: number | undefined, range: PortRange): Generator<number> {
+  const inRange = preferred !== undefined && preferred >= range.from && preferred <= range.to;
+  if (preferred !== undefined) yield preferred;
+  const start = inRange ? preferred + 1 : range.from;
+  for (let port = start; port <= range.to; port++) yield port;
+  if (inRange) for (let port = range.from; port < preferred; port++) yield port;
+}
+
+export async function allocatePorts(input: PortAllocationInput): Promise<PortAllocation> {
+  const { requests, previous, range, probe, enginePorts } = input;
+  const asked = new Set(requests.map((request) => request.key));
+  const reserved = [...previous.values()].filter((grant) => !asked.has(grant.key)).map((grant) => grant.value);
+  const policyRequests: Request<number>[] = requests.map((request) => ({
+    key: request.key,
+    signature: `${request.preferred ?? ''}`,
+    candidates: () => portCandidates(request.preferred, range),
+  }));
+  const outcome = await allocate(policyRequests, previous, reserved, {
+    conflicts: (a, b) => a === b,
+    isAvailable: async (port, key) => {
+      if (enginePorts.has(port)) return enginePorts.get(port) === key;
+      return probe.isFree(port);
+    },
+  });
+  if (outcome.unmet.length > 0) {
+    throw new ExhaustedError(
+      `No free host port for ${outcome.unmet.join(', ')}: every port of the range ${range.from}-${range.to} is taken or listened on.`,
+      {
+        hint: 'Widen ports.range in workspace.yml, stop what listens on those ports, or free the ports of projects you no longer use with "envctl ports release <project>".',
+      },
+    );
+  }
+  const grants = requests.map((request) => ({ ...request, host: outcome.granted.get(request.key)!.value }));
+  const state = new Map(previous);
+  for (const [key, grant] of outcome.granted) state.set(key, grant);
+  return { grants, state };
+}

@@ -1,0 +1,95 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
+import type { Grant } from '../allocation/allocate.js';
+import { EnvctlError } from '../errors/envctl-error.js';
+
+export const STATE_FILE = 'state.json';
+const STATE_VERSION = 1;
+
+/** The decisions envctl keeps between runs: a cache that the engine's labels can rebuild. */
+export interface State {
+  ports: Map<string, Grant<number>>;
+  networks: Map<string, Grant<string>>;
+  /** Generated secrets per project, e.g. the Jupyter token. */
+  secrets: Map<string, Record<string, string>>;
+}
+
+export function emptyState(): State {
+  return { ports: new Map(), networks: new Map(), secrets: new Map() };
+}
+
+export interface StateRead {
+  state: State;
+  /** Set when the file was unreadable and envctl started again from nothing. */
+  warning?: string;
+}
+
+/**
+ * compose/state.json, read and written under a lock held across the whole allocate step, so two
+ * envctl processes never hand out the same port; written atomically (temp file + rename).
+ */
+export class StateStore {
+  constructor(readonly composeDir: string) {}
+
+  get file(): string {
+    return join(this.composeDir, STATE_FILE);
+  }
+
+  /** Runs `work` holding the workspace lock; other envctl processes wait for it. */
+  async withLock<T>(work: () => Promise<T>): Promise<T> {
+    mkdirSync(this.composeDir, { recursive: true });
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(this.composeDir, {
+        lockfilePath: join(this.composeDir, '.envctl.lock'),
+        retries: { retries: 200, factor: 1.2, minTimeout: 10, maxTimeout: 250 },
+        stale: 15_000,
+        realpath: false,
+      });
+    } catch (cause) {
+      throw new EnvctlError(`Another envctl holds the lock on ${this.composeDir} and did not let go.`, {
+        cause,
+        hint: `If no other envctl runs, remove ${join(this.composeDir, '.envctl.lock')} and try again.`,
+      });
+    }
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+
+  read(): StateRead {
+    if (!existsSync(this.file)) return { state: emptyState() };
+    try {
+      const raw = JSON.parse(readFileSync(this.file, 'utf8')) as {
+        version: number;
+        ports: Record<string, Grant<number>>;
+        networks: Record<string, Grant<string>>;
+        secrets: Record<string, Record<string, string>>;
+      };
+      if (raw.version !== STATE_VERSION) throw new Error(`unknown version ${raw.version}`);
+      return {
+        state: {
+          ports: new Map(Object.entries(raw.ports ?? {}).filter(([, grant]) => Number.isInteger(grant.value))),
+          networks: new Map(Object.entries(raw.networks ?? {}).filter(([, grant]) => typeof grant.value === 'string')),
+          secrets: new Map(Object.entries(raw.secrets ?? {})),
+        },
+      };
+    } catch (error) {
+      return {
+        state: emptyState(),
+        warning: `${this.file} could not be read (${(error as Error).message}); allocations were made again from the engine and the host. Generated secrets were renewed.`,
+      };
+    }
+  }
+
+  write(state: State): void {
+    mkdirSync(this.composeDir, { recursive: true });
+    const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const body = { version: STATE_VERSION, ports: sorted(state.ports), networks: sorted(state.networks), secrets: sorted(state.secrets) };
+    writeFileAtomic.sync(this.file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+  }
+}

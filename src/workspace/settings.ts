@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../errors/envctl-error.js';
+import { parseCidr } from '../network/cidr.js';
+import { validateYaml } from '../util/validate.js';
+import { YamlSource } from '../util/yaml-source.js';
+
+export const SETTINGS_FILE = 'workspace.yml';
+
+export interface PortRange {
+  from: number;
+  to: number;
+}
+
+export interface WorkspaceSettings {
+  /** Compose project name of the whole workspace: prefixes networks and labels. */
+  name: string;
+  ports: { range: PortRange; bind: string };
+  networks: { range: string; projectPrefix: number };
+}
+
+export const DEFAULT_PORT_RANGE: PortRange = { from: 8800, to: 9999 };
+/** Outside Docker's default address pools (172.17-31.0.0/16 and 192.168.0.0/16). */
+export const DEFAULT_NETWORK_RANGE = '10.213.0.0/16';
+export const DEFAULT_PROJECT_PREFIX = 26;
+
+const portNumber = z.number().int().min(1).max(65535);
+const settingsSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" and "_"').optional(),
+    ports: z
+      .object({
+        range: z
+          .string()
+          .regex(/^\d+\s*-\s*\d+$/, 'must look like "8800-9999"')
+          .optional(),
+        bind: z.union([z.ipv4(), z.ipv6()]).optional(),
+      })
+      .strict()
+      .optional(),
+    networks: z
+      .object({
+        range: z.string().optional(),
+        project_prefix: z.number().int().min(16).max(29).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Reads workspace.yml at the root (optional) and fills in the defaults. */
+export function loadSettings(root: string): WorkspaceSettings {
+  const file = join(root, SETTINGS_FILE);
+  const raw = existsSync(file)
+    ? validateYaml(YamlSource.read(file), settingsSchema, () => `See "Workspace settings" in the README for the keys ${SETTINGS_FILE} accepts.`)
+    : {};
+  const range = raw.ports?.range ? parsePortRange(raw.ports.range, file) : DEFAULT_PORT_RANGE;
+  const networkRange = raw.networks?.range ?? DEFAULT_NETWORK_RANGE;
+  try {
+    parseCidr(networkRange);
+  } catch {
+    throw new InputError(`${file}: networks.range "${networkRange}" is not an IPv4 range in CIDR form.`, {
+      location: { file },
+      hint: `Write it like "${DEFAULT_NETWORK_RANGE}".`,
+    });
+  }
+  return {
+    name: raw.name ?? composeNameFor(basename(root)),
+    ports: { range, bind: raw.ports?.bind ?? '127.0.0.1' },
+    networks: { range: networkRange, projectPrefix: raw.networks?.project_prefix ?? DEFAULT_PROJECT_PREFIX },
+  };
+}
+
+function parsePortRange(text: string, file: string): PortRange {
+  const [from, to] = text.split('-').map((part) => Number(part.trim())) as [number, number];
+  if (!(portNumber.safeParse(from).success && portNumber.safeParse(to).success && from <= to)) {
+    throw new InputError(`${file}: ports.range "${text}" is not a range of port numbers.`, {
+      location: { file },
+      hint: 'Write it as "FROM-TO" with 1 <= FROM <= TO <= 65535, e.g. "8800-9999".',
+    });
+  }
+  return { from, to };
+}
+
+/** A folder name made into what Compose accepts as a project name. */
+export function composeNameFor(folder: string): string {
+  const name = folder.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '');
+  return name || 'envctl';
+}
