@@ -23,10 +23,10 @@ export function openWorkspace(options: GlobalOptions): Workspace {
 }
 
 /** The real edges: the host's sockets and routes, the engine when one answers, state under compose/. */
-export async function realEdges(root: string): Promise<RenderEdges> {
+export async function realEdges(root: string, engine?: EngineView): Promise<RenderEdges> {
   return {
     ports: new HostPortProbe(),
-    engine: await connectEngine(),
+    engine: engine ?? (await connectEngine()),
     routes: new KernelRoutes(),
     store: new StateStore(composeDirOf(root)),
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerEngineCommands } from './commands/engine-commands.js';
 import { registerPorts } from './commands/ports.js';
 import { registerRender } from './commands/render.js';
 import { formatError } from './report-error.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts<{ workspace?: string }>();
   registerRender(program, globals);
   registerPorts(program, globals);
+  registerEngineCommands(program, globals);
   return program;
 }
 

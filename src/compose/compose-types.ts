@@ -48,3 +48,6 @@ export interface ComposeFile {
   configs?: Record<string, { file?: string; [key: string]: unknown }>;
   [key: string]: unknown;
 }
+
+/** A Compose extension key envctl adds to a service built from a template: the files its image is built from. */
+export const DEPENDENCY_FILES = 'x-envctl-dependency-files';

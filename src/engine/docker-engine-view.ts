@@ -33,6 +33,7 @@ export class DockerEngineView implements EngineView {
   async networks(): Promise<EngineNetwork[]> {
     const networks = await this.docker.listNetworks();
     return networks.map((network) => ({
+      id: network.Id,
       name: network.Name,
       subnets: (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => Boolean(subnet)),
       labels: network.Labels ?? {},

@@ -8,6 +8,7 @@ export interface PublishedPort {
 }
 
 export interface EngineNetwork {
+  id: string;
   name: string;
   subnets: string[];
   labels: Record<string, string>;

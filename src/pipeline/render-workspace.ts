@@ -2,11 +2,11 @@ import type { Grant } from '../allocation/allocate.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
 import { buildWorkspaceModel, LABEL } from '../compose/workspace-model.js';
-import type { EngineView } from '../engine/engine-view.js';
+import type { EngineNetwork, EngineView } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
 import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../network/allocate-subnets.js';
-import { formatCidr, parseCidr } from '../network/cidr.js';
-import type { RouteSource } from '../network/host-routes.js';
+import { contains, parseCidr, type Cidr } from '../network/cidr.js';
+import type { HostRoute, RouteSource } from '../network/host-routes.js';
 import { networkRequests } from '../network/network-requests.js';
 import { allocatePorts, type EnginePorts } from '../ports/allocate-ports.js';
 import { portKey, type PortGrant } from '../ports/port-request.js';
@@ -85,21 +85,7 @@ export async function renderWorkspace(
     }
 
     const requests = networkRequests(workspace.settings, fragments);
-    const ownSubnets = new Map<string, string>();
-    for (const [key, grant] of previous.networks) ownSubnets.set(grant.value, key);
-    const busy: BusyBlock[] = [];
-    for (const network of engineNetworks) {
-      const ownerKey = isOurs(network.labels) ? network.labels[LABEL.network] : undefined;
-      for (const subnet of network.subnets) {
-        if (!subnet.includes(':')) busy.push({ cidr: parseCidr(subnet), holder: `Docker network ${network.name}`, ownerKey });
-        if (ownerKey) ownSubnets.set(subnet, ownerKey);
-      }
-    }
-    for (const route of routes) {
-      // A Docker bridge of one of our own networks routes exactly that network's subnet.
-      const ownerKey = route.device.startsWith('br-') ? ownSubnets.get(formatCidr(route.cidr)) : undefined;
-      busy.push({ cidr: route.cidr, holder: `host route via ${route.device}`, ownerKey });
-    }
+    const busy = busyBlocks(engineNetworks, routes, previous.networks, isOurs);
     const subnetAllocation = await allocateSubnets({
       requests,
       previous: previous.networks as ReadonlyMap<string, Grant<string>>,
@@ -131,4 +117,33 @@ export async function renderWorkspace(
     persist(outcome);
     return outcome;
   });
+}
+
+/**
+ * What already holds addresses: every engine network, and every host route and address. Our own networks
+ * are marked with their key, so a network keeps its subnet: Docker names a network's bridge "br-" and the
+ * first 12 characters of its id, and the host's routes through that bridge are that network's own.
+ */
+function busyBlocks(
+  engineNetworks: readonly EngineNetwork[],
+  routes: readonly HostRoute[],
+  previous: ReadonlyMap<string, Grant<string>>,
+  isOurs: (labels: Record<string, string>) => boolean,
+): BusyBlock[] {
+  const busy: BusyBlock[] = [];
+  const bridgeOwner = new Map<string, string>();
+  for (const network of engineNetworks) {
+    const ownerKey = isOurs(network.labels) ? network.labels[LABEL.network] : undefined;
+    if (ownerKey) bridgeOwner.set(`br-${network.id.slice(0, 12)}`, ownerKey);
+    for (const subnet of network.subnets) {
+      if (!subnet.includes(':')) busy.push({ cidr: parseCidr(subnet), holder: `Docker network ${network.name}`, ownerKey });
+    }
+  }
+  // Without an engine to ask, a bridge route inside a subnet we handed out is taken to be ours.
+  const previousOwner = (cidr: Cidr) => [...previous.values()].find((grant) => contains(parseCidr(grant.value), cidr))?.key;
+  for (const route of routes) {
+    const ownerKey = route.device.startsWith('br-') ? (bridgeOwner.get(route.device) ?? previousOwner(route.cidr)) : undefined;
+    busy.push({ cidr: route.cidr, holder: `host route via ${route.device}`, ownerKey });
+  }
+  return busy;
 }

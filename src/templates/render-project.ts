@@ -1,4 +1,4 @@
-import type { ComposeFile, PortSpec, ServiceSpec } from '../compose/compose-types.js';
+import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec } from '../compose/compose-types.js';
 import { asMapping, mergeCompose } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
 import { rebasePaths } from '../compose/paths.js';
@@ -38,6 +38,10 @@ export function renderProject({ project, workspaceName, ports, secretsEnvFile }:
     const service = services[declared.service]!;
     service.ports = [...(service.ports ?? []), published(grant)];
   }
+  // The files a template builds from travel with the service, so a build can supply missing ones and
+  // (later) rebuild when they change.
+  const dependencyFiles = template?.declaration.dependency_files ?? [];
+  for (const name of ownServices) if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
   for (const [, secret] of Object.entries(template?.declaration.secrets ?? {})) {
     for (const name of secret.services) if (secretsEnvFile) addEnvFile(services[name]!, secretsEnvFile);
   }

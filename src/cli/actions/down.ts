@@ -1,0 +1,12 @@
+import { connectDocker } from '../../engine/docker-engine.js';
+import { down } from '../../pipeline/down.js';
+import { findWorkspaceRoot } from '../../workspace/root.js';
+import type { GlobalOptions } from '../context.js';
+
+/** envctl down: by the engine's labels alone, so it works whatever state the workspace files are in. */
+export async function downAction(globals: GlobalOptions, projects: string[], options: { volumes?: boolean }): Promise<void> {
+  const root = findWorkspaceRoot(process.cwd(), globals.workspace);
+  const engine = await connectDocker();
+  const report = await down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) => process.stdout.write(`${line}\n`));
+  if (report.removed.length === 0) process.stdout.write('Nothing of the workspace was running.\n');
+}

@@ -1,0 +1,48 @@
+import { Option, type Command } from 'commander';
+import type { GlobalOptions } from '../context.js';
+
+export interface UpCommandOptions {
+  detach?: boolean;
+  build?: boolean;
+  dryRun?: boolean;
+}
+
+/** up, down, ps, logs, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
+export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('up')
+    .description('render, then create, recreate or remove containers until the engine runs what which-project lists')
+    .argument('[project...]', 'only these projects (default: every project in which-project)')
+    .option('-d, --detach', 'start in the background and return')
+    .option('--build', 'build images even when they exist')
+    .option('--dry-run', 'print what would be done, do nothing')
+    .addHelpText('after', '\nIn the foreground, logs stream as "project/service | line"; Ctrl+C stops the projects, a second Ctrl+C kills them.')
+    .action(async (projects: string[], options: UpCommandOptions) => (await import('../actions/up.js')).upAction(globals(), projects, options));
+
+  program
+    .command('down')
+    .description("stop and remove the workspace's containers and networks (project folders are never touched)")
+    .argument('[project...]', 'only these projects')
+    .option('-v, --volumes', 'also remove named volumes')
+    .action(async (projects: string[], options: { volumes?: boolean }) => (await import('../actions/down.js')).downAction(globals(), projects, options));
+
+  program
+    .command('ps')
+    .description("list the workspace's containers: project, service, state, health, URLs, GPUs, network")
+    .option('--json', 'print as JSON')
+    .action(async (options: { json?: boolean }) => (await import('../actions/ps.js')).psAction(globals(), options));
+
+  program
+    .command('logs')
+    .description('print the output of the workspace\'s containers, prefixed "project/service |"')
+    .argument('[target...]', 'project or project/service (default: all)')
+    .option('-f, --follow', 'keep following new output')
+    .addOption(new Option('-n, --tail <lines>', 'only the last lines of each container').argParser(Number))
+    .action(async (targets: string[], options: { follow?: boolean; tail?: number }) => (await import('../actions/logs.js')).logsAction(globals(), targets, options));
+
+  program
+    .command('restart')
+    .description("restart the containers of the workspace's projects")
+    .argument('[project...]', 'only these projects')
+    .action(async (projects: string[]) => (await import('../actions/restart.js')).restartAction(globals(), projects));
+}

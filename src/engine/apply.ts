@@ -1,0 +1,166 @@
+import { EngineError, EnvctlError } from '../errors/envctl-error.js';
+import type { DesiredService } from './desired.js';
+import type { Engine } from './engine.js';
+import type { ContainerStep, Plan, ProjectPlan } from './plan.js';
+
+/** Where apply reports progress: one line per change, and the output of builds and pulls. */
+export interface ApplyReporter {
+  change(project: string | null, text: string): void;
+  progress(project: string, text: string): void;
+}
+
+export interface ProjectFailure {
+  project: string;
+  error: Error;
+  /** A host port the engine could not bind: taken between allocation and start. */
+  portTaken: number | undefined;
+}
+
+export interface ApplyResult {
+  changes: number;
+  failures: ProjectFailure[];
+  /** Containers this run started, for a foreground up to stop on Ctrl+C. */
+  started: Array<{ id: string; service: DesiredService }>;
+}
+
+/**
+ * The apply stage: carries out a plan through the engine. Shared objects (networks, volumes) first, then
+ * every project in parallel, each in dependency order. A project whose step fails has the containers this
+ * run made for it removed; the other projects go on.
+ */
+export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter): Promise<ApplyResult> {
+  let changes = 0;
+  const changed = (project: string | null, text: string) => {
+    changes += 1;
+    reporter.change(project, text);
+  };
+
+  await Promise.all(
+    plan.removeContainers.map(async ({ container, reason }) => {
+      await engine.removeContainer(container.id);
+      changed(container.labels['dev.envctl.project'] ?? null, `removed ${container.name} (${reason})`);
+    }),
+  );
+  for (const network of plan.recreateNetworks) {
+    for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
+    await engine.removeNetwork(network.name);
+  }
+  await Promise.all(
+    [...plan.recreateNetworks, ...plan.createNetworks].map(async (network) => {
+      await engine.createNetwork(network.create);
+      const subnet = (network.create.IPAM as { Config: Array<{ Subnet?: string }> }).Config[0]?.Subnet;
+      changed(network.project ?? null, `created network ${network.name}${subnet ? ` (${subnet})` : ''}`);
+    }),
+  );
+  await Promise.all(
+    plan.createVolumes.map(async (volume) => {
+      await engine.createVolume(volume.create);
+      changed(volume.project ?? null, `created volume ${volume.name}`);
+    }),
+  );
+
+  const started: ApplyResult['started'] = [];
+  const failures: ProjectFailure[] = [];
+  await Promise.all(
+    [...plan.projects].map(async ([project, projectPlan]) => {
+      const made: string[] = [];
+      try {
+        await applyProject(project, projectPlan, engine, reporter, changed, made, started);
+      } catch (error) {
+        await Promise.all(made.map((id) => engine.removeContainer(id).catch(() => undefined)));
+        failures.push({ project, error: error as Error, portTaken: portTakenIn(error) });
+      }
+    }),
+  );
+
+  await removeUnusedNetworks(plan, engine, changed);
+  return { changes, failures, started };
+}
+
+async function applyProject(
+  project: string,
+  projectPlan: ProjectPlan,
+  engine: Engine,
+  reporter: ApplyReporter,
+  changed: (project: string | null, text: string) => void,
+  made: string[],
+  started: ApplyResult['started'],
+): Promise<void> {
+  for (const step of projectPlan.images) {
+    const { service } = step;
+    if (step.kind === 'build') {
+      reporter.progress(project, `building ${service.image} (${step.reason})`);
+      await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project } }, (line) => reporter.progress(project, line));
+      changed(project, `built ${service.image}`);
+    } else {
+      reporter.progress(project, `pulling ${service.image}`);
+      await engine.pullImage(service.image, (line) => reporter.progress(project, line));
+      changed(project, `pulled ${service.image}`);
+    }
+  }
+  for (const level of projectPlan.levels) {
+    await Promise.all(level.map((step) => applyStep(step, engine, changed, made, started)));
+  }
+}
+
+async function applyStep(
+  step: ContainerStep,
+  engine: Engine,
+  changed: (project: string | null, text: string) => void,
+  made: string[],
+  started: ApplyResult['started'],
+): Promise<void> {
+  const { service } = step;
+  if (step.kind === 'keep') return;
+  if (step.kind === 'start') {
+    await engine.startContainer(step.container.id);
+    started.push({ id: step.container.id, service });
+    changed(service.project, `started ${service.containerName} (${step.reason})`);
+    return;
+  }
+  if (step.kind === 'recreate') {
+    await engine.stopContainer(step.container.id);
+    await engine.removeContainer(step.container.id);
+  }
+  const id = await engine.createContainer(service.containerName, service.create);
+  made.push(id);
+  for (const network of service.networks.slice(1)) await engine.connectNetwork(network.name, id, network.aliases);
+  try {
+    await engine.startContainer(id);
+  } catch (error) {
+    throw explainStartFailure(service, error as Error);
+  }
+  started.push({ id, service });
+  changed(service.project, `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`);
+}
+
+async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (project: string | null, text: string) => void): Promise<void> {
+  for (const { network, reason } of plan.removeNetworks) {
+    const users = await engine.networkContainers(network.name);
+    if (users.length) {
+      changed(network.labels['dev.envctl.project'] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
+      continue;
+    }
+    await engine.removeNetwork(network.name);
+    changed(network.labels['dev.envctl.project'] ?? null, `removed network ${network.name} (${reason})`);
+  }
+}
+
+/** The engine's words for a host port that someone else took. */
+export function portTakenIn(error: unknown): number | undefined {
+  const message = (error as Error)?.message ?? '';
+  const match = /:(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+function explainStartFailure(service: DesiredService, error: Error): Error {
+  const message = error.message;
+  if (/could not select device driver "nvidia"/.test(message)) {
+    return new EngineError(`${service.containerName} asks for a GPU, but the Docker Engine cannot give one: ${message}`, {
+      cause: error,
+      hint: 'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, then restart dockerd), or remove "gpus:" from the project.',
+    });
+  }
+  if (portTakenIn(error) !== undefined) return error;
+  return error instanceof EnvctlError ? error : new EngineError(`${service.containerName} did not start: ${message}`, { cause: error });
+}

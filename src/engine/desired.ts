@@ -1,0 +1,303 @@
+import { createHash } from 'node:crypto';
+import { parse as parseShell } from 'shell-quote';
+import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec, type VolumeMount } from '../compose/compose-types.js';
+import { asMapping } from '../compose/merge.js';
+import { normalizePort } from '../compose/ports.js';
+import { LABEL } from '../compose/workspace-model.js';
+import { InputError } from '../errors/envctl-error.js';
+import { parseBytes, parseDurationNs } from '../util/units.js';
+import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH } from './labels.js';
+
+/** Service keys envctl applies on the engine; any other key is refused rather than silently dropped. */
+const SUPPORTED = new Set([
+  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'volumes', 'ports',
+  'expose', 'deploy', 'shm_size', 'restart', 'labels', 'networks', 'depends_on', 'hostname', 'tty', 'stdin_open',
+  'healthcheck', 'cap_add', 'cap_drop', 'privileged', 'extra_hosts', 'init', 'stop_signal', 'stop_grace_period',
+  'read_only', 'mem_limit', 'cpus', 'ipc', 'devices', 'ulimits',
+]);
+
+export interface BuildSpec {
+  context: string;
+  dockerfile: string | undefined;
+  args: Record<string, string>;
+  /** Files the Dockerfile copies from the context; an empty one is supplied when the project has none. */
+  dependencyFiles: string[];
+}
+
+/** One container envctl wants running, with everything the engine needs to make it. */
+export interface DesiredService {
+  project: string;
+  /** The namespaced service name, <project>-<service>. */
+  service: string;
+  containerName: string;
+  image: string;
+  build: BuildSpec | undefined;
+  /** The Engine API's container create body, less the networks beyond the first. */
+  create: Record<string, any>;
+  /** Networks to join (engine names) with the aliases the service answers to there; the first is joined at create. */
+  networks: Array<{ name: string; aliases: string[] }>;
+  dependsOn: string[];
+  /** Changes whenever anything that needs a new container changes: Compose's config-hash. */
+  hash: string;
+}
+
+export interface DesiredNetwork {
+  key: string;
+  name: string;
+  project: string | undefined;
+  create: Record<string, any>;
+  hash: string;
+}
+
+export interface DesiredVolume {
+  key: string;
+  name: string;
+  project: string | undefined;
+  external: boolean;
+  create: Record<string, any>;
+}
+
+export interface Desired {
+  projectName: string;
+  services: DesiredService[];
+  networks: DesiredNetwork[];
+  volumes: DesiredVolume[];
+}
+
+export interface DesiredContext {
+  projectName: string;
+  composeDir: string;
+  configFile: string;
+  /** Contents of the env files services name, read at the edge. */
+  envFiles: ReadonlyMap<string, string>;
+}
+
+/** The merged compose model as what the engine should hold: containers, networks and volumes. */
+export function desiredState(model: ComposeFile, context: DesiredContext): Desired {
+  const networkNames = new Map(Object.entries(model.networks ?? {}).map(([key, spec]) => [key, String(spec?.name ?? `${context.projectName}_${key}`)]));
+  const volumeNames = new Map(
+    Object.entries(model.volumes ?? {}).map(([key, spec]) => [key, String(spec?.name ?? `${context.projectName}_${key}`)]),
+  );
+  const networks = Object.entries(model.networks ?? {}).map(([key, spec]) => desiredNetwork(key, networkNames.get(key)!, spec ?? {}, context));
+  const volumes = Object.entries(model.volumes ?? {}).map(([key, spec]): DesiredVolume => {
+    const labels: Record<string, string> = { ...(asMapping(spec?.labels, 'labels') as Record<string, string>), [COMPOSE_LABEL.project]: context.projectName, [COMPOSE_LABEL.volume]: key, [COMPOSE_LABEL.version]: COMPOSE_VERSION };
+    return {
+      key,
+      name: volumeNames.get(key)!,
+      project: labels[LABEL.project],
+      external: Boolean(spec?.external),
+      create: { Name: volumeNames.get(key)!, Driver: spec?.driver ?? 'local', DriverOpts: spec?.driver_opts ?? {}, Labels: labels },
+    };
+  });
+  const services = Object.entries(model.services ?? {}).map(([name, spec]) => desiredService(name, spec, context, networkNames, volumeNames));
+  return { projectName: context.projectName, services, networks, volumes };
+}
+
+function desiredNetwork(key: string, name: string, spec: Record<string, any>, context: DesiredContext): DesiredNetwork {
+  const labels: Record<string, string> = { ...(asMapping(spec.labels, 'labels') as Record<string, string>), [COMPOSE_LABEL.project]: context.projectName, [COMPOSE_LABEL.network]: key, [COMPOSE_LABEL.version]: COMPOSE_VERSION };
+  const ipam = (spec.ipam?.config ?? []) as Array<{ subnet?: string; gateway?: string }>;
+  const create = {
+    Name: name,
+    Driver: spec.driver ?? 'bridge',
+    CheckDuplicate: true,
+    Internal: Boolean(spec.internal),
+    Attachable: Boolean(spec.attachable),
+    IPAM: { Driver: 'default', Config: ipam.map((entry) => ({ Subnet: entry.subnet, Gateway: entry.gateway })) },
+    Labels: labels,
+  };
+  const hash = hashOf({ ...create, Labels: undefined });
+  create.Labels = { ...labels, [ENVCTL_CONFIG_HASH]: hash };
+  return { key, name, project: labels[LABEL.project], create, hash };
+}
+
+function desiredService(
+  name: string,
+  spec: ServiceSpec,
+  context: DesiredContext,
+  networkNames: ReadonlyMap<string, string>,
+  volumeNames: ReadonlyMap<string, string>,
+): DesiredService {
+  const unsupported = Object.keys(spec).filter((key) => !SUPPORTED.has(key) && !key.startsWith('x-'));
+  if (unsupported.length) {
+    throw new InputError(`Service "${name}" uses ${unsupported.map((key) => `"${key}"`).join(', ')}, which envctl does not apply on the engine yet.`, {
+      hint: `Remove ${unsupported.length === 1 ? 'that key' : 'those keys'} from the project's compose.yml or template, or run this workspace with docker-compose -f compose/docker-compose.yml.`,
+    });
+  }
+  const labels = asMapping(spec.labels, 'labels') as Record<string, string>;
+  const project = labels[LABEL.project]!;
+  const image = spec.image ?? `${context.projectName}-${name}`;
+  const build = buildSpec(spec.build, (spec[DEPENDENCY_FILES] as string[] | undefined) ?? []);
+  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames);
+  const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
+  const serviceNetworks = Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
+    name: networkNames.get(key) ?? key,
+    aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
+  }));
+  const dependsOn = Object.keys(asMapping(spec.depends_on, 'depends_on'));
+  const hostConfig: Record<string, any> = {
+    Binds: binds,
+    Mounts: mounts,
+    PortBindings: bindings,
+    RestartPolicy: restartPolicy(spec.restart),
+    DeviceRequests: deviceRequests(spec),
+    ShmSize: spec.shm_size === undefined ? undefined : parseBytes(spec.shm_size as string),
+    CapAdd: spec.cap_add,
+    CapDrop: spec.cap_drop,
+    Privileged: spec.privileged,
+    ExtraHosts: spec.extra_hosts === undefined ? undefined : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${ip}`),
+    Init: spec.init,
+    ReadonlyRootfs: spec.read_only,
+    Memory: spec.mem_limit === undefined ? undefined : parseBytes(spec.mem_limit as string),
+    NanoCpus: spec.cpus === undefined ? undefined : Math.round(Number(spec.cpus) * 1e9),
+    IpcMode: spec.ipc,
+    NetworkMode: serviceNetworks[0]?.name,
+  };
+  const containerLabels = {
+    ...labels,
+    [COMPOSE_LABEL.project]: context.projectName,
+    [COMPOSE_LABEL.service]: name,
+    [COMPOSE_LABEL.containerNumber]: '1',
+    [COMPOSE_LABEL.oneoff]: 'False',
+    [COMPOSE_LABEL.workingDir]: context.composeDir,
+    [COMPOSE_LABEL.configFiles]: context.configFile,
+    [COMPOSE_LABEL.version]: COMPOSE_VERSION,
+  };
+  const create: Record<string, any> = prune({
+    Image: image,
+    Cmd: commandOf(spec.command),
+    Entrypoint: commandOf(spec.entrypoint),
+    Env: environmentOf(spec, context.envFiles),
+    WorkingDir: spec.working_dir,
+    User: spec.user,
+    Hostname: spec.hostname,
+    Tty: spec.tty,
+    OpenStdin: spec.stdin_open,
+    StopSignal: spec.stop_signal,
+    StopTimeout: spec.stop_grace_period === undefined ? undefined : Math.round(parseDurationNs(spec.stop_grace_period as string) / 1e9),
+    Healthcheck: healthcheckOf(spec.healthcheck as Record<string, any> | undefined),
+    ExposedPorts: exposed,
+    Labels: containerLabels,
+    HostConfig: prune(hostConfig),
+    NetworkingConfig: serviceNetworks[0] ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } } : undefined,
+  });
+  const hash = hashOf({ create: { ...create, Labels: { ...containerLabels, [COMPOSE_LABEL.configHash]: undefined } }, networks: serviceNetworks, build });
+  create.Labels[COMPOSE_LABEL.configHash] = hash;
+  return { project, service: name, containerName: `${context.projectName}-${name}-1`, image, build, create, networks: serviceNetworks, dependsOn, hash };
+}
+
+function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): BuildSpec | undefined {
+  if (build === undefined) return undefined;
+  const spec = typeof build === 'string' ? { context: build } : build;
+  const args = asMapping(spec.args, 'args');
+  return {
+    context: String(spec.context ?? '.'),
+    dockerfile: spec.dockerfile === undefined ? undefined : String(spec.dockerfile),
+    args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, String(value ?? '')])),
+    dependencyFiles,
+  };
+}
+
+function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMap<string, string>) {
+  const binds: string[] = [];
+  const mounts: Array<Record<string, unknown>> = [];
+  for (const volume of volumes) {
+    if (typeof volume === 'string') {
+      const [source, target, mode] = volume.split(':');
+      if (target === undefined) {
+        mounts.push({ Type: 'volume', Target: source });
+        continue;
+      }
+      const named = volumeNames.get(source!) ?? source!;
+      binds.push([source!.startsWith('/') ? source : named, target, mode].filter(Boolean).join(':'));
+    } else {
+      const type = volume.type ?? 'volume';
+      const source = type === 'volume' && volume.source ? (volumeNames.get(volume.source) ?? volume.source) : volume.source;
+      mounts.push(prune({ Type: type, Source: source, Target: volume.target, ReadOnly: (volume as { read_only?: boolean }).read_only }));
+    }
+  }
+  return { binds: binds.length ? binds : undefined, mounts: mounts.length ? mounts : undefined };
+}
+
+function portsOf(ports: Array<string | number | PortSpec>, expose: unknown[]) {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
+  for (const entry of ports) {
+    const port = normalizePort(entry) as PortSpec;
+    const key = `${port.target}/${port.protocol ?? 'tcp'}`;
+    exposed[key] = {};
+    (bindings[key] ??= []).push({ HostIp: port.host_ip ?? '', HostPort: port.published === undefined ? '' : String(port.published) });
+  }
+  for (const entry of expose) {
+    const [target, protocol = 'tcp'] = String(entry).split('/');
+    exposed[`${target}/${protocol}`] = {};
+  }
+  return { exposed: Object.keys(exposed).length ? exposed : undefined, bindings: Object.keys(bindings).length ? bindings : undefined };
+}
+
+function restartPolicy(restart: unknown): { Name: string; MaximumRetryCount?: number } | undefined {
+  if (restart === undefined || restart === 'no') return undefined;
+  const [name, retries] = String(restart).split(':');
+  return retries === undefined ? { Name: name! } : { Name: name!, MaximumRetryCount: Number(retries) };
+}
+
+function deviceRequests(spec: ServiceSpec): Array<Record<string, unknown>> | undefined {
+  const devices = (spec.deploy?.resources?.reservations?.devices ?? []) as Array<Record<string, any>>;
+  if (devices.length === 0) return undefined;
+  return devices.map((device) =>
+    prune({
+      Driver: device.driver,
+      Count: device.count === 'all' ? -1 : device.count,
+      DeviceIDs: device.device_ids,
+      Capabilities: [device.capabilities ?? ['gpu']],
+    }),
+  );
+}
+
+function commandOf(command: unknown): string[] | undefined {
+  if (command === undefined || command === null) return undefined;
+  if (Array.isArray(command)) return command.map(String);
+  return parseShell(String(command)).map((part) => (typeof part === 'string' ? part : 'op' in part ? part.op : String(part)));
+}
+
+/** env_file entries first, then `environment`, which wins: the Compose order. */
+function environmentOf(spec: ServiceSpec, envFiles: ReadonlyMap<string, string>): string[] | undefined {
+  const files = spec.env_file === undefined ? [] : Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file];
+  const values: Record<string, string> = {};
+  for (const file of files) {
+    const path = typeof file === 'string' ? file : file.path;
+    for (const line of (envFiles.get(path) ?? '').split('\n')) {
+      const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+      if (match) values[match[1]!] = match[2]!;
+    }
+  }
+  for (const [key, value] of Object.entries(asMapping(spec.environment, 'environment'))) {
+    if (value !== null && value !== undefined) values[key] = String(value);
+  }
+  const entries = Object.entries(values);
+  return entries.length ? entries.map(([key, value]) => `${key}=${value}`) : undefined;
+}
+
+function healthcheckOf(healthcheck: Record<string, any> | undefined): Record<string, unknown> | undefined {
+  if (!healthcheck) return undefined;
+  if (healthcheck.disable) return { Test: ['NONE'] };
+  const test = typeof healthcheck.test === 'string' ? ['CMD-SHELL', healthcheck.test] : healthcheck.test;
+  const ns = (value: unknown) => (value === undefined ? undefined : parseDurationNs(value as string));
+  return prune({ Test: test, Interval: ns(healthcheck.interval), Timeout: ns(healthcheck.timeout), Retries: healthcheck.retries, StartPeriod: ns(healthcheck.start_period) });
+}
+
+function prune<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,284 @@
+import { existsSync, readFileSync as readFile } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import tarFs from 'tar-fs';
+import { EngineError } from '../errors/envctl-error.js';
+import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
+import type { EngineNetwork, PublishedPort } from './engine-view.js';
+
+/** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
+export function engineAddress(): string {
+  return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'unix:///var/run/docker.sock';
+}
+
+/** Connects to the engine or fails with the address tried and what to do. */
+export async function connectDocker(): Promise<DockerEngine> {
+  const engine = new DockerEngine(new Docker());
+  try {
+    await engine.docker.ping();
+  } catch (cause) {
+    throw new EngineError(`No Docker Engine answers at ${engine.address} (${(cause as Error).message}).`, {
+      cause,
+      hint: 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.',
+    });
+  }
+  return engine;
+}
+
+export class DockerEngine implements Engine {
+  readonly address = engineAddress();
+
+  constructor(readonly docker: Docker) {}
+
+  async containers(label: string, value?: string): Promise<ObservedContainer[]> {
+    const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      state: c.State,
+      status: c.Status,
+      image: c.Image,
+      labels: c.Labels ?? {},
+      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+      ports: (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
+    }));
+  }
+
+  async allNetworks(): Promise<ObservedNetwork[]> {
+    const list = await this.call(() => this.docker.listNetworks());
+    return list.map((n) => ({
+      id: n.Id,
+      name: n.Name,
+      labels: n.Labels ?? {},
+      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)),
+    }));
+  }
+
+  async networkContainers(name: string): Promise<string[]> {
+    const info = await this.call(() => this.docker.getNetwork(name).inspect());
+    return Object.keys((info as { Containers?: Record<string, unknown> }).Containers ?? {});
+  }
+
+  async volumes(label: string, value?: string): Promise<ObservedVolume[]> {
+    const list = await this.call(() => this.docker.listVolumes({ filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
+    return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: (v.Labels as Record<string, string> | null) ?? {} }));
+  }
+
+  async imageExists(reference: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(reference).inspect();
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      throw this.wrap(error);
+    }
+  }
+
+  async pullImage(reference: string, progress: ProgressLine): Promise<void> {
+    try {
+      const stream = (await this.docker.pull(reference)) as Readable;
+      await followProgress(this.docker, stream, progress);
+    } catch (cause) {
+      throw new EngineError(`Could not pull image ${reference}: ${firstLine(cause)}.`, {
+        cause,
+        hint: `The registry could not be reached or has no such image. Build or load the image locally (docker build / docker load) and tag it ${reference}, or change the template's image.`,
+      });
+    }
+  }
+
+  async buildImage(options: BuildOptions, progress: ProgressLine): Promise<void> {
+    const dockerfile = resolve(options.context, options.dockerfile ?? 'Dockerfile');
+    if (!existsSync(options.context)) throw new EngineError(`The build context ${options.context} does not exist.`);
+    const inside = !relative(options.context, dockerfile).startsWith('..');
+    // A Dockerfile outside the context (a template's) travels inside the tar under a name of its own.
+    const dockerfileName = inside ? relative(options.context, dockerfile) : '.envctl.Dockerfile';
+    const missing = options.dependencyFiles.filter((file) => !existsSync(join(options.context, file)));
+    const tar = tarFs.pack(options.context, {
+      finalize: false,
+      ignore: (name) => name.split(sep).includes('.git'),
+      finish: (pack) => {
+        if (!inside) pack.entry({ name: dockerfileName }, readFile(dockerfile));
+        for (const file of missing) pack.entry({ name: file }, '');
+        pack.finalize();
+      },
+    });
+    try {
+      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: options.tag, dockerfile: dockerfileName, buildargs: options.args, labels: options.labels, rm: true })) as unknown as Readable;
+      await followProgress(this.docker, stream, progress);
+    } catch (cause) {
+      throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
+        cause,
+        hint: `Fix the Dockerfile (${dockerfile}) or the files it copies; the build output above shows the failing step.`,
+      });
+    }
+  }
+
+  async createNetwork(body: Record<string, unknown>): Promise<void> {
+    await this.call(() => this.docker.createNetwork(body as unknown as Docker.NetworkCreateOptions));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await this.ignoreMissing(() => this.docker.getNetwork(name).remove());
+  }
+
+  async createVolume(body: Record<string, unknown>): Promise<void> {
+    await this.call(() => this.docker.createVolume(body as unknown as Docker.VolumeCreateOptions));
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.ignoreMissing(() => this.docker.getVolume(name).remove());
+  }
+
+  async createContainer(name: string, body: Record<string, unknown>): Promise<string> {
+    const container = await this.call(() => this.docker.createContainer({ ...body, name } as unknown as Docker.ContainerCreateOptions));
+    return container.id;
+  }
+
+  async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
+    await this.call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } }));
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 304) return;
+      throw this.wrap(error);
+    }
+  }
+
+  async stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: timeoutSeconds });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 304 || status === 404) return;
+      throw this.wrap(error);
+    }
+  }
+
+  async killContainer(id: string): Promise<void> {
+    await this.ignoreMissing(() => this.docker.getContainer(id).kill({})).catch(() => undefined);
+  }
+
+  async restartContainer(id: string): Promise<void> {
+    await this.call(() => this.docker.getContainer(id).restart());
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    await this.ignoreMissing(() => this.docker.getContainer(id).remove({ force: true, v: false }));
+  }
+
+  async inspectContainer(id: string): Promise<Record<string, any>> {
+    return this.call(() => this.docker.getContainer(id).inspect());
+  }
+
+  async logs(id: string, options: LogOptions, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<LogStream> {
+    const container = this.docker.getContainer(id);
+    const info = await this.inspectContainer(id);
+    const request = { follow: options.follow, stdout: true, stderr: true, tail: options.tail ?? 'all', since: options.since ?? 0 };
+    const raw = (await this.call(() => container.logs(request as never) as unknown as Promise<Readable | Buffer>));
+    const out = lineSplitter((line) => onLine(line, 'stdout'));
+    const err = lineSplitter((line) => onLine(line, 'stderr'));
+    if (Buffer.isBuffer(raw)) {
+      const stream = new PassThrough();
+      stream.end(raw);
+      return demux(this.docker, stream, info.Config?.Tty === true, out, err);
+    }
+    return demux(this.docker, raw, info.Config?.Tty === true, out, err);
+  }
+
+  async publishedPorts(): Promise<PublishedPort[]> {
+    const list = await this.call(() => this.docker.listContainers({ all: false }));
+    return list.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })));
+  }
+
+  async networks(): Promise<EngineNetwork[]> {
+    return (await this.allNetworks()).map(({ id, name, subnets, labels }) => ({ id, name, subnets, labels }));
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  private async ignoreMissing(work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      throw this.wrap(error);
+    }
+  }
+
+  private wrap(error: unknown): Error {
+    if (error instanceof EngineError) return error;
+    const code = (error as { code?: string }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
+      return new EngineError(`No Docker Engine answers at ${this.address} (${code}).`, {
+        cause: error,
+        hint: code === 'EACCES' ? 'Add your user to the docker group (then log in again), or run with sudo.' : 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs.',
+      });
+    }
+    return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
+  return text.split('\n')[0]!.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
+}
+
+
+/** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
+function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        const failed = output?.find((event) => event.error);
+        if (error) reject(error);
+        else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
+        else resolvePromise();
+      },
+      (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
+        const text = event.stream ?? (event.status ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}` : '');
+        for (const line of text.split('\n')) if (line.trim()) progress(line.trimEnd());
+      },
+    );
+  });
+}
+
+function lineSplitter(onLine: (line: string) => void): PassThrough {
+  const stream = new PassThrough();
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(line.replace(/\r$/, ''));
+  });
+  stream.on('end', () => {
+    if (rest) onLine(rest);
+  });
+  return stream;
+}
+
+function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThrough, err: PassThrough): LogStream {
+  if (tty) raw.pipe(out);
+  else docker.modem.demuxStream(raw, out, err);
+  const done = new Promise<void>((resolveDone) => {
+    const finish = () => {
+      out.end();
+      err.end();
+      resolveDone();
+    };
+    raw.once('end', finish);
+    raw.once('close', finish);
+    raw.once('error', finish);
+  });
+  return { stop: () => raw.destroy(), done };
+}

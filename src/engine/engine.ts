@@ -1,0 +1,80 @@
+import type { EngineView } from './engine-view.js';
+
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  state: string;
+  status: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Engine names of the networks it is attached to. */
+  networks: string[];
+  ports: Array<{ hostIp: string; hostPort: number; containerPort: number; protocol: string }>;
+}
+
+export interface ObservedNetwork {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  subnets: string[];
+}
+
+export interface ObservedVolume {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export type ProgressLine = (line: string) => void;
+
+/**
+ * Everything envctl asks of the Docker Engine, as one small interface: the dockerode implementation sits
+ * beside it (docker-engine.ts), and the plan and the CLI never see dockerode.
+ */
+export interface Engine extends EngineView {
+  /** Where the engine was looked for, for messages: the socket or DOCKER_HOST. */
+  readonly address: string;
+  containers(label: string, value?: string): Promise<ObservedContainer[]>;
+  allNetworks(): Promise<ObservedNetwork[]>;
+  /** Ids of the containers attached to a network. */
+  networkContainers(name: string): Promise<string[]>;
+  volumes(label: string, value?: string): Promise<ObservedVolume[]>;
+  imageExists(reference: string): Promise<boolean>;
+  pullImage(reference: string, progress: ProgressLine): Promise<void>;
+  buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
+  createNetwork(body: Record<string, unknown>): Promise<void>;
+  removeNetwork(name: string): Promise<void>;
+  createVolume(body: Record<string, unknown>): Promise<void>;
+  removeVolume(name: string): Promise<void>;
+  createContainer(name: string, body: Record<string, unknown>): Promise<string>;
+  connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  killContainer(id: string): Promise<void>;
+  restartContainer(id: string): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  inspectContainer(id: string): Promise<Record<string, any>>;
+  /** Streams a container's output line by line; `done` settles when the output ends (the container stopped, or `stop`). */
+  logs(id: string, options: LogOptions, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<LogStream>;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail?: number;
+  /** Unix seconds: only output from then on. */
+  since?: number;
+}
+
+export interface LogStream {
+  stop(): void;
+  done: Promise<void>;
+}
+
+export interface BuildOptions {
+  context: string;
+  dockerfile: string | undefined;
+  tag: string;
+  args: Record<string, string>;
+  labels: Record<string, string>;
+  /** Files to supply empty when the context lacks them. */
+  dependencyFiles: string[];
+}

@@ -1,0 +1,21 @@
+/** The labels Docker Compose itself puts on what it makes, so `docker-compose ps` lists what envctl started. */
+export const COMPOSE_LABEL = {
+  project: 'com.docker.compose.project',
+  service: 'com.docker.compose.service',
+  containerNumber: 'com.docker.compose.container-number',
+  oneoff: 'com.docker.compose.oneoff',
+  configHash: 'com.docker.compose.config-hash',
+  workingDir: 'com.docker.compose.project.working_dir',
+  configFiles: 'com.docker.compose.project.config_files',
+  version: 'com.docker.compose.version',
+  network: 'com.docker.compose.network',
+  volume: 'com.docker.compose.volume',
+  dependsOn: 'com.docker.compose.depends_on',
+  image: 'com.docker.compose.image',
+} as const;
+
+/** The version of the Compose file format envctl writes labels for (the one docker-compose 1.29 reads). */
+export const COMPOSE_VERSION = '1.29.2';
+
+/** envctl's own labels on engine objects, beside those of src/compose/workspace-model.ts. */
+export const ENVCTL_CONFIG_HASH = 'dev.envctl.config-hash';

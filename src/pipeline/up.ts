@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { LABEL } from '../compose/workspace-model.js';
+import { MERGED_FILE } from '../compose/write-compose.js';
+import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
+import { desiredState, type Desired } from '../engine/desired.js';
+import type { Engine } from '../engine/engine.js';
+import { plan, type Observed, type Plan } from '../engine/plan.js';
+import type { PortProbe } from '../ports/probe.js';
+import type { Workspace } from '../workspace/load.js';
+import { renderWorkspace, type RenderEdges, type RenderOutcome } from './render-workspace.js';
+
+export interface UpOptions {
+  only?: ReadonlySet<string>;
+  build?: boolean;
+  /** Write nothing and change nothing: return the plan. */
+  dryRun?: boolean;
+}
+
+export interface UpOutcome {
+  render: RenderOutcome;
+  desired: Desired;
+  plan: Plan;
+  result: ApplyResult | undefined;
+  /** Host ports that were taken between allocation and start, and moved. */
+  movedPorts: number[];
+}
+
+/** How often a port taken at the last moment is allocated again before up gives up. */
+const PORT_RETRIES = 3;
+
+/**
+ * envctl up: render (allocating under the lock), compare with what the engine holds, apply the difference.
+ * A host port taken between allocation and start is marked busy and the whole pipeline runs again: the
+ * plan is idempotent, so only what failed is retried.
+ */
+export async function up(
+  workspace: Workspace,
+  edges: RenderEdges & { engine: Engine },
+  persist: (outcome: RenderOutcome) => void,
+  reporter: ApplyReporter,
+  options: UpOptions = {},
+): Promise<UpOutcome> {
+  const taken = new Set<number>();
+  const ports: PortProbe = { isFree: async (port) => !taken.has(port) && (await edges.ports.isFree(port)) };
+  for (let attempt = 0; ; attempt++) {
+    const render = await renderWorkspace(workspace, { ...edges, ports }, options.dryRun ? () => undefined : persist);
+    const composeDir = edges.store.composeDir;
+    const desired = desiredState(render.merged, {
+      projectName: workspace.settings.name,
+      composeDir,
+      configFile: join(composeDir, MERGED_FILE),
+      envFiles: new Map([...render.envFiles].map(([file, values]) => [file, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join('')])),
+    });
+    const observed = await observe(edges.engine, workspace.root, desired);
+    const thePlan = plan(desired, observed, { only: options.only, build: options.build });
+    if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
+    const result = await apply(thePlan, edges.engine, reporter);
+    const stolen = result.failures.map((failure) => failure.portTaken).filter((port): port is number => port !== undefined);
+    if (stolen.length === 0 || attempt >= PORT_RETRIES) return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
+    for (const port of stolen) {
+      taken.add(port);
+      reporter.change(null, `host port ${port} was taken by someone else at the last moment; allocating another`);
+    }
+  }
+}
+
+async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {
+  const [containers, networks, volumes] = await Promise.all([engine.containers(LABEL.root, root), engine.allNetworks(), engine.volumes(LABEL.root, root)]);
+  const references = [...new Set(desired.services.map((service) => service.image))];
+  const present = await Promise.all(references.map(async (reference) => ((await engine.imageExists(reference)) ? reference : undefined)));
+  return { containers, networks, volumes, images: new Set(present.filter((reference): reference is string => reference !== undefined)) };
+}

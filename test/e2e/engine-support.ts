@@ -1,0 +1,59 @@
+import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { LABEL } from '../../src/compose/workspace-model.js';
+import { makeWorkspace, REPO } from '../support/workspace.js';
+
+export const docker = new Docker();
+
+/** Whether a Docker Engine answers; CI starts one (scripts/test-engine.sh), and there it must. */
+export async function engineAnswers(): Promise<boolean> {
+  try {
+    await docker.ping();
+    return true;
+  } catch {
+    if (process.env.CI === 'true') throw new Error('CI must have a Docker Engine: .ci/run starts one with scripts/test-engine.sh');
+    return false;
+  }
+}
+
+/** A workspace holding the test template "web" (busybox httpd) and the built-in ones. */
+export function engineWorkspace(files: Record<string, string>): string {
+  const root = makeWorkspace(files);
+  mkdirSync(join(root, 'templates'), { recursive: true });
+  cpSync(join(REPO, 'test', 'fixtures', 'templates', 'web'), join(root, 'templates', 'web'), { recursive: true });
+  return root;
+}
+
+export async function workspaceContainers(root: string) {
+  return docker.listContainers({ all: true, filters: { label: [`${LABEL.root}=${root}`] } });
+}
+
+export async function workspaceNetworks(root: string) {
+  return docker.listNetworks({ filters: { label: [`${LABEL.root}=${root}`] } });
+}
+
+export async function httpGet(url: string, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return { status: response.status, body: await response.text() };
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/** Removes whatever a test left of its workspace on the engine, by labels. */
+export async function cleanEngine(root: string): Promise<void> {
+  for (const info of await workspaceContainers(root)) await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+  for (const info of await workspaceNetworks(root)) await docker.getNetwork(info.Id).remove().catch(() => undefined);
+  const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } });
+  for (const volume of volumes.Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+}
+
+export function webProject(extra = ''): string {
+  return `template: web\n${extra}`;
+}
