@@ -67,23 +67,23 @@ build_busybox() {
   rm -rf "$root"
 }
 
-# A real Jupyter Notebook image: a Debian bookworm root with Debian's python3-notebook, kept as a tarball in
+# A real Jupyter Notebook image: a Debian bookworm root with Debian's jupyter-notebook (Notebook 6), kept as a tarball in
 # the cache so later runs only import it. Tagged with the name the jupyter template's base_image uses.
 build_jupyter() {
   local tag=envctl-test/jupyter:bookworm
   docker image inspect "$tag" >/dev/null 2>&1 && return
-  local tarball=$CACHE_DIR/jupyter-bookworm.tar
+  local tarball=$CACHE_DIR/jupyter-bookworm-v2.tar
   if [ ! -s "$tarball" ]; then
     log "building a Debian Jupyter root with debootstrap (about two minutes; cached in $CACHE_DIR)"
     local root; root=$(mktemp -d)
     debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$STATE_DIR/debootstrap.log" 2>&1
     cp /etc/resolv.conf "$root/etc/resolv.conf"
-    chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-notebook python3-pip >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*' >>"$STATE_DIR/debootstrap.log" 2>&1
+    chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jupyter-notebook jupyter-core python3-pip >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*' >>"$STATE_DIR/debootstrap.log" 2>&1
     tar -C "$root" -c . > "$tarball.tmp" && mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
   fi
   log "importing $tag"
-  docker import -c 'CMD ["bash"]' -c 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' "$tarball" "$tag" >/dev/null
+  docker import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' "$tarball" "$tag" >/dev/null
 }
 
 case "${1:-start}" in

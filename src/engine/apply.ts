@@ -18,6 +18,8 @@ export interface ProjectFailure {
 
 export interface ApplyResult {
   changes: number;
+  /** Subnets another network took between allocation and creation (another workspace's up, at the same moment). */
+  subnetsTaken: string[];
   failures: ProjectFailure[];
   /** Containers this run started, for a foreground up to stop on Ctrl+C. */
   started: Array<{ id: string; service: DesiredService }>;
@@ -45,13 +47,23 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
     for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
     await engine.removeNetwork(network.name);
   }
+  const subnetsTaken: string[] = [];
   await Promise.all(
     [...plan.recreateNetworks, ...plan.createNetworks].map(async (network) => {
-      await engine.createNetwork(network.create);
       const subnet = (network.create.IPAM as { Config: Array<{ Subnet?: string }> }).Config[0]?.Subnet;
+      try {
+        await engine.createNetwork(network.create);
+      } catch (error) {
+        if (subnet && /overlaps with other one|Pool overlaps/i.test((error as Error).message)) {
+          subnetsTaken.push(subnet);
+          return;
+        }
+        throw error;
+      }
       changed(network.project ?? null, `created network ${network.name}${subnet ? ` (${subnet})` : ''}`);
     }),
   );
+  if (subnetsTaken.length) return { changes, subnetsTaken, failures: [], started: [] };
   await Promise.all(
     plan.createVolumes.map(async (volume) => {
       await engine.createVolume(volume.create);
@@ -74,7 +86,7 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
   );
 
   await removeUnusedNetworks(plan, engine, changed);
-  return { changes, failures, started };
+  return { changes, subnetsTaken, failures, started };
 }
 
 async function applyProject(
@@ -90,7 +102,17 @@ async function applyProject(
     const { service } = step;
     if (step.kind === 'build') {
       reporter.progress(project, `building ${service.image} (${step.reason})`);
-      await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project } }, (line) => reporter.progress(project, line));
+      const tail: string[] = [];
+      const onLine = (line: string) => {
+        tail.push(line);
+        if (tail.length > BUILD_TAIL) tail.shift();
+        reporter.progress(project, line);
+      };
+      try {
+        await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project } }, onLine);
+      } catch (error) {
+        throw withBuildOutput(error as Error, tail);
+      }
       changed(project, `built ${service.image}`);
     } else {
       reporter.progress(project, `pulling ${service.image}`);
@@ -144,6 +166,15 @@ async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (projec
     await engine.removeNetwork(network.name);
     changed(network.labels['dev.envctl.project'] ?? null, `removed network ${network.name} (${reason})`);
   }
+}
+
+const BUILD_TAIL = 12;
+
+/** A failed build's message with its last lines, which say why: progress is not shown when piped. */
+function withBuildOutput(error: Error, tail: readonly string[]): Error {
+  if (!(error instanceof EnvctlError) || tail.length === 0) return error;
+  const output = tail.map((line) => `    ${line}`).join('\n');
+  return new EngineError(`${error.message}\n  Last lines of the build:\n${output}`, { hint: error.hint, cause: error });
 }
 
 /** The engine's words for a host port that someone else took. */

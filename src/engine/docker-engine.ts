@@ -109,7 +109,7 @@ export class DockerEngine implements Engine {
     } catch (cause) {
       throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
         cause,
-        hint: `Fix the Dockerfile (${dockerfile}) or the files it copies; the build output above shows the failing step.`,
+        hint: `Fix the Dockerfile (${dockerfile}) or the files it copies (the build's last lines show the failing step); envctl up --build builds again.`,
       });
     }
   }

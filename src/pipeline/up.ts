@@ -6,6 +6,9 @@ import { desiredState, type Desired } from '../engine/desired.js';
 import type { Engine } from '../engine/engine.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
+import { EngineError } from '../errors/envctl-error.js';
+import { parseCidr } from '../network/cidr.js';
+import type { HostRoute, RouteSource } from '../network/host-routes.js';
 import type { Workspace } from '../workspace/load.js';
 import { renderWorkspace, type RenderEdges, type RenderOutcome } from './render-workspace.js';
 
@@ -25,8 +28,8 @@ export interface UpOutcome {
   movedPorts: number[];
 }
 
-/** How often a port taken at the last moment is allocated again before up gives up. */
-const PORT_RETRIES = 3;
+/** How often a port or subnet taken at the last moment is allocated again before up gives up. */
+const RETRIES = 3;
 
 /**
  * envctl up: render (allocating under the lock), compare with what the engine holds, apply the difference.
@@ -42,8 +45,11 @@ export async function up(
 ): Promise<UpOutcome> {
   const taken = new Set<number>();
   const ports: PortProbe = { isFree: async (port) => !taken.has(port) && (await edges.ports.isFree(port)) };
+  // Subnets another workspace took at the same moment count as routed, so allocation steps round them.
+  const takenSubnets: HostRoute[] = [];
+  const routes: RouteSource = { routes: async () => [...(await edges.routes.routes()), ...takenSubnets] };
   for (let attempt = 0; ; attempt++) {
-    const render = await renderWorkspace(workspace, { ...edges, ports }, options.dryRun ? () => undefined : persist);
+    const render = await renderWorkspace(workspace, { ...edges, ports, routes }, options.dryRun ? () => undefined : persist);
     const composeDir = edges.store.composeDir;
     const desired = desiredState(render.merged, {
       projectName: workspace.settings.name,
@@ -56,7 +62,14 @@ export async function up(
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
     const result = await apply(thePlan, edges.engine, reporter);
     const stolen = result.failures.map((failure) => failure.portTaken).filter((port): port is number => port !== undefined);
-    if (stolen.length === 0 || attempt >= PORT_RETRIES) return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
+    if ((stolen.length === 0 && result.subnetsTaken.length === 0) || attempt >= RETRIES) {
+      if (result.subnetsTaken.length) throw new EngineError(`The subnets ${result.subnetsTaken.join(', ')} were taken by other networks each time envctl tried.`, { hint: 'Run envctl up again, or set networks.range in workspace.yml to a range nothing else uses.' });
+      return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
+    }
+    for (const subnet of result.subnetsTaken) {
+      takenSubnets.push({ cidr: parseCidr(subnet), device: 'taken-at-creation' });
+      reporter.change(null, `subnet ${subnet} was taken by another network at the last moment; allocating another`);
+    }
     for (const port of stolen) {
       taken.add(port);
       reporter.change(null, `host port ${port} was taken by someone else at the last moment; allocating another`);

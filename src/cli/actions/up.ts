@@ -69,20 +69,24 @@ async function foreground(engine: Engine, root: string, projects: ReadonlySet<st
   const containers = (await engine.containers(LABEL.root, root)).filter((container) => projects.has(container.labels[LABEL.project] ?? ''));
   const streams = await streamLogs(engine, containers, { follow: true, since });
   let presses = 0;
+  let stopping: Promise<unknown> = Promise.resolve();
   const interrupted = new Promise<void>((resolve) => {
     const onSignal = () => {
       presses += 1;
       if (presses === 1) {
         process.stderr.write('Stopping (press Ctrl+C again to kill)...\n');
-        void Promise.all(containers.map((container) => engine.stopContainer(container.id))).then(() => resolve());
+        stopping = Promise.all(containers.map((container) => engine.stopContainer(container.id)));
       } else {
-        void Promise.all(containers.map((container) => engine.killContainer(container.id))).then(() => resolve());
+        stopping = Promise.all(containers.map((container) => engine.killContainer(container.id)));
       }
+      resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  // The logs end when the containers stop, by themselves or because of Ctrl+C; either way wait for the stop.
   await Promise.race([interrupted, Promise.all(streams.map((stream) => stream.done))]);
+  await stopping;
   for (const stream of streams) stream.stop();
   if (presses > 0) process.stdout.write(`Stopped ${containers.length} container${containers.length === 1 ? '' : 's'}.\n`);
   process.exit(presses > 0 ? 130 : Number(process.exitCode ?? 0));
