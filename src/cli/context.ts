@@ -35,6 +35,6 @@ export async function realEdges(root: string, engine?: EngineView): Promise<Rend
 /** The engine when one answers; dockerode is loaded only when there is a socket or DOCKER_HOST to try. */
 async function connectEngine(): Promise<EngineView> {
   if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return NO_ENGINE;
-  const { DockerEngineView } = await import('../engine/docker-engine-view.js');
-  return (await DockerEngineView.connect()) ?? NO_ENGINE;
+  const { connectDocker } = await import('../engine/docker-engine.js');
+  return connectDocker({ timeoutMs: 1500 }).catch(() => NO_ENGINE);
 }

@@ -13,8 +13,8 @@ export function engineAddress(): string {
 }
 
 /** Connects to the engine or fails with the address tried and what to do. */
-export async function connectDocker(): Promise<DockerEngine> {
-  const engine = new DockerEngine(new Docker());
+export async function connectDocker(options: { timeoutMs?: number } = {}): Promise<DockerEngine> {
+  const engine = new DockerEngine(new Docker(options.timeoutMs ? { timeout: options.timeoutMs } : {}));
   try {
     await engine.docker.ping();
   } catch (cause) {

@@ -22,14 +22,20 @@ function workspace(files: Record<string, string>): string {
   return root;
 }
 
+/** `count` projects on the web template, on a port range of their own. */
+function webProjects(count: number, range: string): { root: string; names: string[] } {
+  const names = Array.from({ length: count }, (_, i) => `p${i}`);
+  const root = workspace({
+    'workspace.yml': `ports:\n  range: "${range}"\n`,
+    'which-project': names.join('\n'),
+    ...Object.fromEntries(names.map((name) => [`projects/${name}/envctl.yml`, webProject()])),
+  });
+  return { root, names };
+}
+
 describe.runIf(hasEngine)('envctl up: interruption and the foreground', () => {
   it('leaves nothing of the workspace after SIGKILL during up followed by down', async () => {
-    const names = Array.from({ length: 8 }, (_, i) => `p${i}`);
-    const root = workspace({
-      'workspace.yml': 'ports:\n  range: "19100-19199"\n',
-      'which-project': names.join('\n'),
-      ...Object.fromEntries(names.map((name) => [`projects/${name}/envctl.yml`, webProject()])),
-    });
+    const { root } = webProjects(8, '19100-19199');
     const child = execa('node', [CLI, 'up', '-d'], { cwd: root, reject: false });
     // Kill once the engine has started making things, so the run is cut in the middle.
     for (let i = 0; i < 200 && (await workspaceNetworks(root)).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
@@ -43,12 +49,7 @@ describe.runIf(hasEngine)('envctl up: interruption and the foreground', () => {
   });
 
   it('finishes an interrupted up on the next up', async () => {
-    const names = Array.from({ length: 6 }, (_, i) => `p${i}`);
-    const root = workspace({
-      'workspace.yml': 'ports:\n  range: "19200-19299"\n',
-      'which-project': names.join('\n'),
-      ...Object.fromEntries(names.map((name) => [`projects/${name}/envctl.yml`, webProject()])),
-    });
+    const { root, names } = webProjects(6, '19200-19299');
     const child = execa('node', [CLI, 'up', '-d'], { cwd: root, reject: false });
     for (let i = 0; i < 200 && (await workspaceContainers(root)).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
