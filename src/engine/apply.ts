@@ -1,6 +1,7 @@
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from './desired.js';
 import type { Engine } from './engine.js';
+import { ENVCTL_BUILD_HASH } from './labels.js';
 import type { ContainerStep, Plan, ProjectPlan } from './plan.js';
 
 /** Where apply reports progress: one line per change, and the output of builds and pulls. */
@@ -109,7 +110,7 @@ async function applyProject(
         reporter.progress(project, line);
       };
       try {
-        await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project } }, onLine);
+        await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
       } catch (error) {
         throw withBuildOutput(error as Error, tail);
       }

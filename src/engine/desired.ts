@@ -22,6 +22,8 @@ export interface BuildSpec {
   args: Record<string, string>;
   /** Files the Dockerfile copies from the context; an empty one is supplied when the project has none. */
   dependencyFiles: string[];
+  /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
+  hash?: string;
 }
 
 /** One container envctl wants running, with everything the engine needs to make it. */

@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
-import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
+import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
 import type { EngineNetwork, PublishedPort } from './engine-view.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
@@ -39,6 +39,7 @@ export class DockerEngine implements Engine {
       state: c.State,
       status: c.Status,
       image: c.Image,
+      imageId: c.ImageID,
       labels: c.Labels ?? {},
       networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
       ports: (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
@@ -65,12 +66,12 @@ export class DockerEngine implements Engine {
     return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: (v.Labels as Record<string, string> | null) ?? {} }));
   }
 
-  async imageExists(reference: string): Promise<boolean> {
+  async image(reference: string): Promise<ObservedImage | undefined> {
     try {
-      await this.docker.getImage(reference).inspect();
-      return true;
+      const info = await this.docker.getImage(reference).inspect();
+      return { id: info.Id, labels: info.Config?.Labels ?? {} };
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw this.wrap(error);
     }
   }

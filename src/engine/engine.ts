@@ -6,6 +6,8 @@ export interface ObservedContainer {
   state: string;
   status: string;
   image: string;
+  /** The id of the image it was created from, to tell when a rebuilt image needs a new container. */
+  imageId: string;
   labels: Record<string, string>;
   /** Engine names of the networks it is attached to. */
   networks: string[];
@@ -24,6 +26,11 @@ export interface ObservedVolume {
   labels: Record<string, string>;
 }
 
+export interface ObservedImage {
+  id: string;
+  labels: Record<string, string>;
+}
+
 export type ProgressLine = (line: string) => void;
 
 /**
@@ -38,7 +45,8 @@ export interface Engine extends EngineView {
   /** Ids of the containers attached to a network. */
   networkContainers(name: string): Promise<string[]>;
   volumes(label: string, value?: string): Promise<ObservedVolume[]>;
-  imageExists(reference: string): Promise<boolean>;
+  /** The image's id and labels, or undefined when the engine does not have it. */
+  image(reference: string): Promise<ObservedImage | undefined>;
   pullImage(reference: string, progress: ProgressLine): Promise<void>;
   buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
   createNetwork(body: Record<string, unknown>): Promise<void>;

@@ -19,3 +19,6 @@ export const COMPOSE_VERSION = '1.29.2';
 
 /** envctl's own labels on engine objects, beside those of src/compose/workspace-model.ts. */
 export const ENVCTL_CONFIG_HASH = 'dev.envctl.config-hash';
+
+/** On a built image: the content hash of its build inputs (src/engine/build-hash.ts). */
+export const ENVCTL_BUILD_HASH = 'dev.envctl.build-hash';

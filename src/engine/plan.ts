@@ -1,7 +1,7 @@
 import { LABEL } from '../compose/workspace-model.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
-import type { ObservedContainer, ObservedNetwork, ObservedVolume } from './engine.js';
-import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH as NETWORK_HASH } from './labels.js';
+import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from './engine.js';
+import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH } from './labels.js';
 
 export interface Observed {
   /** The workspace's containers, found by its label. */
@@ -9,8 +9,8 @@ export interface Observed {
   /** Every network of the engine: the workspace's and other people's. */
   networks: ObservedNetwork[];
   volumes: ObservedVolume[];
-  /** Image references present on the engine. */
-  images: ReadonlySet<string>;
+  /** The images the desired services name, by reference, where the engine has them. */
+  images: ReadonlyMap<string, ObservedImage>;
 }
 
 export type ImageStep = { kind: 'build' | 'pull'; service: DesiredService; reason: string };
@@ -97,23 +97,36 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     const services = desired.services.filter((service) => service.project === project);
     const rebuilt = new Set(projectPlan.images.map((step) => step.service.service));
     projectPlan.levels = dependencyLevels(services).map((level) =>
-      level.map((service) => containerStep(service, byService.get(service.service), rebuilt.has(service.service), changedNetworks)),
+      level.map((service) =>
+        containerStep(service, byService.get(service.service), rebuilt.has(service.service), observed.images.get(service.image)?.id, changedNetworks),
+      ),
     );
   }
   return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
 }
 
-function imageStep(service: DesiredService, images: ReadonlySet<string>, forceBuild: boolean): ImageStep | undefined {
-  const present = images.has(service.image) || images.has(`${service.image}:latest`);
-  if (service.build && (forceBuild || !present)) return { kind: 'build', service, reason: present ? 'build asked for' : 'image not built yet' };
-  if (!service.build && !present) return { kind: 'pull', service, reason: 'image not on the engine' };
-  return undefined;
+function imageStep(service: DesiredService, images: ReadonlyMap<string, ObservedImage>, forceBuild: boolean): ImageStep | undefined {
+  const present = images.get(service.image);
+  if (service.build) {
+    if (!present) return { kind: 'build', service, reason: 'image not built yet' };
+    if (service.build.hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== service.build.hash) return { kind: 'build', service, reason: 'its build inputs changed' };
+    if (forceBuild) return { kind: 'build', service, reason: 'build asked for' };
+    return undefined;
+  }
+  return present ? undefined : { kind: 'pull', service, reason: 'image not on the engine' };
 }
 
-function containerStep(service: DesiredService, container: ObservedContainer | undefined, rebuilt: boolean, changedNetworks: ReadonlySet<string>): ContainerStep {
+function containerStep(
+  service: DesiredService,
+  container: ObservedContainer | undefined,
+  rebuilt: boolean,
+  imageId: string | undefined,
+  changedNetworks: ReadonlySet<string>,
+): ContainerStep {
   if (!container) return { kind: 'create', service, reason: 'new' };
   if (container.labels[COMPOSE_LABEL.configHash] !== service.hash) return { kind: 'recreate', service, container, reason: 'configuration changed' };
   if (rebuilt) return { kind: 'recreate', service, container, reason: 'image rebuilt' };
+  if (imageId !== undefined && container.imageId !== imageId) return { kind: 'recreate', service, container, reason: 'its image changed' };
   if (service.networks.some((network) => changedNetworks.has(network.name))) return { kind: 'recreate', service, container, reason: 'network changed' };
   const attached = new Set(container.networks);
   if (service.networks.some((network) => !attached.has(network.name))) return { kind: 'recreate', service, container, reason: 'not on all its networks (an interrupted up)' };

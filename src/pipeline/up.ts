@@ -3,7 +3,8 @@ import { LABEL } from '../compose/workspace-model.js';
 import { MERGED_FILE } from '../compose/write-compose.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
 import { desiredState, type Desired } from '../engine/desired.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, ObservedImage } from '../engine/engine.js';
+import { buildHash } from '../engine/build-hash.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
 import { EngineError } from '../errors/envctl-error.js';
@@ -57,6 +58,7 @@ export async function up(
       configFile: join(composeDir, MERGED_FILE),
       envFiles: new Map([...render.envFiles].map(([file, values]) => [file, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join('')])),
     });
+    for (const service of desired.services) if (service.build) service.build.hash = buildHash(service.build);
     const observed = await observe(edges.engine, workspace.root, desired);
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
@@ -80,6 +82,12 @@ export async function up(
 async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {
   const [containers, networks, volumes] = await Promise.all([engine.containers(LABEL.root, root), engine.allNetworks(), engine.volumes(LABEL.root, root)]);
   const references = [...new Set(desired.services.map((service) => service.image))];
-  const present = await Promise.all(references.map(async (reference) => ((await engine.imageExists(reference)) ? reference : undefined)));
-  return { containers, networks, volumes, images: new Set(present.filter((reference): reference is string => reference !== undefined)) };
+  const images = new Map<string, ObservedImage>();
+  await Promise.all(
+    references.map(async (reference) => {
+      const image = await engine.image(reference);
+      if (image) images.set(reference, image);
+    }),
+  );
+  return { containers, networks, volumes, images };
 }

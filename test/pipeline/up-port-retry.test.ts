@@ -38,8 +38,8 @@ class RacingEngine implements Engine {
   async volumes() {
     return [];
   }
-  async imageExists() {
-    return true;
+  async image() {
+    return { id: 'sha256:busybox', labels: {} };
   }
   async pullImage() {}
   async buildImage() {}
@@ -54,7 +54,7 @@ class RacingEngine implements Engine {
   async removeVolume() {}
   async createContainer(name: string, body: Record<string, any>) {
     const id = `${name}-${this.containersById.size}`;
-    this.containersById.set(id, { id, name, state: 'created', status: '', image: body.Image, labels: body.Labels, networks: Object.keys(body.NetworkingConfig.EndpointsConfig), ports: [], body });
+    this.containersById.set(id, { id, name, state: 'created', status: '', image: body.Image, imageId: 'sha256:busybox', labels: body.Labels, networks: Object.keys(body.NetworkingConfig.EndpointsConfig), ports: [], body });
     return id;
   }
   async connectNetwork() {}

@@ -1,13 +1,17 @@
 import { LABEL } from '../../compose/workspace-model.js';
+import type { ApplyReporter } from '../../engine/apply.js';
 import { connectDocker } from '../../engine/docker-engine.js';
-import type { Engine } from '../../engine/engine.js';
+import type { Engine, LogStream, ObservedContainer } from '../../engine/engine.js';
 import type { Plan } from '../../engine/plan.js';
+import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { persistRender } from '../../pipeline/persist.js';
+import type { RenderEdges } from '../../pipeline/render-workspace.js';
 import { summarize } from '../../pipeline/summary.js';
-import { up } from '../../pipeline/up.js';
-import type { Workspace } from '../../workspace/load.js';
+import { up, type UpOutcome } from '../../pipeline/up.js';
 import { didYouMean } from '../../util/suggest.js';
+import { WorkspaceWatcher } from '../../watch/watch-workspace.js';
+import type { Workspace } from '../../workspace/load.js';
 import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { color, warn } from '../output.js';
@@ -15,39 +19,63 @@ import { formatError, stderrColor } from '../report-error.js';
 import { summaryTable } from '../summary-table.js';
 import { streamLogs } from './logs.js';
 
-/** envctl up: reconcile the engine with which-project, print the URLs, then follow logs unless -d. */
+type UpEdges = RenderEdges & { engine: Engine };
+
+/** envctl up: reconcile the engine with which-project, print the URLs, then follow logs and/or watch. */
 export async function upAction(globals: GlobalOptions, projects: string[], options: UpCommandOptions): Promise<void> {
   const workspace = openWorkspace(globals);
   const only = selectProjects(workspace, projects);
-  const engine = await connectDocker();
-  const edges = { ...(await realEdges(workspace.root, engine)), engine };
+  const timer = new ReactionTimer();
+  const engine = timer.wrap(await connectDocker());
+  const edges: UpEdges = { ...(await realEdges(workspace.root, engine)), engine };
   const startedAt = Math.floor(Date.now() / 1000);
-  const progress = process.stderr.isTTY;
-  const outcome = await up(
-    workspace,
-    edges,
-    (result) => persistRender(edges.store, workspace.settings.name, result),
-    {
-      change: (project, text) => process.stdout.write(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
-      progress: (project, text) => {
-        if (progress) process.stderr.write(stderrColor.dim(`${project} | ${text}\n`));
-      },
-    },
-    { only, build: options.build, dryRun: options.dryRun },
-  );
-  for (const message of outcome.render.warnings) warn(message);
-  if (options.dryRun) return printPlan(outcome.plan);
 
-  const failed = new Set(outcome.result!.failures.map((failure) => failure.project));
-  for (const failure of outcome.result!.failures) {
+  const outcome = await reconcile(workspace, edges, only, options);
+  if (options.dryRun) return printPlan(outcome.plan);
+  const failed = reportOutcome(outcome);
+  if (failed === 0 && outcome.result!.changes === 0) process.stdout.write('Nothing to do: the engine already runs what which-project lists.\n');
+  const shown = summarize(workspace, outcome.render).filter((project) => (!only || only.has(project.project)) && !outcomeFailed(outcome, project.project));
+  if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
+  if (options.detach && !options.watch) return;
+
+  const logs = options.detach ? undefined : new LogFollower(engine);
+  if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), startedAt);
+  const watcher = options.watch ? await watchWorkspace(globals, workspace, edges, only, options, timer, logs) : undefined;
+  await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
+}
+
+async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet<string> | undefined, options: UpCommandOptions): Promise<UpOutcome> {
+  const outcome = await up(workspace, edges, (result) => persistRender(edges.store, workspace.settings.name, result), reporter(), {
+    only,
+    build: options.build,
+    dryRun: options.dryRun,
+  });
+  for (const message of outcome.render.warnings) warn(message);
+  return outcome;
+}
+
+function reporter(): ApplyReporter {
+  const progress = process.stderr.isTTY;
+  return {
+    change: (project, text) => process.stdout.write(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
+    progress: (project, text) => {
+      if (progress) process.stderr.write(stderrColor.dim(`${project} | ${text}\n`));
+    },
+  };
+}
+
+/** Prints each failed project's error; returns how many failed. */
+function reportOutcome(outcome: UpOutcome): number {
+  for (const failure of outcome.result?.failures ?? []) {
     const { text, exitCode } = formatError(failure.error);
     process.stderr.write(`${stderrColor.red(failure.project)}: nothing of it was left running. ${text}`);
     process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCode);
   }
-  if (outcome.result!.changes === 0 && failed.size === 0) process.stdout.write('Nothing to do: the engine already runs what which-project lists.\n');
-  const shown = summarize(workspace, outcome.render).filter((project) => (!only || only.has(project.project)) && !failed.has(project.project));
-  if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
-  if (!options.detach && shown.length) await foreground(engine, workspace.root, new Set(shown.map((project) => project.project)), startedAt);
+  return outcome.result?.failures.length ?? 0;
+}
+
+function outcomeFailed(outcome: UpOutcome, project: string): boolean {
+  return (outcome.result?.failures ?? []).some((failure) => failure.project === project);
 }
 
 function selectProjects(workspace: Workspace, names: string[]): Set<string> | undefined {
@@ -64,19 +92,101 @@ function selectProjects(workspace: Workspace, names: string[]): Set<string> | un
   return new Set(names);
 }
 
-/** Follows the projects' logs until they stop or the user presses Ctrl+C: once stops, twice kills. */
-async function foreground(engine: Engine, root: string, projects: ReadonlySet<string>, since: number): Promise<void> {
-  const containers = (await engine.containers(LABEL.root, root)).filter((container) => projects.has(container.labels[LABEL.project] ?? ''));
-  const streams = await streamLogs(engine, containers, { follow: true, since });
+async function scopeContainers(engine: Engine, root: string, only: ReadonlySet<string> | undefined): Promise<ObservedContainer[]> {
+  return (await engine.containers(LABEL.root, root)).filter((container) => !only || only.has(container.labels[LABEL.project] ?? ''));
+}
+
+/** Follows the output of the workspace's containers, taking on new ones as a watch reconcile starts them. */
+class LogFollower {
+  private readonly streams = new Map<string, LogStream>();
+
+  constructor(private readonly engine: Engine) {}
+
+  async attach(containers: readonly ObservedContainer[], since: number): Promise<void> {
+    const fresh = containers.filter((container) => !this.streams.has(container.id));
+    const streams = await streamLogs(this.engine, fresh, { follow: true, since });
+    fresh.forEach((container, index) => this.streams.set(container.id, streams[index]!));
+  }
+
+  /** Settles when every followed container has stopped. */
+  allDone(): Promise<unknown> {
+    return Promise.all([...this.streams.values()].map((stream) => stream.done));
+  }
+
+  stop(): void {
+    for (const stream of this.streams.values()) stream.stop();
+  }
+}
+
+/**
+ * The watch loop: each batch of edits reloads the workspace and runs up again. A file that fails to parse
+ * keeps what runs as it is and says so once, until it is fixed.
+ */
+async function watchWorkspace(
+  globals: GlobalOptions,
+  initial: Workspace,
+  edges: UpEdges,
+  only: ReadonlySet<string> | undefined,
+  options: UpCommandOptions,
+  timer: ReactionTimer,
+  logs: LogFollower | undefined,
+): Promise<WorkspaceWatcher> {
+  let dependencyFiles = dependencyFilesOf(initial);
+  let lastError: string | undefined;
+  const watcher = new WorkspaceWatcher({
+    root: initial.root,
+    dependencyFiles: () => dependencyFiles,
+    onFirstEvent: (at) => timer.arm(at),
+    reconcile: async (changed) => {
+      process.stdout.write(color.dim(`changed: ${changed.join(', ')}\n`));
+      const since = Math.floor(Date.now() / 1000);
+      try {
+        const workspace = openWorkspace(globals);
+        dependencyFiles = dependencyFilesOf(workspace);
+        const outcome = await reconcile(workspace, edges, only, { ...options, build: false });
+        lastError = undefined;
+        reportOutcome(outcome);
+        if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
+        if (logs) await logs.attach(await scopeContainers(edges.engine, initial.root, only), since);
+      } catch (error) {
+        const { text } = formatError(error);
+        if (text !== lastError) process.stderr.write(`${text}  What runs was left as it is; envctl tries again when the files change.\n`);
+        lastError = text;
+      }
+    },
+  });
+  await watcher.start();
+  process.stdout.write(`Watching which-project, projects/ and templates/ in ${initial.root} (Ctrl+C to stop).\n`);
+  return watcher;
+}
+
+function dependencyFilesOf(workspace: Workspace): Set<string> {
+  return new Set(['requirements.txt', 'environment.yml', ...workspace.projects.flatMap((project) => project.template?.declaration.dependency_files ?? [])]);
+}
+
+/**
+ * Waits for Ctrl+C (or, when only following logs, for every container to stop). With the projects in the
+ * foreground the first Ctrl+C stops them and a second kills them; with -d --watch it ends only the watcher.
+ */
+async function untilInterrupted(
+  engine: Engine,
+  root: string,
+  only: ReadonlySet<string> | undefined,
+  mode: { stopProjects: boolean; watcher: WorkspaceWatcher | undefined; logs: LogFollower | undefined },
+): Promise<void> {
   let presses = 0;
   let stopping: Promise<unknown> = Promise.resolve();
+  let containers: ObservedContainer[] = [];
   const interrupted = new Promise<void>((resolve) => {
     const onSignal = () => {
       presses += 1;
-      if (presses === 1) {
+      if (mode.stopProjects && presses === 1) {
         process.stderr.write('Stopping (press Ctrl+C again to kill)...\n');
-        stopping = Promise.all(containers.map((container) => engine.stopContainer(container.id)));
-      } else {
+        stopping = scopeContainers(engine, root, only).then((found) => {
+          containers = found.filter((container) => container.state === 'running');
+          return Promise.all(containers.map((container) => engine.stopContainer(container.id)));
+        });
+      } else if (mode.stopProjects) {
         stopping = Promise.all(containers.map((container) => engine.killContainer(container.id)));
       }
       resolve();
@@ -84,12 +194,14 @@ async function foreground(engine: Engine, root: string, projects: ReadonlySet<st
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  // The logs end when the containers stop, by themselves or because of Ctrl+C; either way wait for the stop.
-  await Promise.race([interrupted, Promise.all(streams.map((stream) => stream.done))]);
+  const waits: Array<Promise<unknown>> = [interrupted];
+  if (!mode.watcher && mode.logs) waits.push(mode.logs.allDone());
+  await Promise.race(waits);
+  await mode.watcher?.close();
   await stopping;
-  for (const stream of streams) stream.stop();
-  if (presses > 0) process.stdout.write(`Stopped ${containers.length} container${containers.length === 1 ? '' : 's'}.\n`);
-  process.exit(presses > 0 ? 130 : Number(process.exitCode ?? 0));
+  mode.logs?.stop();
+  if (mode.stopProjects && presses > 0) process.stdout.write(`Stopped ${containers.length} container${containers.length === 1 ? '' : 's'}.\n`);
+  process.exit(presses > 0 && mode.stopProjects ? 130 : Number(process.exitCode ?? 0));
 }
 
 function printPlan(plan: Plan): void {

@@ -3,6 +3,7 @@ import type { GlobalOptions } from '../context.js';
 
 export interface UpCommandOptions {
   detach?: boolean;
+  watch?: boolean;
   build?: boolean;
   dryRun?: boolean;
 }
@@ -14,9 +15,13 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .description('render, then create, recreate or remove containers until the engine runs what which-project lists')
     .argument('[project...]', 'only these projects (default: every project in which-project)')
     .option('-d, --detach', 'start in the background and return')
+    .option('--watch', 'keep watching which-project, the projects and templates, and apply every edit')
     .option('--build', 'build images even when they exist')
     .option('--dry-run', 'print what would be done, do nothing')
-    .addHelpText('after', '\nIn the foreground, logs stream as "project/service | line"; Ctrl+C stops the projects, a second Ctrl+C kills them.')
+    .addHelpText(
+      'after',
+      '\nIn the foreground, logs stream as "project/service | line"; Ctrl+C stops the projects, a second Ctrl+C kills them.\nWith -d --watch the projects run detached and Ctrl+C ends only the watcher.',
+    )
     .action(async (projects: string[], options: UpCommandOptions) => (await import('../actions/up.js')).upAction(globals(), projects, options));
 
   program

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import type { BuildSpec } from './desired.js';
+
+/**
+ * A content hash of what an image is built from: the Dockerfile, the build arguments, the files its
+ * COPY and ADD lines take from the context, and the dependency files the template declares. A file that
+ * is only mounted (a notebook) is not among them, so editing it rebuilds nothing.
+ */
+export function buildHash(build: BuildSpec): string {
+  const dockerfilePath = resolve(build.context, build.dockerfile ?? 'Dockerfile');
+  const dockerfile = existsSync(dockerfilePath) ? readFileSync(dockerfilePath, 'utf8') : '';
+  const hash = createHash('sha256');
+  hash.update(dockerfile).update('\0').update(JSON.stringify(Object.entries(build.args).sort()));
+  for (const file of inputFiles(build.context, [...copySources(dockerfile), ...build.dependencyFiles])) {
+    hash.update('\0').update(file).update('\0');
+    const path = join(build.context, file);
+    hash.update(existsSync(path) ? readFileSync(path) : '(absent)');
+  }
+  return hash.digest('hex');
+}
+
+/** The sources of COPY and ADD lines that read the build context (not those --from another stage). */
+export function copySources(dockerfile: string): string[] {
+  const joined = dockerfile.replace(/\\\r?\n/g, ' ');
+  return joined.split(/\r?\n/).flatMap((line) => {
+    const match = /^\s*(COPY|ADD)\s+(.*)$/i.exec(line);
+    if (!match) return [];
+    const words = match[2]!.trim().split(/\s+/);
+    if (words.some((word) => word.startsWith('--from='))) return [];
+    const args = words.filter((word) => !word.startsWith('--'));
+    if (args[0]?.startsWith('[')) return (JSON.parse(args.join(' ')) as string[]).slice(0, -1);
+    return args.slice(0, -1);
+  });
+}
+
+/** The context's files that the sources name: plain paths, folders (everything in them) and glob patterns. */
+function inputFiles(context: string, sources: readonly string[]): string[] {
+  const files = new Set<string>();
+  let everything: string[] | undefined;
+  const all = () => (everything ??= walk(context, context));
+  for (const source of sources) {
+    const clean = source.replace(/^\.\//, '').replace(/\/$/, '');
+    if (/[*?[]/.test(clean)) {
+      const pattern = globToRegExp(clean);
+      for (const file of all()) if (pattern.test(file)) files.add(file);
+    } else if (clean === '.' || clean === '') {
+      for (const file of all()) files.add(file);
+    } else {
+      const path = join(context, clean);
+      if (existsSync(path) && statSync(path).isDirectory()) for (const file of walk(path, context)) files.add(file);
+      else files.add(clean);
+    }
+  }
+  return [...files].sort();
+}
+
+function walk(dir: string, context: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (entry.name === '.git') return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return walk(path, context);
+    return entry.isFile() ? [relative(context, path).split(sep).join('/')] : [];
+  });
+}
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  return new RegExp(`^${body}$`);
+}
