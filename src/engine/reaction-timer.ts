@@ -16,6 +16,11 @@ export class ReactionTimer {
     this.armedAt ??= at;
   }
 
+  /** A reconcile that stopped before reaching the engine (a file that does not parse) measures nothing. */
+  disarm(): void {
+    this.armedAt = undefined;
+  }
+
   wrap(engine: Engine): Engine {
     return new Proxy(engine, {
       get: (target, property, receiver) => {

@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +39,7 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
       'projects/gamma/envctl.yml': 'template: web\n',
     });
     cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), { recursive: true });
-    child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1' }, all: true });
+    child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: join(root, 'reaction.jsonl') }, all: true });
     child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(/Watching which-project/, 0, 60_000);
   }, 90_000);
@@ -114,5 +114,13 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
     expect(reconciles).toHaveLength(1);
     const env = (await docker.getContainer((await containerIds()).alpha!).inspect()).Config.Env;
     expect(env).toContain('SAVE=9');
+  });
+
+  it('records the reaction time, file saved to first engine call, of each reconcile', () => {
+    const lines = readFileSync(join(root, 'reaction.jsonl'), 'utf8').trim().split('\n');
+    const times = lines.map((line) => (JSON.parse(line) as { reactionMs: number }).reactionMs);
+    // Five reconciles reached the engine: gamma added, gamma removed, requirements.txt, the fix, the ten saves.
+    expect(times).toHaveLength(5);
+    for (const ms of times) expect(ms).toBeGreaterThan(0);
   });
 });

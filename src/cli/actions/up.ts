@@ -149,6 +149,7 @@ async function watchWorkspace(
         if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
         if (logs) await logs.attach(await scopeContainers(edges.engine, initial.root, only), since);
       } catch (error) {
+        timer.disarm();
         const { text } = formatError(error);
         if (text !== lastError) process.stderr.write(`${text}  What runs was left as it is; envctl tries again when the files change.\n`);
         lastError = text;
