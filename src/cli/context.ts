@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { KernelRoutes } from '../network/host-routes.js';
 import type { RenderEdges } from '../pipeline/render-workspace.js';
 import { HostPortProbe } from '../ports/probe.js';
+import { NvidiaSmiProbe } from '../gpu/probe.js';
 import { StateStore } from '../state/state-store.js';
 import { BUILTIN_TEMPLATES } from '../templates/builtin.js';
 import { loadWorkspace, type Workspace } from '../workspace/load.js';
@@ -26,6 +27,7 @@ export function openWorkspace(options: GlobalOptions): Workspace {
 export async function realEdges(root: string, engine?: EngineView): Promise<RenderEdges> {
   return {
     ports: new HostPortProbe(),
+    gpus: new NvidiaSmiProbe(),
     engine: engine ?? (await connectEngine()),
     routes: new KernelRoutes(),
     store: new StateStore(composeDirOf(root)),

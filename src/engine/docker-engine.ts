@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
 import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
-import type { EngineNetwork, PublishedPort } from './engine-view.js';
+import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
 export function engineAddress(): string {
@@ -195,6 +195,24 @@ export class DockerEngine implements Engine {
     return list.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })));
   }
 
+  async runningWithGpus(): Promise<RunningContainer[]> {
+    const list = await this.call(() => this.docker.listContainers({ all: false, filters: { label: [GPU_LABEL] } }));
+    return list.map((container) => ({ labels: container.Labels ?? {} }));
+  }
+
+  /**
+   * dockerd honours NVIDIA device requests when the nvidia runtime is configured, or when it found
+   * nvidia-container-runtime-hook on its PATH at start (the NVIDIA Container Toolkit's hook).
+   */
+  async gpuSupport(): Promise<GpuSupport> {
+    const info = (await this.call(() => this.docker.info())) as { Runtimes?: Record<string, unknown> };
+    if (info.Runtimes && 'nvidia' in info.Runtimes) return { supported: 'yes' };
+    const path = localDaemonPath();
+    if (path === undefined) return { supported: 'unknown' };
+    if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook')))) return { supported: 'yes' };
+    return { supported: 'no', reason: 'the Docker Engine has no NVIDIA runtime and no nvidia-container-runtime-hook on its PATH (the NVIDIA Container Toolkit is not installed)' };
+  }
+
   async networks(): Promise<EngineNetwork[]> {
     return (await this.allNetworks()).map(({ id, name, subnets, labels }) => ({ id, name, subnets, labels }));
   }
@@ -226,6 +244,20 @@ export class DockerEngine implements Engine {
       });
     }
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+const GPU_LABEL = 'dev.envctl.gpus';
+
+/** The PATH of the local dockerd, from its pid file; undefined for a remote engine or when it cannot be read. */
+function localDaemonPath(): string | undefined {
+  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return undefined;
+  try {
+    const pid = readFile('/var/run/docker.pid', 'utf8').trim();
+    const environ = readFile(`/proc/${pid}/environ`, 'utf8').split('\0');
+    return environ.find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  } catch {
+    return undefined;
   }
 }
 

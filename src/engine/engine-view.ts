@@ -14,13 +14,25 @@ export interface EngineNetwork {
   labels: Record<string, string>;
 }
 
+/** A running container's labels, for the GPUs it holds (dev.envctl.gpus). */
+export interface RunningContainer {
+  labels: Record<string, string>;
+}
+
 export interface EngineView {
   publishedPorts(): Promise<PublishedPort[]>;
   networks(): Promise<EngineNetwork[]>;
+  runningWithGpus(): Promise<RunningContainer[]>;
+  /** Whether the engine can honour NVIDIA device requests; "unknown" when it cannot be told. */
+  gpuSupport(): Promise<GpuSupport>;
 }
+
+export type GpuSupport = { supported: 'yes' | 'unknown' } | { supported: 'no'; reason: string };
 
 /** Used when no engine answers: render works without one. */
 export const NO_ENGINE: EngineView = {
   publishedPorts: async () => [],
   networks: async () => [],
+  runningWithGpus: async () => [],
+  gpuSupport: async () => ({ supported: 'unknown' }),
 };

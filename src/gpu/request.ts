@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GpuAssignment } from './allocate-gpus.js';
 
 /** What a project asks of the GPUs: nothing, every GPU, a number of them, or named ones. */
 export type GpuRequest =
@@ -27,29 +28,29 @@ export function gpuRequestOf(spec: GpuSpec | undefined): GpuRequest {
   return { kind: 'ids', ids: [...new Set(spec.map(String))] };
 }
 
-/** The Compose `deploy.resources.reservations.devices` entry for a request; `count` and `device_ids` never both. */
-export function deviceReservation(request: GpuRequest): Record<string, unknown> | undefined {
-  switch (request.kind) {
+/** The Compose `deploy.resources.reservations.devices` entry for an assignment; `count` and `device_ids` never both. */
+export function deviceReservation(assignment: GpuAssignment): Record<string, unknown> | undefined {
+  switch (assignment.kind) {
     case 'none':
       return undefined;
     case 'all':
       return { driver: 'nvidia', count: 'all', capabilities: ['gpu'] };
     case 'count':
-      return { driver: 'nvidia', count: request.count, capabilities: ['gpu'] };
+      return { driver: 'nvidia', count: assignment.count, capabilities: ['gpu'] };
     case 'ids':
-      return { driver: 'nvidia', device_ids: request.ids, capabilities: ['gpu'] };
+      return { driver: 'nvidia', device_ids: assignment.ids, capabilities: ['gpu'] };
   }
 }
 
-export function describeGpus(request: GpuRequest): string {
-  switch (request.kind) {
+export function describeGpus(assignment: GpuAssignment): string {
+  switch (assignment.kind) {
     case 'none':
-      return '-';
+      return assignment.skipped ? 'none (cpu only)' : '-';
     case 'all':
       return 'all';
     case 'count':
-      return `${request.count} (any)`;
+      return `${assignment.count} (any)`;
     case 'ids':
-      return request.ids.join(',');
+      return `${assignment.ids.join(',')}${assignment.sharing === 'shared' ? ' (shared)' : ''}`;
   }
 }

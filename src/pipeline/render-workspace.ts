@@ -2,16 +2,19 @@ import type { Grant } from '../allocation/allocate.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
 import { buildWorkspaceModel, LABEL } from '../compose/workspace-model.js';
-import type { EngineNetwork, EngineView } from '../engine/engine-view.js';
+import type { EngineNetwork, EngineView, RunningContainer } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
 import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../network/allocate-subnets.js';
 import { contains, parseCidr, type Cidr } from '../network/cidr.js';
 import type { HostRoute, RouteSource } from '../network/host-routes.js';
 import { networkRequests } from '../network/network-requests.js';
 import { allocatePorts, type EnginePorts } from '../ports/allocate-ports.js';
-import { portKey, type PortGrant } from '../ports/port-request.js';
+import { portKey, type PortGrant, type PortRequest } from '../ports/port-request.js';
 import { portRequestsFor } from '../ports/port-requests.js';
 import type { PortProbe } from '../ports/probe.js';
+import { allocateGpus, type GpuAssignment } from '../gpu/allocate-gpus.js';
+import { GPU_LABEL, gpuHolders } from '../gpu/holders.js';
+import type { GpuDiscovery, GpuProbe } from '../gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
 import type { State, StateStore } from '../state/state-store.js';
 import { renderProject } from '../templates/render-project.js';
@@ -20,6 +23,7 @@ import type { Workspace } from '../workspace/load.js';
 /** The side effects render needs, passed in so tests can hand in fakes for the code beside them. */
 export interface RenderEdges {
   ports: PortProbe;
+  gpus: GpuProbe;
   engine: EngineView;
   routes: RouteSource;
   store: StateStore;
@@ -31,6 +35,8 @@ export interface RenderOutcome {
   ports: PortGrant[];
   networks: NetworkGrant[];
   secrets: Map<string, Record<string, string>>;
+  /** What each project got of the GPUs. */
+  gpus: Map<string, GpuAssignment>;
   /** compose/secrets/<project>.env files to write: file → variable → value. */
   envFiles: Map<string, Record<string, string>>;
   /** The state to keep, when the caller writes. */
@@ -38,21 +44,32 @@ export interface RenderOutcome {
   warnings: string[];
 }
 
+export interface RenderOptions {
+  /** up: a project that needs a GPU the machine cannot give stops everything before it starts. */
+  enforceGpus?: boolean;
+  /** Run every project without GPU reservations. */
+  cpuOnly?: boolean;
+}
+
 /** load → allocate → render → merge, under the workspace lock; writing is the caller's choice. */
 export async function renderWorkspace(
   workspace: Workspace,
   edges: RenderEdges,
   persist: (outcome: RenderOutcome) => void,
+  options: RenderOptions = {},
 ): Promise<RenderOutcome> {
   return edges.store.withLock(async () => {
     const warnings: string[] = [];
     const { state: previous, warning } = edges.store.read();
     if (warning) warnings.push(warning);
 
-    const [published, engineNetworks, routes] = await Promise.all([
+    const wantsGpus = workspace.projects.some((project) => project.gpus.kind !== 'none');
+    const [published, engineNetworks, routes, gpuDiscovery, gpuRunning] = await Promise.all([
       edges.engine.publishedPorts(),
       edges.engine.networks(),
       edges.routes.routes(),
+      wantsGpus ? discoverGpus(edges) : undefined,
+      wantsGpus ? edges.engine.runningWithGpus() : [],
     ]);
     const isOurs = (labels: Record<string, string>) => labels[LABEL.root] === workspace.root;
 
@@ -61,13 +78,30 @@ export async function renderWorkspace(
       const owner = isOurs(port.labels) ? portKey(port.labels[LABEL.project] ?? '', port.labels[LABEL.service] ?? '', port.privatePort, port.protocol) : undefined;
       enginePorts.set(port.port, owner);
     }
+    const portRequests = workspace.projects.flatMap((project) => portRequestsFor(project, workspace.settings));
     const portAllocation = await allocatePorts({
-      requests: workspace.projects.flatMap((project) => portRequestsFor(project, workspace.settings)),
-      previous: previous.ports,
+      requests: portRequests,
+      previous: withEnginePorts(previous.ports, portRequests, enginePorts),
       range: workspace.settings.ports.range,
       probe: edges.ports,
       enginePorts: enginePorts as EnginePorts,
     });
+
+    const gpuAllocation = await allocateGpus({
+      needs: workspace.projects.map((project) => ({
+        project: project.name,
+        request: project.gpus,
+        sharing: project.gpuSharing,
+        optional: project.gpusOptional,
+        location: project.configSource?.locate(['gpus']),
+      })),
+      discovery: gpuDiscovery ?? { available: false, reason: 'no project asks for one' },
+      holders: gpuHolders(gpuRunning, workspace.root),
+      previous: withEngineGpus(previous.gpus, gpuRunning, isOurs),
+      enforce: options.enforceGpus ?? false,
+      cpuOnly: options.cpuOnly ?? false,
+    });
+    warnings.push(...gpuAllocation.warnings);
 
     const secrets = new Map(previous.secrets);
     const envFiles = new Map<string, Record<string, string>>();
@@ -81,14 +115,14 @@ export async function renderWorkspace(
         envFiles.set(envFile, Object.fromEntries(declared.map(({ name, env }) => [env, values[name]!])));
       }
       const ports = portAllocation.grants.filter((grant) => grant.project === project.name);
-      fragments.set(project.name, renderProject({ project, workspaceName: workspace.settings.name, ports, secretsEnvFile: envFile }));
+      fragments.set(project.name, renderProject({ project, workspaceName: workspace.settings.name, gpus: gpuAllocation.assignments.get(project.name)!, ports, secretsEnvFile: envFile }));
     }
 
     const requests = networkRequests(workspace.settings, fragments);
     const busy = busyBlocks(engineNetworks, routes, previous.networks, isOurs);
     const subnetAllocation = await allocateSubnets({
       requests,
-      previous: previous.networks as ReadonlyMap<string, Grant<string>>,
+      previous: withEngineNetworks(previous.networks, engineNetworks, isOurs),
       range: workspace.settings.networks.range,
       busy,
     });
@@ -110,13 +144,58 @@ export async function renderWorkspace(
       ports: portAllocation.grants,
       networks: subnetAllocation.grants,
       secrets,
+      gpus: gpuAllocation.assignments,
       envFiles,
-      state: { ports: portAllocation.state, networks: subnetAllocation.state, secrets },
+      state: { ports: portAllocation.state, networks: subnetAllocation.state, gpus: gpuAllocation.state, secrets },
       warnings,
     };
     persist(outcome);
     return outcome;
   });
+}
+
+/**
+ * The state under compose/ is a cache: where it lost a port that one of our running containers publishes,
+ * the engine's labels say what it was.
+ */
+function withEnginePorts(previous: ReadonlyMap<string, Grant<number>>, requests: readonly PortRequest[], enginePorts: ReadonlyMap<number, string | undefined>) {
+  const seeded = new Map(previous);
+  for (const [port, key] of enginePorts) {
+    const request = key === undefined ? undefined : requests.find((candidate) => candidate.key === key);
+    if (request && !seeded.has(request.key)) seeded.set(request.key, { key: request.key, value: port, signature: `${request.preferred ?? ''}` });
+  }
+  return seeded;
+}
+
+/** Likewise for the subnets of our networks on the engine. */
+function withEngineNetworks(previous: ReadonlyMap<string, Grant<string>>, networks: readonly EngineNetwork[], isOurs: (labels: Record<string, string>) => boolean) {
+  const seeded = new Map(previous);
+  for (const network of networks) {
+    const key = network.labels[LABEL.network];
+    const subnet = network.subnets.find((candidate) => !candidate.includes(':'));
+    if (key && subnet && isOurs(network.labels) && !seeded.has(key)) seeded.set(key, { key, value: subnet, signature: '' });
+  }
+  return seeded;
+}
+
+/** Likewise for the GPUs our running containers hold (their dev.envctl.gpus labels). */
+function withEngineGpus(previous: ReadonlyMap<string, Grant<string>>, running: readonly RunningContainer[], isOurs: (labels: Record<string, string>) => boolean) {
+  const seeded = new Map(previous);
+  for (const { labels } of running) {
+    const project = labels[LABEL.project];
+    if (!project || !isOurs(labels) || labels[GPU_LABEL.sharing] !== 'exclusive') continue;
+    if ([...seeded.keys()].some((key) => key.startsWith(`${project}/gpu/`))) continue;
+    const ids = (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean);
+    ids.forEach((id, i) => seeded.set(`${project}/gpu/${i}`, { key: `${project}/gpu/${i}`, value: id, signature: `count:${ids.length}` }));
+  }
+  return seeded;
+}
+
+/** The machine's GPUs, unless the engine is known to be unable to give any. */
+async function discoverGpus(edges: RenderEdges): Promise<GpuDiscovery> {
+  const [support, discovery] = await Promise.all([edges.engine.gpuSupport(), edges.gpus.discover()]);
+  if (support.supported === 'no' && discovery.available) return { available: false, reason: support.reason };
+  return discovery;
 }
 
 /**

@@ -56,7 +56,7 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome): Project
       template: project.template?.name ?? null,
       services: Object.keys(fragment.services ?? {}),
       ports,
-      gpus: describeGpus(project.gpus),
+      gpus: describeGpus(outcome.gpus.get(project.name) ?? { kind: 'none' }),
       network: { name: network.name, subnet: network.subnet, gateway: network.gateway },
     };
   });

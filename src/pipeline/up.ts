@@ -15,6 +15,7 @@ import { renderWorkspace, type RenderEdges, type RenderOutcome } from './render-
 
 export interface UpOptions {
   only?: ReadonlySet<string>;
+  cpuOnly?: boolean;
   build?: boolean;
   /** Write nothing and change nothing: return the plan. */
   dryRun?: boolean;
@@ -50,7 +51,10 @@ export async function up(
   const takenSubnets: HostRoute[] = [];
   const routes: RouteSource = { routes: async () => [...(await edges.routes.routes()), ...takenSubnets] };
   for (let attempt = 0; ; attempt++) {
-    const render = await renderWorkspace(workspace, { ...edges, ports, routes }, options.dryRun ? () => undefined : persist);
+    const render = await renderWorkspace(workspace, { ...edges, ports, routes }, options.dryRun ? () => undefined : persist, {
+      enforceGpus: true,
+      cpuOnly: options.cpuOnly,
+    });
     const composeDir = edges.store.composeDir;
     const desired = desiredState(render.merged, {
       projectName: workspace.settings.name,

@@ -12,12 +12,14 @@ const STATE_VERSION = 1;
 export interface State {
   ports: Map<string, Grant<number>>;
   networks: Map<string, Grant<string>>;
+  /** GPU units held by exclusive projects: "<project>/gpu/<n>" → unit id. */
+  gpus: Map<string, Grant<string>>;
   /** Generated secrets per project, e.g. the Jupyter token. */
   secrets: Map<string, Record<string, string>>;
 }
 
 export function emptyState(): State {
-  return { ports: new Map(), networks: new Map(), secrets: new Map() };
+  return { ports: new Map(), networks: new Map(), gpus: new Map(), secrets: new Map() };
 }
 
 export interface StateRead {
@@ -68,6 +70,7 @@ export class StateStore {
         version: number;
         ports: Record<string, Grant<number>>;
         networks: Record<string, Grant<string>>;
+        gpus?: Record<string, Grant<string>>;
         secrets: Record<string, Record<string, string>>;
       };
       if (raw.version !== STATE_VERSION) throw new Error(`unknown version ${raw.version}`);
@@ -75,6 +78,7 @@ export class StateStore {
         state: {
           ports: new Map(Object.entries(raw.ports ?? {}).filter(([, grant]) => Number.isInteger(grant.value))),
           networks: new Map(Object.entries(raw.networks ?? {}).filter(([, grant]) => typeof grant.value === 'string')),
+          gpus: new Map(Object.entries(raw.gpus ?? {}).filter(([, grant]) => typeof grant.value === 'string')),
           secrets: new Map(Object.entries(raw.secrets ?? {})),
         },
       };
@@ -89,7 +93,7 @@ export class StateStore {
   write(state: State): void {
     mkdirSync(this.composeDir, { recursive: true });
     const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-    const body = { version: STATE_VERSION, ports: sorted(state.ports), networks: sorted(state.networks), secrets: sorted(state.secrets) };
+    const body = { version: STATE_VERSION, ports: sorted(state.ports), networks: sorted(state.networks), gpus: sorted(state.gpus), secrets: sorted(state.secrets) };
     writeFileAtomic.sync(this.file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   }
 }

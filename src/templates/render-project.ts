@@ -2,6 +2,8 @@ import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec } f
 import { asMapping, mergeCompose } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
 import { rebasePaths } from '../compose/paths.js';
+import type { GpuAssignment } from '../gpu/allocate-gpus.js';
+import { GPU_LABEL } from '../gpu/holders.js';
 import { deviceReservation } from '../gpu/request.js';
 import { portKey, type PortGrant } from '../ports/port-request.js';
 import type { Project } from '../workspace/load.js';
@@ -10,6 +12,7 @@ import { renderFragment } from './render.js';
 export interface ProjectRenderInput {
   project: Project;
   workspaceName: string;
+  gpus: GpuAssignment;
   ports: readonly PortGrant[];
   /** The env file holding the project's generated secrets, if its template declares any. */
   secretsEnvFile: string | undefined;
@@ -20,7 +23,7 @@ export interface ProjectRenderInput {
  * published on the allocated host ports, its env and GPU reservation applied, and its own compose.yml
  * merged over the result. Service names are still the project's own; the merge stage namespaces them.
  */
-export function renderProject({ project, workspaceName, ports, secretsEnvFile }: ProjectRenderInput): ComposeFile {
+export function renderProject({ project, workspaceName, gpus, ports, secretsEnvFile }: ProjectRenderInput): ComposeFile {
   const { template } = project;
   const scope = {
     params: project.params,
@@ -56,9 +59,9 @@ export function renderProject({ project, workspaceName, ports, secretsEnvFile }:
 
   const targets = template ? ownServices : Object.keys(model.services ?? {});
   for (const name of targets) applyEnv(model.services![name]!, project.config.env ?? {});
-  const reservation = deviceReservation(project.gpus);
+  const reservation = deviceReservation(gpus);
   const gpuTargets = template?.declaration.gpu_services ?? targets;
-  if (reservation) for (const name of gpuTargets) reserveDevices(model.services![name]!, reservation);
+  if (reservation) for (const name of gpuTargets) reserveDevices(model.services![name]!, reservation, gpus);
   return model;
 }
 
@@ -85,7 +88,11 @@ function applyEnv(service: ServiceSpec, env: Record<string, string | number | bo
   service.environment = { ...current, ...Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)])) };
 }
 
-function reserveDevices(service: ServiceSpec, reservation: Record<string, unknown>): void {
+/** The reservation, and labels saying which GPUs the container holds, so others can see it (gpuHolders). */
+function reserveDevices(service: ServiceSpec, reservation: Record<string, unknown>, gpus: GpuAssignment): void {
+  if (gpus.kind === 'ids') {
+    service.labels = { ...asMapping(service.labels, 'labels'), [GPU_LABEL.gpus]: gpus.ids.join(','), [GPU_LABEL.sharing]: gpus.sharing } as Record<string, string>;
+  }
   const deploy = (service.deploy ??= {});
   const resources = (deploy.resources ??= {});
   const reservations = (resources.reservations ??= {});

@@ -26,6 +26,8 @@ export interface Project {
   /** The project's own compose.yml, merged over what the template renders. */
   override: { source: YamlSource; model: ComposeFile } | undefined;
   gpus: GpuRequest;
+  gpuSharing: 'exclusive' | 'shared';
+  gpusOptional: boolean;
 }
 
 export interface Workspace {
@@ -98,6 +100,8 @@ export function loadProject(root: string, name: string, line: number, templateDi
     params,
     override,
     gpus: gpuRequestOf(config.gpus ?? template?.declaration.gpus),
+    gpuSharing: config.gpu_sharing ?? 'exclusive',
+    gpusOptional: config.gpus_optional ?? false,
   };
 }
 

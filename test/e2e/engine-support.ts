@@ -57,3 +57,8 @@ export async function cleanEngine(root: string): Promise<void> {
 export function webProject(extra = ''): string {
   return `template: web\n${extra}`;
 }
+
+/** The environment for envctl on a recorded GPU machine: the stand-in nvidia-smi first on PATH. */
+export function onGpuMachine(machine: string): Record<string, string> {
+  return { NVIDIA_SMI_MACHINE: machine, PATH: `${join(REPO, 'test', 'fixtures', 'bin')}:${process.env.PATH}` };
+}

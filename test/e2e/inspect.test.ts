@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
 import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, webProject, workspaceContainers } from './engine-support.js';
+import { cleanEngine, docker, engineAnswers, engineWorkspace, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const roots: string[] = [];
@@ -28,7 +28,7 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
       'projects/beta/envctl.yml': webProject(),
       'projects/beta/compose.yml': 'services:\n  web:\n    command: ["sh", "-c", "echo started beta; exec sleep 3600"]\n',
     });
-    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    expect((await envctl(root, ['up', '-d'], onGpuMachine('h100-1gpu'))).exitCode).toBe(0);
     const ps = await envctl(root, ['ps', '--json']);
     expect(ps.exitCode, ps.stderr).toBe(0);
     const rows = JSON.parse(ps.stdout) as Array<{ project: string; service: string; state: string; urls: string[]; gpus: string | null; networks: Array<{ subnet: string }> }>;

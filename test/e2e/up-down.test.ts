@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
 import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, onGpuMachine, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const roots: string[] = [];
@@ -25,7 +25,7 @@ function workspace(files: Record<string, string>): string {
 }
 
 async function up(root: string, ...args: string[]) {
-  const result = await envctl(root, ['up', '-d', ...args]);
+  const result = await envctl(root, ['up', '-d', ...args], onGpuMachine('geforce-5gpu'));
   expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
   return result;
 }

@@ -84,6 +84,8 @@ class RacingEngine implements Engine {
   }
   publishedPorts = NO_ENGINE.publishedPorts;
   networks = NO_ENGINE.networks;
+  runningWithGpus = NO_ENGINE.runningWithGpus;
+  gpuSupport = NO_ENGINE.gpuSupport;
 }
 
 const roots: string[] = [];
@@ -100,7 +102,7 @@ async function upWith(root: string, engine: RacingEngine, changes: string[]) {
   const workspace = loadWorkspace(root);
   const outcome = await up(
     workspace,
-    { engine, ports: { isFree: async () => true }, routes: { routes: async () => [] }, store },
+    { engine, ports: { isFree: async () => true }, gpus: { discover: async () => ({ available: false as const, reason: 'none here' }) }, routes: { routes: async () => [] }, store },
     (result) => persistRender(store, workspace.settings.name, result),
     { change: (_project, text) => changes.push(text), progress: () => undefined },
   );

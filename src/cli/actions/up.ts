@@ -49,6 +49,7 @@ async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet
     only,
     build: options.build,
     dryRun: options.dryRun,
+    cpuOnly: options.cpuOnly,
   });
   for (const message of outcome.render.warnings) warn(message);
   return outcome;

@@ -3,6 +3,7 @@ import type { GlobalOptions } from '../context.js';
 
 export interface UpCommandOptions {
   detach?: boolean;
+  cpuOnly?: boolean;
   watch?: boolean;
   build?: boolean;
   dryRun?: boolean;
@@ -17,6 +18,7 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .option('-d, --detach', 'start in the background and return')
     .option('--watch', 'keep watching which-project, the projects and templates, and apply every edit')
     .option('--build', 'build images even when they exist')
+    .option('--cpu-only', 'run projects that ask for GPUs without them')
     .option('--dry-run', 'print what would be done, do nothing')
     .addHelpText(
       'after',
@@ -44,6 +46,12 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .option('-f, --follow', 'keep following new output')
     .addOption(new Option('-n, --tail <lines>', 'only the last lines of each container').argParser(Number))
     .action(async (targets: string[], options: { follow?: boolean; tail?: number }) => (await import('../actions/logs.js')).logsAction(globals(), targets, options));
+
+  program
+    .command('gpus')
+    .description("the machine's GPUs and MIG instances: memory, use, and which projects hold them")
+    .option('--json', 'print as JSON')
+    .action(async (options: { json?: boolean }) => (await import('../actions/gpus.js')).gpusAction(globals(), options));
 
   program
     .command('restart')
