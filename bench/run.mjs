@@ -1,0 +1,159 @@
+// npm run bench: envctl against the engine's floor and docker-compose, interleaved, on a real engine.
+// Writes bench/RESULTS.md and bench/up-time.svg. BENCH_RUNS (default 5) and BENCH_SIZES (default 1,10,30).
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import Docker from 'dockerode';
+import { allocatePorts } from '../dist/ports/allocate-ports.js';
+import { HostPortProbe } from '../dist/ports/probe.js';
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(REPO, 'dist', 'cli', 'main.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const SIZES = (process.env.BENCH_SIZES ?? '1,10,30').split(',').map(Number);
+const docker = new Docker();
+const results = new Map(); // name → number[] (ms)
+
+function record(name, ms) {
+  if (!results.has(name)) results.set(name, []);
+  results.get(name).push(ms);
+}
+
+async function timed(name, work) {
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  record(name, ms);
+  return ms;
+}
+
+function workspace(size, portBase) {
+  const root = mkdtempSync(join(tmpdir(), 'envctl-bench-'));
+  cpSync(join(REPO, 'test', 'fixtures', 'templates', 'web'), join(root, 'templates', 'web'), { recursive: true });
+  const names = Array.from({ length: size }, (_, i) => `p${i}`);
+  writeFileSync(join(root, 'which-project'), `${names.join('\n')}\n`);
+  writeFileSync(join(root, 'workspace.yml'), `name: bench\nports:\n  range: "${portBase}-${portBase + 999}"\n`);
+  for (const name of names) {
+    mkdirSync(join(root, 'projects', name), { recursive: true });
+    writeFileSync(join(root, 'projects', name, 'envctl.yml'), `template: web\nports: { http: ${portBase} }\n`);
+  }
+  return root;
+}
+
+const envctl = (root, ...args) => execa('node', [CLI, ...args], { cwd: root, env: { NO_COLOR: '1' } });
+const compose = (root, ...args) => execa('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: join(root, 'compose') });
+const floor = (root, command) => execa('node', [join(REPO, 'bench', 'floor.mjs'), command, join(root, 'compose', 'docker-compose.yml')]);
+
+async function engineLifecycles() {
+  for (const size of SIZES) {
+    const root = workspace(size, 23000);
+    await envctl(root, 'render'); // the same merged file for every contender
+    for (let run = 0; run < RUNS; run++) {
+      // Interleaved, so that drift of the machine hits the contenders alike.
+      await timed(`up ${size}: envctl`, () => envctl(root, 'up', '-d'));
+      await timed(`no-op up ${size}: envctl`, () => envctl(root, 'up', '-d'));
+      await timed(`down ${size}: envctl`, () => envctl(root, 'down'));
+      await timed(`up ${size}: floor`, () => floor(root, 'up'));
+      await timed(`down ${size}: floor`, () => floor(root, 'down'));
+      await timed(`up ${size}: docker-compose`, () => compose(root, 'up', '-d'));
+      await timed(`no-op up ${size}: docker-compose`, () => compose(root, 'up', '-d'));
+      await timed(`down ${size}: docker-compose`, () => compose(root, 'down'));
+    }
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function portAllocator() {
+  const requests = Array.from({ length: 200 }, (_, p) =>
+    Array.from({ length: 5 }, (_, i) => ({ key: `p${p}/web/${8000 + i}/tcp`, project: `p${p}`, service: 'web', name: `port${i}`, container: 8000 + i, protocol: 'tcp', preferred: 30000, bind: '127.0.0.1', url: undefined })),
+  ).flat();
+  for (let run = 0; run < RUNS; run++) {
+    let state;
+    await timed('ports 1000/200 projects: cold', async () => {
+      state = (await allocatePorts({ requests, previous: new Map(), range: { from: 30000, to: 31999 }, probe: new HostPortProbe(), enginePorts: new Map() })).state;
+    });
+    await timed('ports 1000/200 projects: sticky', () => allocatePorts({ requests, previous: state, range: { from: 30000, to: 31999 }, probe: new HostPortProbe(), enginePorts: new Map() }));
+  }
+}
+
+async function watchReaction() {
+  const root = workspace(2, 24000);
+  const log = join(root, 'reaction.jsonl');
+  const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: log }, reject: false });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  while (!output.includes('Watching')) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 20; i++) {
+    const before = output.length;
+    writeFileSync(join(root, 'projects', 'p0', 'envctl.yml'), `template: web\nports: { http: 24000 }\nenv: { SAVE: "${i}" }\n`);
+    while (!/recreated/.test(output.slice(before))) await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGINT');
+  await child;
+  for (const line of readFileSync(log, 'utf8').trim().split('\n')) record('watch reaction (save → first engine call)', JSON.parse(line).reactionMs);
+  await envctl(root, 'down');
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function cliStart() {
+  const root = workspace(10, 25000);
+  await envctl(root, 'up', '-d');
+  for (let run = 0; run < Math.max(RUNS, 10); run++) {
+    await timed('envctl --version', () => execa('node', [CLI, '--version']));
+    await timed('envctl ps (10 projects running)', () => envctl(root, 'ps'));
+    await timed('node -e 0 (the runtime alone)', () => execa('node', ['-e', '0']));
+  }
+  await envctl(root, 'down');
+  rmSync(root, { recursive: true, force: true });
+}
+
+async function watcherMemory() {
+  const root = workspace(50, 26000);
+  const child = execa('/usr/bin/time', ['-v', 'node', CLI, 'up', '-d', '--watch'], { cwd: root, env: { NO_COLOR: '1' }, reject: false, all: true });
+  let output = '';
+  child.all.on('data', (chunk) => (output += chunk));
+  while (!output.includes('Watching')) await new Promise((r) => setTimeout(r, 100));
+  // One edit, so the figure includes a reconcile of all 50 projects while watching.
+  writeFileSync(join(root, 'projects', 'p0', 'envctl.yml'), 'template: web\nports: { http: 26000 }\nenv: { X: "1" }\n');
+  while (!/recreated/.test(output)) await new Promise((r) => setTimeout(r, 50));
+  process.kill(Number((await execa('pgrep', ['-f', `${CLI} up -d --watch`])).stdout.split('\n')[0]), 'SIGINT');
+  await child;
+  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(output)[1]);
+  record('peak RSS of up -d --watch holding 50 projects (MB)', kb / 1024);
+  await envctl(root, 'down');
+  rmSync(root, { recursive: true, force: true });
+}
+
+function stats(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted.at(-1), n: sorted.length };
+}
+
+async function machine() {
+  const info = await docker.info();
+  const version = await docker.version();
+  return {
+    cpu: `${cpus().length} × ${cpus()[0].model}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    kernel: info.KernelVersion,
+    dockerd: `${version.Version} (API ${version.ApiVersion}), storage ${info.Driver}`,
+    compose: (await execa('docker-compose', ['version', '--short'])).stdout,
+    node: process.version,
+  };
+}
+
+const started = new Date();
+await engineLifecycles();
+await portAllocator();
+await watchReaction();
+await cliStart();
+await watcherMemory();
+const env = await machine();
+const summary = Object.fromEntries([...results].map(([name, values]) => [name, stats(values)]));
+writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ date: started.toISOString(), machine: env, runs: RUNS, results: summary }, null, 2)}\n`);
+const { writeReport } = await import('./report.mjs');
+writeReport(join(REPO, 'bench'));
