@@ -86,12 +86,20 @@ build_jupyter() {
   docker import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' "$tarball" "$tag" >/dev/null
 }
 
+# The jupyter template's default base image, so the README's tour runs as written on the test engine.
+tag_template_images() {
+  docker image inspect python:3.11-slim >/dev/null 2>&1 || docker tag envctl-test/jupyter:bookworm python:3.11-slim
+}
+
 case "${1:-start}" in
   start)
     install_packages
     start_dockerd
     build_busybox
-    [ "${ENVCTL_SKIP_JUPYTER_IMAGE:-}" = 1 ] || build_jupyter
+    if [ "${ENVCTL_SKIP_JUPYTER_IMAGE:-}" != 1 ]; then
+      build_jupyter
+      tag_template_images
+    fi
     ;;
   stop)
     if [ -s "$PIDFILE" ]; then

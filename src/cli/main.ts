@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerEngineCommands } from './commands/engine-commands.js';
 import { registerPorts } from './commands/ports.js';
 import { registerRender } from './commands/render.js';
+import { registerWorkspaceCommands } from './commands/workspace-commands.js';
 import { formatError } from './report-error.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .option('-w, --workspace <dir>', 'the workspace root (default: the nearest folder upward holding which-project)')
     .showHelpAfterError();
   const globals = () => program.opts<{ workspace?: string }>();
+  registerWorkspaceCommands(program, globals);
   registerRender(program, globals);
   registerPorts(program, globals);
   registerEngineCommands(program, globals);
