@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import { InputError } from '../errors/envctl-error.js';
 import { ajvOptions, prepareSchema } from './schema-options.js';
 import type { YamlSource } from '../util/yaml-source.js';
@@ -24,6 +24,8 @@ function validator(): ValidateFunction {
     compiled = require(standalone).default as ValidateFunction;
     return compiled;
   }
+  // Only when running from source: the build ships the compiled validator, so ajv itself is not loaded.
+  const { Ajv } = require('ajv') as { Ajv: typeof AjvClass };
   compiled = new Ajv(ajvOptions).compile(prepareSchema(JSON.parse(readFileSync(COMPOSE_SCHEMA_FILE, 'utf8')) as Record<string, unknown>));
   return compiled;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { stringify } from 'yaml';
@@ -30,8 +30,10 @@ function escapeDollars(value: unknown): unknown {
 export function writeComposeDir(composeDir: string, projectName: string, merged: ComposeFile, perProject: ReadonlyMap<string, ComposeFile>): string[] {
   mkdirSync(composeDir, { recursive: true });
   const written: string[] = [];
+  // A file whose content is the same is left alone: a no-op up rewrites nothing (and fsyncs nothing).
   const write = (name: string, text: string) => {
     const file = join(composeDir, name);
+    if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
     writeFileAtomic.sync(file, text);
     written.push(file);
   };

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { EnvctlError } from '../errors/envctl-error.js';
 import { mergeInventory, parseList, parseQuery, QUERY_FIELDS, type Gpu } from './inventory.js';
 
@@ -36,6 +35,8 @@ export class NvidiaSmiProbe implements GpuProbe {
 
   private async nvidiaSmi(args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
     try {
+      // execa is loaded here, not at the top: most runs ask for no GPU and should not pay for loading it.
+      const { execa } = await import('execa');
       const result = await execa('nvidia-smi', args, { reject: false, timeout: 15_000 });
       if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
       if ((result as { code?: string }).code === 'ENOENT') return { ok: false, reason: NOT_INSTALLED };

@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+// node's own execFile, not execa: this runs on every render, and loading execa cost more than the call.
+const execFileAsync = promisify(execFile);
 import { formatCidr, parseCidr, type Cidr } from './cidr.js';
 
 /** A block the host already routes or holds an address in; `device` says through which interface. */
@@ -26,7 +30,7 @@ export class KernelRoutes implements RouteSource {
 /** `ip route show table all` sees the policy-routing tables that WireGuard and Tailscale use. */
 async function fromIpCommand(): Promise<HostRoute[]> {
   try {
-    const { stdout } = await execa('ip', ['-4', '-j', 'route', 'show', 'table', 'all'], { timeout: 2000 });
+    const { stdout } = await execFileAsync('ip', ['-4', '-j', 'route', 'show', 'table', 'all'], { timeout: 2000 });
     const rows = JSON.parse(stdout) as Array<{ dst?: string; dev?: string; type?: string }>;
     return rows.flatMap((row) => {
       if (!row.dst || row.dst === 'default') return [];

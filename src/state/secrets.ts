@@ -30,6 +30,7 @@ export function writeEnvFile(file: string, values: Record<string, string>): void
   const body = Object.entries(values)
     .map(([key, value]) => `${key}=${value}\n`)
     .join('');
+  if (existsSync(file) && readFileSync(file, 'utf8') === body) return;
   writeFileAtomic.sync(file, body, { mode: 0o600 });
 }
 

@@ -94,6 +94,8 @@ export class StateStore {
     mkdirSync(this.composeDir, { recursive: true });
     const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
     const body = { version: STATE_VERSION, ports: sorted(state.ports), networks: sorted(state.networks), gpus: sorted(state.gpus), secrets: sorted(state.secrets) };
-    writeFileAtomic.sync(this.file, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
+    const text = `${JSON.stringify(body, null, 2)}\n`;
+    if (existsSync(this.file) && readFileSync(this.file, 'utf8') === text) return;
+    writeFileAtomic.sync(this.file, text, { mode: 0o600 });
   }
 }

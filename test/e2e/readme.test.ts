@@ -42,7 +42,7 @@ describe('the README', () => {
       // Stop before the last block (down) to see what the tour started, then run that block too.
       const [last, ...rest] = [tour.at(-1)!, ...tour.slice(0, -1)];
       const env = { PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' };
-      const first = await execa('bash', ['-e', '-c', rest.join('\n')], { cwd: dir, env, reject: false, all: true });
+      const first = await execa('bash', ['-e', '-c', rest.join('\n')], { cwd: dir, env, reject: false, all: true, timeout: 120_000 });
       expect(first.exitCode, first.all).toBe(0);
       expect(first.all).toMatch(/intro-ml\s+intro-ml-notebook\s+127\.0\.0\.1:\d+->8888\/tcp\s+http:\/\/127\.0\.0\.1:\d+\/notebook\?token=\S+/);
       const url = /http:\/\/127\.0\.0\.1:\d+\/notebook\?token=(\S+)/.exec(first.all)!;
@@ -50,7 +50,7 @@ describe('the README', () => {
       const deadline = Date.now() + 60_000;
       let status = 0;
       while (Date.now() < deadline && status !== 200) {
-        status = await fetch(`http://127.0.0.1:${port}/api/status?token=${url[1]}`).then((r) => r.status, () => 0);
+        status = await fetch(`http://127.0.0.1:${port}/api/status?token=${url[1]}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
         if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(status).toBe(200);
@@ -59,6 +59,6 @@ describe('the README', () => {
       expect(down.exitCode, down.all).toBe(0);
       const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL.root}=${join(dir, 'ml-lab')}`] } });
       expect(left).toEqual([]);
-    });
+    }, 180_000);
   });
 });

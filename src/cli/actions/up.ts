@@ -10,8 +10,8 @@ import type { RenderEdges } from '../../pipeline/render-workspace.js';
 import { summarize } from '../../pipeline/summary.js';
 import { up, type UpOutcome } from '../../pipeline/up.js';
 import { didYouMean } from '../../util/suggest.js';
-import { WorkspaceWatcher } from '../../watch/watch-workspace.js';
 import type { Workspace } from '../../workspace/load.js';
+import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
 import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { color, warn } from '../output.js';
@@ -134,6 +134,8 @@ async function watchWorkspace(
 ): Promise<WorkspaceWatcher> {
   let dependencyFiles = dependencyFilesOf(initial);
   let lastError: string | undefined;
+  // chokidar is loaded only when watching: a plain up should not pay for it.
+  const { WorkspaceWatcher } = await import('../../watch/watch-workspace.js');
   const watcher = new WorkspaceWatcher({
     root: initial.root,
     dependencyFiles: () => dependencyFiles,
