@@ -2,7 +2,8 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { LABEL } from '../../src/compose/workspace-model.js';
-import { makeWorkspace, REPO } from '../support/workspace.js';
+import { afterEach } from 'vitest';
+import { makeWorkspace, removeWorkspace, REPO } from '../support/workspace.js';
 
 export const docker = new Docker();
 
@@ -61,4 +62,23 @@ export function webProject(extra = ''): string {
 /** The environment for envctl on a recorded GPU machine: the stand-in nvidia-smi first on PATH. */
 export function onGpuMachine(machine: string): Record<string, string> {
   return { NVIDIA_SMI_MACHINE: machine, PATH: `${join(REPO, 'test', 'fixtures', 'bin')}:${process.env.PATH}` };
+}
+
+/**
+ * A maker of engine workspaces for one test file: each is removed, with everything it left on the engine,
+ * after each test.
+ */
+export function engineWorkspaces(): (files: Record<string, string>) => string {
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const root of roots.splice(0)) {
+      await cleanEngine(root);
+      removeWorkspace(root);
+    }
+  });
+  return (files) => {
+    const root = engineWorkspace(files);
+    roots.push(root);
+    return root;
+  };
 }

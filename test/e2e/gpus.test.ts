@@ -1,24 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
-import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, engineAnswers, engineWorkspace, httpGet, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
+import { envctl } from '../support/workspace.js';
+import { engineAnswers, engineWorkspaces, httpGet, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
-const roots: string[] = [];
-afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    await cleanEngine(root);
-    removeWorkspace(root);
-  }
-});
-
-function workspace(files: Record<string, string>): string {
-  const root = engineWorkspace(files);
-  roots.push(root);
-  return root;
-}
+const workspace = engineWorkspaces();
 
 /** NVIDIA_VISIBLE_DEVICES of each project's container, read over HTTP from the page it serves. */
 async function visibleDevices(root: string): Promise<Record<string, string>> {

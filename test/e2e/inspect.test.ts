@@ -1,23 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
-import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
+import { envctl } from '../support/workspace.js';
+import { docker, engineAnswers, engineWorkspaces, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    await cleanEngine(root);
-    removeWorkspace(root);
-  }
-});
-
-function workspace(files: Record<string, string>): string {
-  const root = engineWorkspace(files);
-  roots.push(root);
-  return root;
-}
+const workspace = engineWorkspaces();
 
 describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on a real engine', () => {
   it('shows state, URL, GPUs and subnet in ps --json, the output in logs, and restarts', async () => {

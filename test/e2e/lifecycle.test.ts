@@ -1,26 +1,13 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
-import { CLI, envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import { CLI, envctl } from '../support/workspace.js';
+import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const hasJupyterImage = hasEngine && (await docker.getImage('envctl-test/jupyter:bookworm').inspect().then(() => true, () => false));
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    await cleanEngine(root);
-    removeWorkspace(root);
-  }
-});
-
-function workspace(files: Record<string, string>): string {
-  const root = engineWorkspace(files);
-  roots.push(root);
-  return root;
-}
+const workspace = engineWorkspaces();
 
 /** `count` projects on the web template, on a port range of their own. */
 function webProjects(count: number, range: string): { root: string; names: string[] } {

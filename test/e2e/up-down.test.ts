@@ -3,26 +3,15 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
-import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, onGpuMachine, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import { envctl } from '../support/workspace.js';
+import { docker, engineAnswers, engineWorkspaces, httpGet, onGpuMachine, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
-const roots: string[] = [];
+const workspace = engineWorkspaces();
 const servers: Server[] = [];
-
 afterEach(async () => {
-  for (const root of roots.splice(0)) {
-    await cleanEngine(root);
-    removeWorkspace(root);
-  }
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
-
-function workspace(files: Record<string, string>): string {
-  const root = engineWorkspace(files);
-  roots.push(root);
-  return root;
-}
 
 async function up(root: string, ...args: string[]) {
   const result = await envctl(root, ['up', '-d', ...args], onGpuMachine('geforce-5gpu'));
