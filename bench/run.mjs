@@ -10,7 +10,7 @@ import { allocatePorts } from '../dist/ports/allocate-ports.js';
 import { HostPortProbe } from '../dist/ports/probe.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
+const CLI = join(REPO, 'dist', 'bundle', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,30').split(',').map(Number);
 const docker = new Docker();

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(REPO, 'dist', 'cli', 'main.js');
+/** The CLI as it ships: the bundle (scripts/bundle.mjs). */
+export const CLI = join(REPO, 'dist', 'bundle', 'main.js');
 
 /** A workspace in a temporary folder, from a map of relative path → file content. */
 export function makeWorkspace(files: Record<string, string>, options: { templates?: boolean } = {}): string {
