@@ -1,3 +1,4 @@
+import { LABEL } from '../compose/workspace-model.js';
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from './desired.js';
 import type { Engine } from './engine.js';
@@ -41,7 +42,7 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
   await Promise.all(
     plan.removeContainers.map(async ({ container, reason }) => {
       await engine.removeContainer(container.id);
-      changed(container.labels['dev.envctl.project'] ?? null, `removed ${container.name} (${reason})`);
+      changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
     }),
   );
   for (const network of plan.recreateNetworks) {
@@ -110,7 +111,7 @@ async function applyProject(
         reporter.progress(project, line);
       };
       try {
-        await engine.buildImage({ ...service.build!, tag: service.image, labels: { 'dev.envctl.project': project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
+        await engine.buildImage({ ...service.build!, tag: service.image, labels: { [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
       } catch (error) {
         throw withBuildOutput(error as Error, tail);
       }
@@ -161,11 +162,11 @@ async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (projec
   for (const { network, reason } of plan.removeNetworks) {
     const users = await engine.networkContainers(network.name);
     if (users.length) {
-      changed(network.labels['dev.envctl.project'] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
+      changed(network.labels[LABEL.project] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
       continue;
     }
     await engine.removeNetwork(network.name);
-    changed(network.labels['dev.envctl.project'] ?? null, `removed network ${network.name} (${reason})`);
+    changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
   }
 }
 

@@ -70,8 +70,8 @@ export interface DesiredContext {
   projectName: string;
   composeDir: string;
   configFile: string;
-  /** Contents of the env files services name, read at the edge. */
-  envFiles: ReadonlyMap<string, string>;
+  /** The variables of the env files services name, read at the edge. */
+  envFiles: ReadonlyMap<string, Record<string, string>>;
 }
 
 /** The merged compose model as what the engine should hold: containers, networks and volumes. */
@@ -262,21 +262,20 @@ function commandOf(command: unknown): string[] | undefined {
 }
 
 /** env_file entries first, then `environment`, which wins: the Compose order. */
-function environmentOf(spec: ServiceSpec, envFiles: ReadonlyMap<string, string>): string[] | undefined {
-  const files = spec.env_file === undefined ? [] : Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file];
+function environmentOf(spec: ServiceSpec, envFiles: ReadonlyMap<string, Record<string, string>>): string[] | undefined {
   const values: Record<string, string> = {};
-  for (const file of files) {
-    const path = typeof file === 'string' ? file : file.path;
-    for (const line of (envFiles.get(path) ?? '').split('\n')) {
-      const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-      if (match) values[match[1]!] = match[2]!;
-    }
-  }
+  for (const { path } of envFileEntries(spec)) Object.assign(values, envFiles.get(path) ?? {});
   for (const [key, value] of Object.entries(asMapping(spec.environment, 'environment'))) {
     if (value !== null && value !== undefined) values[key] = String(value);
   }
   const entries = Object.entries(values);
   return entries.length ? entries.map(([key, value]) => `${key}=${value}`) : undefined;
+}
+
+/** A service's env_file entries in long form. */
+export function envFileEntries(spec: ServiceSpec): Array<{ path: string; required: boolean }> {
+  const files = spec.env_file === undefined ? [] : Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file];
+  return files.map((file) => (typeof file === 'string' ? { path: file, required: true } : { path: file.path, required: file.required ?? true }));
 }
 
 function healthcheckOf(healthcheck: Record<string, any> | undefined): Record<string, unknown> | undefined {

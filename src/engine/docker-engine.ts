@@ -4,6 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
+import { GPU_LABEL } from '../gpu/holders.js';
 import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
 import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 
@@ -196,7 +197,7 @@ export class DockerEngine implements Engine {
   }
 
   async runningWithGpus(): Promise<RunningContainer[]> {
-    const list = await this.call(() => this.docker.listContainers({ all: false, filters: { label: [GPU_LABEL] } }));
+    const list = await this.call(() => this.docker.listContainers({ all: false, filters: { label: [GPU_LABEL.gpus] } }));
     return list.map((container) => ({ labels: container.Labels ?? {} }));
   }
 
@@ -246,8 +247,6 @@ export class DockerEngine implements Engine {
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
   }
 }
-
-const GPU_LABEL = 'dev.envctl.gpus';
 
 /** The PATH of the local dockerd, from its pid file; undefined for a remote engine or when it cannot be read. */
 function localDaemonPath(): string | undefined {

@@ -1,3 +1,4 @@
+import { LABEL } from '../compose/workspace-model.js';
 import type { RunningContainer } from '../engine/engine-view.js';
 import type { GpuHolder } from './allocate-gpus.js';
 
@@ -14,8 +15,8 @@ export const GPU_LABEL = {
 export function gpuHolders(running: readonly RunningContainer[], ownRoot: string): GpuHolder[] {
   return running.flatMap((container) => {
     const { labels } = container;
-    if (labels[GPU_LABEL.sharing] !== 'exclusive' || labels['dev.envctl.workspace.root'] === ownRoot) return [];
-    const who = `project ${labels['dev.envctl.project']} of workspace ${labels['dev.envctl.workspace.root']}`;
+    if (labels[GPU_LABEL.sharing] !== 'exclusive' || labels[LABEL.root] === ownRoot) return [];
+    const who = `project ${labels[LABEL.project]} of workspace ${labels[LABEL.root]}`;
     return (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean).map((unit) => ({ unit, who }));
   });
 }

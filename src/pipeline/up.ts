@@ -2,12 +2,14 @@ import { join } from 'node:path';
 import { LABEL } from '../compose/workspace-model.js';
 import { MERGED_FILE } from '../compose/write-compose.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
-import { desiredState, type Desired } from '../engine/desired.js';
+import { desiredState, envFileEntries, type Desired } from '../engine/desired.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnvFile } from '../state/secrets.js';
 import type { Engine, ObservedImage } from '../engine/engine.js';
 import { buildHash } from '../engine/build-hash.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
-import { EngineError } from '../errors/envctl-error.js';
+import { EngineError, InputError } from '../errors/envctl-error.js';
 import { parseCidr } from '../network/cidr.js';
 import type { HostRoute, RouteSource } from '../network/host-routes.js';
 import type { Workspace } from '../workspace/load.js';
@@ -60,7 +62,7 @@ export async function up(
       projectName: workspace.settings.name,
       composeDir,
       configFile: join(composeDir, MERGED_FILE),
-      envFiles: new Map([...render.envFiles].map(([file, values]) => [file, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join('')])),
+      envFiles: envFileValues(render),
     });
     for (const service of desired.services) if (service.build) service.build.hash = buildHash(service.build);
     const observed = await observe(edges.engine, workspace.root, desired);
@@ -81,6 +83,28 @@ export async function up(
       reporter.change(null, `host port ${port} was taken by someone else at the last moment; allocating another`);
     }
   }
+}
+
+/**
+ * The variables of every env file the services name: the generated secrets as render decided them (so a dry
+ * run needs nothing on disk), the user's own files read from disk. A missing required file is an error, as
+ * under Compose.
+ */
+function envFileValues(render: RenderOutcome): Map<string, Record<string, string>> {
+  const values = new Map(render.envFiles);
+  for (const [name, service] of Object.entries(render.merged.services ?? {})) {
+    for (const { path, required } of envFileEntries(service)) {
+      if (values.has(path)) continue;
+      if (existsSync(path)) values.set(path, parseEnvFile(readFileSync(path, 'utf8')));
+      else if (required) {
+        throw new InputError(`Service "${name}" names the env file ${path}, which does not exist.`, {
+          location: { file: path },
+          hint: 'Create the file, or write the entry as { path: ..., required: false }.',
+        });
+      }
+    }
+  }
+  return values;
 }
 
 async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {

@@ -34,11 +34,12 @@ export function writeEnvFile(file: string, values: Record<string, string>): void
   writeFileAtomic.sync(file, body, { mode: 0o600 });
 }
 
-function parseEnvFile(text: string): Record<string, string> {
+/** KEY=VALUE lines, as Compose reads an env file; other lines (comments, blanks) are skipped. */
+export function parseEnvFile(text: string): Record<string, string> {
   return Object.fromEntries(
     text
       .split('\n')
-      .map((line) => /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line))
+      .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line))
       .filter((match): match is RegExpExecArray => match !== null)
       .map((match) => [match[1]!, match[2]!]),
   );

@@ -41,6 +41,24 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
     expect((await envctl(root, ['logs', 'beta/web'])).stdout).toBe('beta/web | started beta\nbeta/web | started beta');
   });
 
+  it('applies a project\'s own env_file, and refuses one that does not exist', async () => {
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "19900-19999"\n',
+      'which-project': 'alpha\n',
+      'projects/alpha/envctl.yml': webProject('env: { FROM_CONFIG: "yes" }\n'),
+      'projects/alpha/compose.yml': 'services:\n  web:\n    env_file: [vars.env]\n',
+      'projects/alpha/vars.env': '# comment\nFROM_FILE=yes\n',
+    });
+    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    const env = (await docker.getContainer((await workspaceContainers(root))[0]!.Id).inspect()).Config.Env;
+    expect(env).toEqual(expect.arrayContaining(['FROM_FILE=yes', 'FROM_CONFIG=yes']));
+    const { rmSync } = await import('node:fs');
+    rmSync(`${root}/projects/alpha/vars.env`);
+    const missing = await envctl(root, ['up', '-d']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('vars.env, which does not exist');
+  });
+
   it('removes named volumes only with down -v', async () => {
     const root = workspace({
       'workspace.yml': 'ports:\n  range: "19700-19799"\n',

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { LABEL } from '../../compose/workspace-model.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import { GPU_LABEL } from '../../gpu/holders.js';
 import { unitsOf } from '../../gpu/inventory.js';
@@ -53,8 +54,8 @@ async function runningHolders(): Promise<Array<{ workspace: string; project: str
   const engine = await connectDocker({ timeoutMs: 1500 }).catch(() => undefined);
   if (!engine) return [];
   return (await engine.runningWithGpus()).map(({ labels }) => ({
-    workspace: labels['dev.envctl.workspace'] ?? '',
-    project: labels['dev.envctl.project'] ?? '',
+    workspace: labels[LABEL.workspace] ?? '',
+    project: labels[LABEL.project] ?? '',
     sharing: labels[GPU_LABEL.sharing] ?? 'exclusive',
     units: (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean),
   }));
