@@ -1,18 +1,16 @@
 import Table from 'cli-table3';
-import pc from 'picocolors';
-import { stderrColor } from './report-error.js';
+import { color, type Colors } from './terminal.js';
 
-/** Colour only for a terminal that wants it: picocolors already honours NO_COLOR and FORCE_COLOR. */
-export const color = pc.createColors(pc.isColorSupported && process.stdout.isTTY === true);
+export { color, debug, NOTHING_TO_DO, warn } from './terminal.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** A plain, borderless table: easy to read in a terminal and to cut or grep when piped. */
-export function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][], colors: Colors = color): string {
   const t = new Table({
-    head: head.map((cell) => color.bold(cell)),
+    head: head.map((cell) => colors.bold(cell)),
     chars: {
       top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '',
       'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
@@ -21,8 +19,4 @@ export function table(head: string[], rows: string[][]): string {
   });
   t.push(...rows);
   return t.toString().split('\n').map((line) => line.trimEnd()).join('\n');
-}
-
-export function warn(message: string): void {
-  process.stderr.write(`${stderrColor.yellow('warning:')} ${message}\n`);
 }

@@ -1,7 +1,5 @@
-import pc from 'picocolors';
 import { EnvctlError, ExitCode, formatLocation } from '../errors/envctl-error.js';
-
-export const stderrColor = pc.createColors(pc.isColorSupported && process.stderr.isTTY === true);
+import { stderrColor } from './terminal.js';
 
 /** One paragraph: what is wrong (with file and line), then what to do. */
 export function formatError(error: unknown): { text: string; exitCode: number } {

@@ -1,3 +1,4 @@
+import { LABEL } from '../engine/labels.js';
 import type { NetworkGrant } from '../network/allocate-subnets.js';
 import type { ComposeFile, ServiceSpec } from './compose-types.js';
 import { asMapping } from './merge.js';
@@ -6,14 +7,7 @@ import { namespaced, namespaceProject } from './namespace.js';
 /** Starts with "_", which no project name can, so it never meets a project's network. */
 export const WORKSPACE_NETWORK = '_workspace';
 
-/** Labels envctl puts on what it makes, beside the ones Compose adds; the engine's labels are the truth. */
-export const LABEL = {
-  workspace: 'dev.envctl.workspace',
-  root: 'dev.envctl.workspace.root',
-  project: 'dev.envctl.project',
-  service: 'dev.envctl.service',
-  network: 'dev.envctl.network',
-} as const;
+export { LABEL };
 
 export interface RenderedProject {
   name: string;

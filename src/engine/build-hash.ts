@@ -9,16 +9,33 @@ import type { BuildSpec } from './desired.js';
  * is only mounted (a notebook) is not among them, so editing it rebuilds nothing.
  */
 export function buildHash(build: BuildSpec): string {
-  const dockerfilePath = resolve(build.context, build.dockerfile ?? 'Dockerfile');
-  const dockerfile = existsSync(dockerfilePath) ? readFileSync(dockerfilePath, 'utf8') : '';
+  const inputs = buildInputs(build);
   const hash = createHash('sha256');
-  hash.update(dockerfile).update('\0').update(JSON.stringify(Object.entries(build.args).sort()));
-  for (const file of inputFiles(build.context, [...copySources(dockerfile), ...build.dependencyFiles])) {
+  hash.update(inputs.dockerfileText).update('\0').update(JSON.stringify(Object.entries(build.args).sort()));
+  for (const file of inputs.files) {
     hash.update('\0').update(file).update('\0');
     const path = join(build.context, file);
     hash.update(existsSync(path) ? readFileSync(path) : '(absent)');
   }
   return hash.digest('hex');
+}
+
+export interface BuildInputs {
+  dockerfile: string;
+  dockerfileText: string;
+  /** Context-relative paths of the files the image takes from its context. */
+  files: string[];
+  /** Folders listed to find them: a file added there can change the image. */
+  dirs: string[];
+}
+
+/** What an image is built from, without reading the files' contents. */
+export function buildInputs(build: BuildSpec): BuildInputs {
+  const dockerfile = resolve(build.context, build.dockerfile ?? 'Dockerfile');
+  const dockerfileText = existsSync(dockerfile) ? readFileSync(dockerfile, 'utf8') : '';
+  const dirs: string[] = [];
+  const files = inputFiles(build.context, [...copySources(dockerfileText), ...build.dependencyFiles], dirs);
+  return { dockerfile, dockerfileText, files, dirs };
 }
 
 /** The sources of COPY and ADD lines that read the build context (not those --from another stage). */
@@ -36,10 +53,10 @@ export function copySources(dockerfile: string): string[] {
 }
 
 /** The context's files that the sources name: plain paths, folders (everything in them) and glob patterns. */
-function inputFiles(context: string, sources: readonly string[]): string[] {
+function inputFiles(context: string, sources: readonly string[], dirs: string[]): string[] {
   const files = new Set<string>();
   let everything: string[] | undefined;
-  const all = () => (everything ??= walk(context, context));
+  const all = () => (everything ??= walk(context, context, dirs));
   for (const source of sources) {
     const clean = source.replace(/^\.\//, '').replace(/\/$/, '');
     if (/[*?[]/.test(clean)) {
@@ -49,18 +66,19 @@ function inputFiles(context: string, sources: readonly string[]): string[] {
       for (const file of all()) files.add(file);
     } else {
       const path = join(context, clean);
-      if (existsSync(path) && statSync(path).isDirectory()) for (const file of walk(path, context)) files.add(file);
+      if (existsSync(path) && statSync(path).isDirectory()) for (const file of walk(path, context, dirs)) files.add(file);
       else files.add(clean);
     }
   }
   return [...files].sort();
 }
 
-function walk(dir: string, context: string): string[] {
+function walk(dir: string, context: string, dirs: string[]): string[] {
+  dirs.push(dir);
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     if (entry.name === '.git') return [];
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return walk(path, context);
+    if (entry.isDirectory()) return walk(path, context, dirs);
     return entry.isFile() ? [relative(context, path).split(sep).join('/')] : [];
   });
 }

@@ -17,7 +17,16 @@ export const COMPOSE_LABEL = {
 /** The version of the Compose file format envctl writes labels for (the one docker-compose 1.29 reads). */
 export const COMPOSE_VERSION = '1.29.2';
 
-/** envctl's own labels on engine objects, beside those of src/compose/workspace-model.ts. */
+/** Labels envctl puts on what it makes, beside the ones Compose adds; the engine's labels are the truth. */
+export const LABEL = {
+  workspace: 'dev.envctl.workspace',
+  root: 'dev.envctl.workspace.root',
+  project: 'dev.envctl.project',
+  service: 'dev.envctl.service',
+  network: 'dev.envctl.network',
+} as const;
+
+/** envctl's own label for the settings of a network or volume it made. */
 export const ENVCTL_CONFIG_HASH = 'dev.envctl.config-hash';
 
 /** On a built image: the content hash of its build inputs (src/engine/build-hash.ts). */

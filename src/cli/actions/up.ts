@@ -1,3 +1,4 @@
+import pc from 'picocolors';
 import { LABEL } from '../../compose/workspace-model.js';
 import type { ApplyReporter } from '../../engine/apply.js';
 import { connectDocker } from '../../engine/docker-engine.js';
@@ -7,15 +8,16 @@ import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { persistRender } from '../../pipeline/persist.js';
 import type { RenderEdges } from '../../pipeline/render-workspace.js';
-import { summarize } from '../../pipeline/summary.js';
+import { summarize, type ProjectSummary } from '../../pipeline/summary.js';
+import { dropStamp, recordStamp } from '../../up-stamp/record.js';
 import { up, type UpOutcome } from '../../pipeline/up.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { Workspace } from '../../workspace/load.js';
 import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
 import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
-import { color, warn } from '../output.js';
-import { formatError, stderrColor } from '../report-error.js';
+import { formatError } from '../report-error.js';
+import { color, debug, NOTHING_TO_DO, stderrColor, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
 import { streamLogs } from './logs.js';
 
@@ -23,6 +25,7 @@ type UpEdges = RenderEdges & { engine: Engine };
 
 /** envctl up: reconcile the engine with which-project, print the URLs, then follow logs and/or watch. */
 export async function upAction(globals: GlobalOptions, projects: string[], options: UpCommandOptions): Promise<void> {
+  const startedAtMs = Date.now();
   const workspace = openWorkspace(globals);
   const only = selectProjects(workspace, projects);
   const timer = new ReactionTimer();
@@ -30,18 +33,33 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const edges: UpEdges = { ...(await realEdges(workspace.root, engine)), engine };
   const startedAt = Math.floor(Date.now() / 1000);
 
+  if (!options.dryRun) dropStamp(edges.store.composeDir);
   const outcome = await reconcile(workspace, edges, only, options);
   if (options.dryRun) return printPlan(outcome.plan);
   const failed = reportOutcome(outcome);
-  if (failed === 0 && outcome.result!.changes === 0) process.stdout.write('Nothing to do: the engine already runs what which-project lists.\n');
+  if (failed === 0 && outcome.result!.changes === 0) process.stdout.write(NOTHING_TO_DO);
   const shown = summarize(workspace, outcome.render).filter((project) => (!only || only.has(project.project)) && !outcomeFailed(outcome, project.project));
   if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
+  if (failed === 0 && !only && !options.cpuOnly) await stampWholeUp(workspace, edges, outcome, shown, startedAtMs);
   if (options.detach && !options.watch) return;
 
   const logs = options.detach ? undefined : new LogFollower(engine);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), startedAt);
   const watcher = options.watch ? await watchWorkspace(globals, workspace, edges, only, options, timer, logs) : undefined;
   await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
+}
+
+/** Lets the next `up -d` with nothing changed answer without rendering (src/up-stamp/); never fails the up. */
+async function stampWholeUp(workspace: Workspace, edges: UpEdges, outcome: UpOutcome, summary: ProjectSummary[], startedAtMs: number): Promise<void> {
+  try {
+    // Both renderings of the table, so that the fast path needs no table code: it picks one for its terminal.
+    const table = (colored: boolean) => (summary.length ? summaryTable(summary, pc.createColors(colored)) : '');
+    const summaryText = { plain: table(false), colored: table(true) };
+    const skipped = await recordStamp({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir, startedAtMs, summaryText });
+    if (skipped) debug(`no up stamp written: ${skipped}`);
+  } catch (error) {
+    debug(`no up stamp written: ${(error as Error).message}`);
+  }
 }
 
 async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet<string> | undefined, options: UpCommandOptions): Promise<UpOutcome> {

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// The envctl executable (dist/bundle/main.js, CommonJS): it answers `--version`, and `up -d` with nothing
+// changed, before Node's ES module loader and envctl's libraries are loaded; everything else goes on to the
+// full program (main.ts, an ES module).
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fastUp } from './fast-up.js';
+
+/** Set by scripts/bundle.mjs from package.json. */
+declare const __ENVCTL_VERSION__: string;
+
+const argv = process.argv.slice(2);
+const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+
+async function launch(): Promise<void> {
+  if (argv.length === 1 && ['--version', '-V'].includes(argv[0]!)) {
+    process.stdout.write(`${__ENVCTL_VERSION__}\n`);
+    return;
+  }
+  if (argv.includes('up') && (await fastUp(argv))) return;
+  await import(pathToFileURL(join(here, 'main.mjs')).href);
+}
+
+void launch();

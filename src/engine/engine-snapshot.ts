@@ -1,0 +1,65 @@
+import { engineGet } from './engine-socket.js';
+import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH, LABEL } from './labels.js';
+
+/**
+ * What the plan stage reads from the engine, reduced to comparable lines: the workspace's containers (id,
+ * state, image, config hash, networks), its networks and volumes, and the id each image reference names
+ * now. Two equal snapshots give the plan the same engine to compare with.
+ */
+export interface EngineSnapshot {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+  images: string[];
+}
+
+interface RawContainer {
+  Id: string;
+  State: string;
+  ImageID: string;
+  Labels?: Record<string, string> | null;
+  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
+}
+interface RawNetwork {
+  Id: string;
+  Name: string;
+  Labels?: Record<string, string> | null;
+}
+interface RawVolumes {
+  Volumes?: Array<{ Name: string }> | null;
+}
+interface RawImage {
+  Id: string;
+}
+
+/** Reads the snapshot of the workspace at `root` with four GETs at once. */
+export async function takeEngineSnapshot(socketPath: string, root: string, imageReferences: readonly string[]): Promise<EngineSnapshot> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`${LABEL.root}=${root}`] }));
+  const [containers, networks, volumes, images] = await Promise.all([
+    engineGet(socketPath, `/containers/json?all=1&filters=${filters}`),
+    engineGet(socketPath, `/networks?filters=${filters}`),
+    engineGet(socketPath, `/volumes?filters=${filters}`),
+    Promise.all([...new Set(imageReferences)].map(async (reference) => [reference, await engineGet(socketPath, `/images/${encodeURIComponent(reference)}/json`)] as const)),
+  ]);
+  return snapshotOf(containers as RawContainer[], networks as RawNetwork[], volumes as RawVolumes, new Map(images as Array<readonly [string, RawImage | undefined]>));
+}
+
+/** Pure: the Engine API's answers → the snapshot's sorted lines. */
+export function snapshotOf(containers: readonly RawContainer[], networks: readonly RawNetwork[], volumes: RawVolumes, images: ReadonlyMap<string, RawImage | undefined>): EngineSnapshot {
+  return {
+    containers: containers
+      .map((c) => {
+        const attached = Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(',');
+        return [c.Id, c.State, c.ImageID, c.Labels?.[COMPOSE_LABEL.configHash] ?? '-', attached].join(' ');
+      })
+      .sort(),
+    networks: networks.map((n) => `${n.Name} ${n.Id} ${n.Labels?.[ENVCTL_CONFIG_HASH] ?? '-'}`).sort(),
+    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
+    images: [...images].map(([reference, image]) => `${reference} ${image?.Id ?? '(absent)'}`).sort(),
+  };
+}
+
+/** Every container of the snapshot is running: only then can a later up find nothing to do. */
+export function allRunning(snapshot: EngineSnapshot): boolean {
+  return snapshot.containers.every((line) => line.split(' ')[1] === 'running');
+}
