@@ -8,6 +8,7 @@ const TARGETS = [
   { label: 'up -d, 30 projects ≤ 1.10 × floor', a: 'up 30: envctl', b: 'up 30: floor', max: 1.1 },
   { label: 'up -d, 10 projects ≤ 0.75 × docker-compose', a: 'up 10: envctl', b: 'up 10: docker-compose', max: 0.75 },
   { label: 'up -d, 30 projects ≤ 0.75 × docker-compose', a: 'up 30: envctl', b: 'up 30: docker-compose', max: 0.75 },
+  { label: 'no-op up, 1 project ≤ 0.25 × docker-compose', a: 'no-op up 1: envctl', b: 'no-op up 1: docker-compose', max: 0.25 },
   { label: 'no-op up, 10 projects ≤ 0.25 × docker-compose', a: 'no-op up 10: envctl', b: 'no-op up 10: docker-compose', max: 0.25 },
   { label: 'no-op up, 30 projects ≤ 0.25 × docker-compose', a: 'no-op up 30: envctl', b: 'no-op up 30: docker-compose', max: 0.25 },
   { label: 'down, 10 projects ≤ 1.2 × floor', a: 'down 10: envctl', b: 'down 10: floor', max: 1.2 },
