@@ -65,7 +65,8 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
     warnings: sources.render.warnings,
     summaryText: sources.summaryText,
   };
-  await writeFileAtomic(join(sources.composeDir, STAMP_FILE), `${JSON.stringify(stamp)}\n`);
+  // The summary holds URLs with tokens (Jupyter's): readable by the owner only, as state.json is.
+  await writeFileAtomic(join(sources.composeDir, STAMP_FILE), `${JSON.stringify(stamp)}\n`, { mode: 0o600 });
   return undefined;
 }
 

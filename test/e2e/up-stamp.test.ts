@@ -1,10 +1,10 @@
-import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/compose/workspace-model.js';
 import { STAMP_FILE } from '../../src/up-stamp/stamp.js';
-import { envctl } from '../support/workspace.js';
+import { envctl, REPO } from '../support/workspace.js';
 import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
@@ -44,6 +44,8 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
     expect(first.stderr).not.toContain('no up stamp written');
     const before = (await workspaceContainers(root)).map((c) => c.Id).sort();
 
+    // It holds the summary, URLs with tokens among them: the owner's only, as state.json.
+    expect(statSync(join(root, 'compose', STAMP_FILE)).mode & 0o777).toBe(0o600);
     const fast = await upDetached(root);
     expect(fast.full, fast.stderr).toBeUndefined();
     expect((await workspaceContainers(root)).map((c) => c.Id).sort()).toEqual(before);
@@ -130,6 +132,35 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
     } finally {
       await envctl(root, ['down']);
       await execa('docker', ['rmi', '-f', image], { reject: false });
+    }
+  });
+
+  it('keeps the stamp when a notebook is saved, and takes the full path (and rebuilds) when a build input changes', async () => {
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "22700-22799"\n',
+      'which-project': 'built\n',
+      'projects/built/envctl.yml': 'template: webbuild\nports: { http: 22700 }\n',
+      'projects/built/requirements.txt': 'numpy==1.0\n',
+    });
+    cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), { recursive: true });
+    age(root, ['workspace.yml', 'which-project', 'projects/built/envctl.yml', 'projects/built/requirements.txt', 'templates/webbuild/template.yml', 'templates/webbuild/compose.yml', 'templates/webbuild/Dockerfile']);
+    let image: string | undefined;
+    try {
+      const first = await upDetached(root);
+      image = /built: built (\S+)/.exec(first.stdout)?.[1];
+      expect(image).toBeDefined();
+      writeFileSync(join(root, 'projects/built/analysis.ipynb'), '{"cells": []}\n');
+      expect((await upDetached(root)).full).toBeUndefined();
+
+      writeFileSync(join(root, 'projects/built/requirements.txt'), 'numpy==2.0\n');
+      const changed = await upDetached(root);
+      expect(changed.full).toBe(`${join(root, 'projects/built/requirements.txt')} changed`);
+      expect(changed.stdout).toContain(`built: built ${image}`);
+      expect(changed.stdout).toMatch(/built: recreated .* \(image rebuilt\)/);
+      expect((await httpGet('http://127.0.0.1:22700/')).body).toBe('numpy==2.0\n');
+    } finally {
+      await envctl(root, ['down']);
+      if (image) await execa('docker', ['rmi', '-f', image], { reject: false });
     }
   });
 });
