@@ -9,6 +9,12 @@ import { fastUp } from './fast-up.js';
 /** Set by scripts/bundle.mjs from package.json. */
 declare const __ENVCTL_VERSION__: string;
 
+// A reader that stops early (`envctl ps | head -3`) closes the pipe: stop writing, but finish the work, rather
+// than die with a stack trace in the middle of an up. `logs -f` ends itself then (actions/logs.ts).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const argv = process.argv.slice(2);
 const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 

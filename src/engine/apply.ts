@@ -111,7 +111,9 @@ async function applyProject(
         reporter.progress(project, line);
       };
       try {
-        await engine.buildImage({ ...service.build!, tag: service.image, labels: { [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
+        // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
+        const workspace = Object.fromEntries([LABEL.workspace, LABEL.root].flatMap((key) => (service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [])));
+        await engine.buildImage({ ...service.build!, tag: service.image, labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
       } catch (error) {
         throw withBuildOutput(error as Error, tail);
       }

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeSchemaProblems } from '../../src/compose/schema.js';
 import { parseCidr, overlaps } from '../../src/network/cidr.js';
 import { dockerComposeAvailable, dockerComposeConfig } from '../support/docker-compose.js';
-import { envctl, makeWorkspace, removeWorkspace, REPO, snapshot } from '../support/workspace.js';
+import { CLI, envctl, makeWorkspace, removeWorkspace, REPO, snapshot } from '../support/workspace.js';
 
 const roots: string[] = [];
 const servers: Server[] = [];
@@ -101,6 +102,15 @@ describe('envctl render', () => {
     expect(readFileSync(join(root, 'compose', 'secrets', 'a.env'), 'utf8')).toBe(`JUPYTER_TOKEN=${token}\n`);
     const again = await renderJson(root);
     expect(new URL(again.projects[0]!.ports[0]!.url).searchParams.get('token')).toBe(token);
+  });
+
+  it('finishes its work and exits 0 without a trace when the reader of its output is gone (`| true`)', async () => {
+    const root = workspace(THREE);
+    // `true` exits long before Node has started, so every write of envctl meets a closed pipe.
+    const result = await execa('bash', ['-c', 'set -o pipefail; node "$0" render | true', CLI], { cwd: root, reject: false });
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+    expect(readYaml(join(root, 'compose', 'docker-compose.yml')).services).toHaveProperty('a-notebook');
   });
 
   it('writes byte-identical files for the same inputs', async () => {

@@ -53,6 +53,9 @@ export async function cleanEngine(root: string): Promise<void> {
   for (const info of await workspaceNetworks(root)) await docker.getNetwork(info.Id).remove().catch(() => undefined);
   const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } });
   for (const volume of volumes.Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+  // Images envctl built for it: a long-lived test engine would otherwise gather one per test run.
+  const images = await docker.listImages({ filters: { label: [`${LABEL.root}=${root}`] } });
+  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
 }
 
 export function webProject(extra = ''): string {

@@ -43,6 +43,9 @@ export async function logsAction(globals: GlobalOptions, targets: string[], opti
   const streams = await streamLogs(engine, containers, { follow: options.follow ?? false, tail: options.tail });
   const stopAll = () => streams.forEach((stream) => stream.stop());
   process.once('SIGINT', stopAll);
+  // Following into a pipe whose reader is gone (`envctl logs -f | head`): nothing more can be shown.
+  process.stdout.once('error', stopAll);
   await Promise.all(streams.map((stream) => stream.done));
   process.off('SIGINT', stopAll);
+  process.stdout.off('error', stopAll);
 }
