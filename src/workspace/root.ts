@@ -1,11 +1,19 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors/envctl-error.js';
 
 export const WHICH_PROJECT = 'which-project';
 
-/** The workspace root: `explicit` when given, else the nearest folder upward from `start` holding which-project. */
+/**
+ * The workspace root: `explicit` when given, else the nearest folder upward from `start` holding which-project.
+ * Always its real path: the root names the workspace on the engine (labels, project name), so a workspace
+ * reached through a symbolic link must be the same workspace, not a second copy of it.
+ */
 export function findWorkspaceRoot(start: string, explicit?: string): string {
+  return realpathSync(findRoot(start, explicit));
+}
+
+function findRoot(start: string, explicit?: string): string {
   if (explicit !== undefined) {
     const root = resolve(start, explicit);
     if (!existsSync(join(root, WHICH_PROJECT))) {
