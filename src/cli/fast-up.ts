@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { takeEngineSnapshot } from '../engine/engine-snapshot.js';
+import { readEngine } from '../engine/engine-snapshot.js';
 import { localEngineSocket } from '../engine/engine-socket.js';
 import { currentBuild } from '../up-stamp/build-id.js';
-import { engineDifference, filesDifference, outputSignatures, readStamp } from '../up-stamp/stamp.js';
+import { engineDifference, filesDifference, hostRoutes, outputSignatures, readStamp } from '../up-stamp/stamp.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
 import { color, debug, NOTHING_TO_DO, warn } from './terminal.js';
 
@@ -27,7 +27,8 @@ export async function fastUp(argv: readonly string[]): Promise<boolean> {
   const files = filesDifference(stamp, { build: currentBuild(), engineSocket, outputs: outputSignatures(composeDir) });
   if (files) return fullPath(files);
   try {
-    const engine = engineDifference(stamp, await takeEngineSnapshot(engineSocket!, root, stamp.imageReferences));
+    const { snapshot, subnets } = await readEngine(engineSocket!, root, stamp.imageReferences);
+    const engine = engineDifference(stamp, snapshot, hostRoutes(subnets));
     if (engine) return fullPath(engine);
   } catch (error) {
     // The full path reports an engine that does not answer properly.

@@ -24,6 +24,13 @@ interface RawNetwork {
   Id: string;
   Name: string;
   Labels?: Record<string, string> | null;
+  IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
+}
+
+export interface EngineReading {
+  snapshot: EngineSnapshot;
+  /** The IPv4 subnets of every network of the engine, the workspace's and others'. */
+  subnets: string[];
 }
 interface RawVolumes {
   Volumes?: Array<{ Name: string }> | null;
@@ -32,16 +39,18 @@ interface RawImage {
   Id: string;
 }
 
-/** Reads the snapshot of the workspace at `root` with four GETs at once. */
-export async function takeEngineSnapshot(socketPath: string, root: string, imageReferences: readonly string[]): Promise<EngineSnapshot> {
+/** Reads the snapshot of the workspace at `root`, and the engine's subnets, with four GETs at once. */
+export async function readEngine(socketPath: string, root: string, imageReferences: readonly string[]): Promise<EngineReading> {
   const filters = encodeURIComponent(JSON.stringify({ label: [`${LABEL.root}=${root}`] }));
   const [containers, networks, volumes, images] = await Promise.all([
     engineGet(socketPath, `/containers/json?all=1&filters=${filters}`),
-    engineGet(socketPath, `/networks?filters=${filters}`),
+    engineGet(socketPath, '/networks') as Promise<RawNetwork[]>,
     engineGet(socketPath, `/volumes?filters=${filters}`),
     Promise.all([...new Set(imageReferences)].map(async (reference) => [reference, await engineGet(socketPath, `/images/${encodeURIComponent(reference)}/json`)] as const)),
   ]);
-  return snapshotOf(containers as RawContainer[], networks as RawNetwork[], volumes as RawVolumes, new Map(images as Array<readonly [string, RawImage | undefined]>));
+  const own = networks.filter((network) => network.Labels?.[LABEL.root] === root);
+  const subnets = networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? '')).filter((subnet) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet));
+  return { snapshot: snapshotOf(containers as RawContainer[], own, volumes as RawVolumes, new Map(images as Array<readonly [string, RawImage | undefined]>)), subnets };
 }
 
 /** Pure: the Engine API's answers → the snapshot's sorted lines. */

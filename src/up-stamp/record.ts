@@ -4,7 +4,7 @@ import writeFileAtomic from 'write-file-atomic';
 import type { ServiceSpec } from '../compose/compose-types.js';
 import { buildInputs } from '../engine/build-hash.js';
 import { envFileEntries, type Desired } from '../engine/desired.js';
-import { allRunning, takeEngineSnapshot } from '../engine/engine-snapshot.js';
+import { allRunning, readEngine } from '../engine/engine-snapshot.js';
 import { localEngineSocket } from '../engine/engine-socket.js';
 import type { RenderOutcome } from '../pipeline/render-workspace.js';
 import { TEMPLATE_FILE } from '../templates/template-schema.js';
@@ -14,7 +14,7 @@ import { WHICH_PROJECT } from '../workspace/root.js';
 import { SETTINGS_FILE } from '../workspace/settings.js';
 import { modifiedMs, signaturesOf } from './file-signature.js';
 import { currentBuild } from './build-id.js';
-import { outputSignatures, STAMP_FILE, type UpStamp } from './stamp.js';
+import { hostRoutes, outputSignatures, STAMP_FILE, type UpStamp } from './stamp.js';
 
 /**
  * A file changed this close before the up started (or during it) may have been read before the change with
@@ -51,7 +51,7 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
   const racy = Object.keys(inputs).find((path) => (modifiedMs(inputs[path]!) ?? 0) >= sources.startedAtMs - RACY_MARGIN_MS);
   if (racy) return `${racy} changed just before or during this up`;
   const imageReferences = [...new Set(sources.desired.services.map((service) => service.image))].sort();
-  const engine = await takeEngineSnapshot(engineSocket, sources.workspace.root, imageReferences);
+  const { snapshot: engine, subnets } = await readEngine(engineSocket, sources.workspace.root, imageReferences);
   if (!allRunning(engine)) return 'not every container runs';
   const stamp: UpStamp = {
     format: 1,
@@ -60,6 +60,7 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
     engineSocket,
     inputs,
     outputs: outputSignatures(sources.composeDir),
+    routes: hostRoutes(subnets),
     imageReferences,
     engine,
     warnings: sources.render.warnings,

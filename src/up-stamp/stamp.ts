@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
+import { parseCidr } from '../network/cidr.js';
+import { fibTriePrefixes, prefixesOutside } from '../network/fib-trie.js';
 import { fileSignature, signaturesOf, treePaths } from './file-signature.js';
 
 
@@ -20,6 +23,8 @@ export interface UpStamp {
   inputs: Record<string, string>;
   /** The files under compose/ as the up left them. */
   outputs: Record<string, string>;
+  /** The host's IPv4 routes, every table, as hostRoutes() hashes them: render keeps subnets off them. */
+  routes: string;
   imageReferences: string[];
   engine: EngineSnapshot;
   /** What the full path printed: its warnings and the summary table, without and with colour. */
@@ -31,6 +36,22 @@ export const STAMP_FILE = 'up-stamp.json';
 const STAMP_FORMAT = 1;
 /** proper-lockfile's lock folder and write-file-atomic's temporary files come and go under compose/. */
 const TRANSIENT = /^\.envctl\.lock|\.\d+$/;
+
+/**
+ * The host's IPv4 routes and addresses in every routing table (a VPN's policy table too), less those inside
+ * Docker's networks, which other workspaces make and remove all the time: what the subnet allocator avoids
+ * besides the engine's networks. Read from /proc/net/fib_trie, without running `ip`; hashed.
+ */
+export function hostRoutes(engineSubnets: readonly string[]): string {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/fib_trie', 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  const prefixes = prefixesOutside(fibTriePrefixes(text), engineSubnets.map(parseCidr));
+  return createHash('sha256').update(prefixes.join('\n')).digest('hex');
+}
 
 export function readStamp(composeDir: string): UpStamp | undefined {
   try {
@@ -59,10 +80,11 @@ export function filesDifference(stamp: UpStamp, now: { build: string | undefined
   return output ? `${output} changed` : undefined;
 }
 
-/** Pure: what differs between the engine the stamp saw and the engine now, or undefined. */
-export function engineDifference(stamp: UpStamp, now: EngineSnapshot): string | undefined {
+/** Pure: what differs between the engine (and the host's routes) the stamp saw and now, or undefined. */
+export function engineDifference(stamp: UpStamp, now: EngineSnapshot, routes: string): string | undefined {
   const part = (['containers', 'networks', 'volumes', 'images'] as const).find((key) => !sameLines(stamp.engine[key], now[key]));
-  return part ? `the engine's ${part} changed` : undefined;
+  if (part) return `the engine's ${part} changed`;
+  return routes === stamp.routes ? undefined : "the host's routes changed";
 }
 
 function differingKey(before: Record<string, string>, after: Record<string, string>): string | undefined {

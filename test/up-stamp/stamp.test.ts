@@ -29,7 +29,7 @@ const snapshot = snapshotOf(
 );
 
 function stamp(inputs: Record<string, string>, outputs: Record<string, string> = {}): UpStamp {
-  return { format: 1, build: 'b1', root: '/w', engineSocket: '/var/run/docker.sock', inputs, outputs, imageReferences: ['busybox:latest'], engine: snapshot, warnings: [], summaryText: { plain: '', colored: '' } };
+  return { format: 1, build: 'b1', root: '/w', engineSocket: '/var/run/docker.sock', inputs, outputs, routes: 'r1', imageReferences: ['busybox:latest'], engine: snapshot, warnings: [], summaryText: { plain: '', colored: '' } };
 }
 
 describe('the up stamp', () => {
@@ -42,11 +42,12 @@ describe('the up stamp', () => {
 
   it('tells a stopped, replaced or re-imaged container, and a retagged image, from the stamp', () => {
     const base = stamp({});
-    expect(engineDifference(base, snapshot)).toBeUndefined();
-    expect(engineDifference(base, { ...snapshot, containers: ['c1 exited sha256:i h1 a', snapshot.containers[1]!] })).toBe("the engine's containers changed");
-    expect(engineDifference(base, { ...snapshot, containers: [snapshot.containers[0]!] })).toBe("the engine's containers changed");
-    expect(engineDifference(base, { ...snapshot, images: ['busybox:latest sha256:j', 'gone:1 (absent)'] })).toBe("the engine's images changed");
-    expect(engineDifference(base, { ...snapshot, networks: [] })).toBe("the engine's networks changed");
+    expect(engineDifference(base, snapshot, 'r1')).toBeUndefined();
+    expect(engineDifference(base, { ...snapshot, containers: ['c1 exited sha256:i h1 a', snapshot.containers[1]!] }, 'r1')).toBe("the engine's containers changed");
+    expect(engineDifference(base, { ...snapshot, containers: [snapshot.containers[0]!] }, 'r1')).toBe("the engine's containers changed");
+    expect(engineDifference(base, { ...snapshot, images: ['busybox:latest sha256:j', 'gone:1 (absent)'] }, 'r1')).toBe("the engine's images changed");
+    expect(engineDifference(base, { ...snapshot, networks: [] }, 'r1')).toBe("the engine's networks changed");
+    expect(engineDifference(base, snapshot, 'r2')).toBe("the host's routes changed");
   });
 
   it('sees a file written again with the same size, a file created where none was, and another build', async () => {
