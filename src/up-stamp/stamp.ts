@@ -6,11 +6,11 @@ import { parseCidr } from '../network/cidr.js';
 import { fibTriePrefixes, prefixesOutside } from '../network/fib-trie.js';
 import { fileSignature, signaturesOf, treePaths } from './file-signature.js';
 
-
 /**
  * compose/up-stamp.json: what the last whole, successful `up` saw, so that the next `up -d` with nothing
  * changed can say so without loading, rendering and planning again. It holds the signature of every file
- * that render read, of every file envctl wrote under compose/, and the engine's answer after the apply.
+ * that render read, of every file envctl wrote under compose/, the host's routes, and the engine's answer
+ * after the apply.
  * Any difference, or any doubt, sends `up` down its full path, which is always right.
  */
 export interface UpStamp {
