@@ -121,7 +121,7 @@ export class DockerEngine implements Engine {
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await this.ignoreMissing(() => this.docker.getNetwork(name).remove());
+    await removeOnceEndpointsGo(name, () => this.ignoreMissing(() => this.docker.getNetwork(name).remove()));
   }
 
   async createVolume(body: Record<string, unknown>): Promise<void> {
@@ -245,6 +245,29 @@ export class DockerEngine implements Engine {
       });
     }
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
+  }
+}
+
+/**
+ * dockerd can refuse to remove a network "with active endpoints" for a moment after its last container went
+ * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts:
+ * wait and try again, then say what clears it. Callers check beforehand that no container uses the network.
+ */
+export async function removeOnceEndpointsGo(name: string, remove: () => Promise<void>, delaysMs: readonly number[] = [200, 500, 1000]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await remove();
+    } catch (error) {
+      if (!/has active endpoints/.test((error as Error).message)) throw error;
+      const delay = delaysMs[attempt];
+      if (delay === undefined) {
+        throw new EngineError(`The Docker Engine would not remove network ${name}: it says the network still has endpoints, though no container uses it.`, {
+          cause: error,
+          hint: 'That is a stale endpoint inside dockerd; restarting the engine (sudo systemctl restart docker) clears it. Your containers are already removed; the network is harmless until then.',
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 
