@@ -40,8 +40,6 @@ await build({
   entryPoints: ['src/cli/launcher.ts'],
   outfile: 'dist/bundle/main.js',
   format: 'cjs',
-  // launcher.ts reads import.meta only where CommonJS's __dirname is missing, which it never is here.
-  logOverride: { 'empty-import-meta': 'silent' },
 });
 // The package is "type": "module"; this folder's .js file is the CommonJS launcher.
 writeFileSync('dist/bundle/package.json', '{ "type": "commonjs" }\n');

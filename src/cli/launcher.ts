@@ -2,8 +2,8 @@
 // The envctl executable (dist/bundle/main.js, CommonJS): it answers `--version`, and `up -d` with nothing
 // changed, before Node's ES module loader and envctl's libraries are loaded; everything else goes on to the
 // full program (main.ts, an ES module).
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fastUp } from './fast-up.js';
 
 /** Set by scripts/bundle.mjs from package.json. */
@@ -16,7 +16,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const argv = process.argv.slice(2);
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
 
 async function launch(): Promise<void> {
   if (argv.length === 1 && ['--version', '-V'].includes(argv[0]!)) {
@@ -24,7 +23,8 @@ async function launch(): Promise<void> {
     return;
   }
   if (argv.includes('up') && (await fastUp(argv))) return;
-  await import(pathToFileURL(join(here, 'main.mjs')).href);
+  // Only ever run as the CommonJS bundle, where __dirname is the bundle's folder.
+  await import(pathToFileURL(join(__dirname, 'main.mjs')).href);
 }
 
 void launch();

@@ -1,8 +1,6 @@
 import Table from 'cli-table3';
 import { color, type Colors } from './terminal.js';
 
-export { color, debug, NOTHING_TO_DO, warn } from './terminal.js';
-
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

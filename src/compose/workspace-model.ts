@@ -7,7 +7,6 @@ import { namespaced, namespaceProject } from './namespace.js';
 /** Starts with "_", which no project name can, so it never meets a project's network. */
 export const WORKSPACE_NETWORK = '_workspace';
 
-export { LABEL };
 
 export interface RenderedProject {
   name: string;

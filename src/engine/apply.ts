@@ -1,4 +1,4 @@
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from './desired.js';
 import type { Engine } from './engine.js';

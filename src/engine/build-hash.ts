@@ -8,8 +8,7 @@ import type { BuildSpec } from './desired.js';
  * COPY and ADD lines take from the context, and the dependency files the template declares. A file that
  * is only mounted (a notebook) is not among them, so editing it rebuilds nothing.
  */
-export function buildHash(build: BuildSpec): string {
-  const inputs = buildInputs(build);
+export function buildHash(build: BuildSpec, inputs: BuildInputs = buildInputs(build)): string {
   const hash = createHash('sha256');
   hash.update(inputs.dockerfileText).update('\0').update(JSON.stringify(Object.entries(build.args).sort()));
   for (const file of inputs.files) {
@@ -36,6 +35,11 @@ export function buildInputs(build: BuildSpec): BuildInputs {
   const dirs: string[] = [];
   const files = inputFiles(build.context, [...copySources(dockerfileText), ...build.dependencyFiles], dirs);
   return { dockerfile, dockerfileText, files, dirs };
+}
+
+/** The absolute paths an image's build read or listed: what the up stamp watches (src/up-stamp/). */
+export function buildInputPaths(build: BuildSpec, inputs: BuildInputs = buildInputs(build)): string[] {
+  return [inputs.dockerfile, ...inputs.files.map((file) => join(build.context, file)), ...inputs.dirs];
 }
 
 /** The sources of COPY and ADD lines that read the build context (not those --from another stage). */

@@ -3,7 +3,7 @@ import { parse as parseShell } from 'shell-quote';
 import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec, type VolumeMount } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH } from './labels.js';
@@ -24,6 +24,8 @@ export interface BuildSpec {
   dependencyFiles: string[];
   /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
   hash?: string;
+  /** The paths that hash read or listed, filled in with it. */
+  inputPaths?: string[];
 }
 
 /** One container envctl wants running, with everything the engine needs to make it. */

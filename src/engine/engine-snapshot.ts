@@ -13,6 +13,12 @@ export interface EngineSnapshot {
   images: string[];
 }
 
+export interface EngineReading {
+  snapshot: EngineSnapshot;
+  /** The IPv4 subnets of every network of the engine, the workspace's and others'. */
+  subnets: string[];
+}
+
 interface RawContainer {
   Id: string;
   State: string;
@@ -27,11 +33,6 @@ interface RawNetwork {
   IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
 }
 
-export interface EngineReading {
-  snapshot: EngineSnapshot;
-  /** The IPv4 subnets of every network of the engine, the workspace's and others'. */
-  subnets: string[];
-}
 interface RawVolumes {
   Volumes?: Array<{ Name: string }> | null;
 }

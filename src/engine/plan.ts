@@ -1,4 +1,4 @@
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
 import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from './engine.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH } from './labels.js';

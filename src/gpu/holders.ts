@@ -1,4 +1,4 @@
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import type { RunningContainer } from '../engine/engine-view.js';
 import type { GpuHolder } from './allocate-gpus.js';
 

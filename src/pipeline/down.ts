@@ -1,4 +1,4 @@
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import type { Engine } from '../engine/engine.js';
 
 export interface DownOptions {

@@ -1,7 +1,8 @@
 import type { Grant } from '../allocation/allocate.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
-import { buildWorkspaceModel, LABEL } from '../compose/workspace-model.js';
+import { buildWorkspaceModel } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import type { EngineNetwork, EngineView, RunningContainer } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
 import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../network/allocate-subnets.js';

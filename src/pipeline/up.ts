@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { LABEL } from '../compose/workspace-model.js';
+import { LABEL } from '../engine/labels.js';
 import { MERGED_FILE } from '../compose/write-compose.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
 import { desiredState, envFileEntries, type Desired } from '../engine/desired.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnvFile } from '../state/secrets.js';
 import type { Engine, ObservedImage } from '../engine/engine.js';
-import { buildHash } from '../engine/build-hash.js';
+import { buildHash, buildInputPaths, buildInputs } from '../engine/build-hash.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
 import { EngineError, InputError } from '../errors/envctl-error.js';
@@ -64,7 +64,13 @@ export async function up(
       configFile: join(composeDir, MERGED_FILE),
       envFiles: envFileValues(render),
     });
-    for (const service of desired.services) if (service.build) service.build.hash = buildHash(service.build);
+    for (const { build } of desired.services) {
+      if (!build) continue;
+      // Read once: the hash, and the paths it read for the up stamp.
+      const inputs = buildInputs(build);
+      build.hash = buildHash(build, inputs);
+      build.inputPaths = buildInputPaths(build, inputs);
+    }
     const observed = await observe(edges.engine, workspace.root, desired);
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };

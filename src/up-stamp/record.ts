@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { ServiceSpec } from '../compose/compose-types.js';
-import { buildInputs } from '../engine/build-hash.js';
+import { buildInputPaths } from '../engine/build-hash.js';
 import { envFileEntries, type Desired } from '../engine/desired.js';
 import { allRunning, readEngine } from '../engine/engine-snapshot.js';
 import { localEngineSocket } from '../engine/engine-socket.js';
@@ -85,11 +85,7 @@ export function inputPaths({ workspace, render, desired, composeDir }: StampSour
     paths.push(join(project.template.dir, project.template.declaration.compose));
   }
   for (const service of Object.values(render.merged.services ?? {})) paths.push(...envFileEntries(service).map((entry) => entry.path));
-  for (const service of desired.services) {
-    if (!service.build) continue;
-    const inputs = buildInputs(service.build);
-    paths.push(inputs.dockerfile, ...inputs.files.map((file) => join(service.build!.context, file)), ...inputs.dirs);
-  }
+  for (const { build } of desired.services) if (build) paths.push(...(build.inputPaths ?? buildInputPaths(build)));
   // compose/ is envctl's own output, kept apart: see outputSignatures.
   return paths.filter((path) => !path.startsWith(`${composeDir}/`));
 }

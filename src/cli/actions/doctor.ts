@@ -7,7 +7,8 @@ import { HostPortProbe } from '../../ports/probe.js';
 import { StateStore } from '../../state/state-store.js';
 import type { Workspace } from '../../workspace/load.js';
 import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';
-import { color, printJson } from '../output.js';
+import { printJson } from '../output.js';
+import { color } from '../terminal.js';
 
 export interface Check {
   name: string;

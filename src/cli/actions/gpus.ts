@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { LABEL } from '../../compose/workspace-model.js';
+import { LABEL } from '../../engine/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import { GPU_LABEL } from '../../gpu/holders.js';
 import { unitsOf } from '../../gpu/inventory.js';

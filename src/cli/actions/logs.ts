@@ -1,10 +1,10 @@
-import { LABEL } from '../../compose/workspace-model.js';
+import { LABEL } from '../../engine/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import type { Engine, LogOptions, LogStream, ObservedContainer } from '../../engine/engine.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
-import { color } from '../output.js';
+import { color } from '../terminal.js';
 
 const PALETTE = [color.cyan, color.magenta, color.yellow, color.green, color.blue];
 

@@ -6,7 +6,8 @@ import { projectFolders } from '../../workspace/load.js';
 import { findWorkspaceRoot, WHICH_PROJECT } from '../../workspace/root.js';
 import { listedNames } from '../../workspace/which-project.js';
 import { composeDirOf, type GlobalOptions } from '../context.js';
-import { printJson, table, warn } from '../output.js';
+import { printJson, table } from '../output.js';
+import { warn } from '../terminal.js';
 
 /** envctl ports: the allocations kept in compose/state.json, listed project or not. */
 export function listPorts(globals: GlobalOptions, options: { json?: boolean }): void {

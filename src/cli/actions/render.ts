@@ -5,7 +5,8 @@ import { renderWorkspace } from '../../pipeline/render-workspace.js';
 import { summarize } from '../../pipeline/summary.js';
 import type { RenderOptions } from '../commands/render.js';
 import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';
-import { color, printJson, warn } from '../output.js';
+import { printJson } from '../output.js';
+import { color, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
 
 /** envctl render: the pipeline up to compose/ on disk, then the table (or JSON, or the merged file). */

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { LABEL } from '../../compose/workspace-model.js';
+import { LABEL } from '../../engine/labels.js';
 import type { ApplyReporter } from '../../engine/apply.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import type { Engine, LogStream, ObservedContainer } from '../../engine/engine.js';
@@ -31,7 +31,6 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const timer = new ReactionTimer();
   const engine = timer.wrap(await connectDocker());
   const edges: UpEdges = { ...(await realEdges(workspace.root, engine)), engine };
-  const startedAt = Math.floor(Date.now() / 1000);
 
   if (!options.dryRun) dropStamp(edges.store.composeDir);
   const outcome = await reconcile(workspace, edges, only, options);
@@ -44,7 +43,7 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   if (options.detach && !options.watch) return;
 
   const logs = options.detach ? undefined : new LogFollower(engine);
-  if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), startedAt);
+  if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
   const watcher = options.watch ? await watchWorkspace(globals, workspace, edges, only, options, timer, logs) : undefined;
   await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
 }
