@@ -57,3 +57,33 @@ function renameLink(reference: string, renameService: (name: string) => string):
   if (alias !== undefined) return `${renamed}:${alias}`;
   return renamed === target ? reference : `${renamed}:${target}`;
 }
+
+/** A name a project's fragment puts into the merged model, and where in the fragment it comes from. */
+export interface NamespacedName {
+  kind: 'service' | 'volume' | 'network';
+  name: string;
+  project: string;
+  /** Path in the project's fragment; empty for what envctl adds (the project's own network). */
+  path: Array<string | number>;
+}
+
+/** The merged model's names of one project's services, volumes and networks. */
+export function namespacedNames(project: string, fragment: ComposeFile, hasOwnNetwork: boolean): NamespacedName[] {
+  const names = (kind: NamespacedName['kind'], section: 'services' | 'volumes' | 'networks') =>
+    Object.keys(fragment[section] ?? {}).map((name) => ({ kind, name: namespaced(project, name), project, path: [section, name] }));
+  const own: NamespacedName[] = hasOwnNetwork ? [{ kind: 'network', name: project, project, path: [] }] : [];
+  return [...names('service', 'services'), ...names('volume', 'volumes'), ...names('network', 'networks'), ...own];
+}
+
+/** Pairs of different projects that would put the same name of one kind into the merged model. */
+export function nameClashes(names: readonly NamespacedName[]): Array<[NamespacedName, NamespacedName]> {
+  const seen = new Map<string, NamespacedName>();
+  const clashes: Array<[NamespacedName, NamespacedName]> = [];
+  for (const entry of names) {
+    const key = `${entry.kind}\0${entry.name}`;
+    const first = seen.get(key);
+    if (first && first.project !== entry.project) clashes.push([first, entry]);
+    else if (!first) seen.set(key, entry);
+  }
+  return clashes;
+}

@@ -4,6 +4,7 @@ import type { DesiredService } from './desired.js';
 import type { Engine } from './engine.js';
 import { ENVCTL_BUILD_HASH } from './labels.js';
 import type { ContainerStep, Plan, ProjectPlan } from './plan.js';
+import { waitForCondition } from './wait-condition.js';
 
 /** Where apply reports progress: one line per change, and the output of builds and pulls. */
 export interface ApplyReporter {
@@ -139,6 +140,7 @@ async function applyStep(
   const { service } = step;
   if (step.kind === 'keep') return;
   if (step.kind === 'start') {
+    for (const dependency of service.waitFor) await waitForCondition(engine, service.containerName, dependency);
     await engine.startContainer(step.container.id);
     started.push({ id: step.container.id, service });
     changed(service.project, `started ${service.containerName} (${step.reason})`);
@@ -151,6 +153,7 @@ async function applyStep(
   const id = await engine.createContainer(service.containerName, service.create);
   made.push(id);
   for (const network of service.networks.slice(1)) await engine.connectNetwork(network.name, id, network.aliases);
+  for (const dependency of service.waitFor) await waitForCondition(engine, service.containerName, dependency);
   try {
     await engine.startContainer(id);
   } catch (error) {

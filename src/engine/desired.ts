@@ -8,18 +8,12 @@ import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH } from './labels.js';
 
-/** Service keys envctl applies on the engine; any other key is refused rather than silently dropped. */
-const SUPPORTED = new Set([
-  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'working_dir', 'user', 'volumes', 'ports',
-  'expose', 'deploy', 'shm_size', 'restart', 'labels', 'networks', 'depends_on', 'hostname', 'tty', 'stdin_open',
-  'healthcheck', 'cap_add', 'cap_drop', 'privileged', 'extra_hosts', 'init', 'stop_signal', 'stop_grace_period',
-  'read_only', 'mem_limit', 'cpus', 'ipc', 'devices', 'ulimits',
-]);
-
 export interface BuildSpec {
   context: string;
   dockerfile: string | undefined;
   args: Record<string, string>;
+  /** The build stage to stop at (a multi-stage Dockerfile's `FROM ... AS target`). */
+  target?: string;
   /** Files the Dockerfile copies from the context; an empty one is supplied when the project has none. */
   dependencyFiles: string[];
   /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
@@ -41,9 +35,13 @@ export interface DesiredService {
   /** Networks to join (engine names) with the aliases the service answers to there; the first is joined at create. */
   networks: Array<{ name: string; aliases: string[] }>;
   dependsOn: string[];
+  /** What each dependency must reach before this service starts (Compose's depends_on conditions). */
+  waitFor: Array<{ service: string; containerName: string; condition: DependencyCondition }>;
   /** Changes whenever anything that needs a new container changes: Compose's config-hash. */
   hash: string;
 }
+
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface DesiredNetwork {
   key: string;
@@ -121,41 +119,22 @@ function desiredService(
   networkNames: ReadonlyMap<string, string>,
   volumeNames: ReadonlyMap<string, string>,
 ): DesiredService {
-  const unsupported = Object.keys(spec).filter((key) => !SUPPORTED.has(key) && !key.startsWith('x-'));
-  if (unsupported.length) {
-    throw new InputError(`Service "${name}" uses ${unsupported.map((key) => `"${key}"`).join(', ')}, which envctl does not apply on the engine yet.`, {
-      hint: `Remove ${unsupported.length === 1 ? 'that key' : 'those keys'} from the project's compose.yml or template, or run this workspace with docker-compose -f compose/docker-compose.yml.`,
-    });
-  }
   const labels = asMapping(spec.labels, 'labels') as Record<string, string>;
   const project = labels[LABEL.project]!;
   const image = spec.image ?? `${context.projectName}-${name}`;
   const build = buildSpec(spec.build, (spec[DEPENDENCY_FILES] as string[] | undefined) ?? []);
-  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames);
-  const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
   const serviceNetworks = Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
     name: networkNames.get(key) ?? key,
     aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
   }));
-  const dependsOn = Object.keys(asMapping(spec.depends_on, 'depends_on'));
-  const hostConfig: Record<string, any> = {
-    Binds: binds,
-    Mounts: mounts,
-    PortBindings: bindings,
-    RestartPolicy: restartPolicy(spec.restart),
-    DeviceRequests: deviceRequests(spec),
-    ShmSize: spec.shm_size === undefined ? undefined : parseBytes(spec.shm_size as string),
-    CapAdd: spec.cap_add,
-    CapDrop: spec.cap_drop,
-    Privileged: spec.privileged,
-    ExtraHosts: spec.extra_hosts === undefined ? undefined : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${ip}`),
-    Init: spec.init,
-    ReadonlyRootfs: spec.read_only,
-    Memory: spec.mem_limit === undefined ? undefined : parseBytes(spec.mem_limit as string),
-    NanoCpus: spec.cpus === undefined ? undefined : Math.round(Number(spec.cpus) * 1e9),
-    IpcMode: spec.ipc,
-    NetworkMode: serviceNetworks[0]?.name,
-  };
+  const containerOf = (service: string) => `${context.projectName}-${service}-1`;
+  const waitFor = Object.entries(asMapping(spec.depends_on, 'depends_on')).map(([service, value]) => ({
+    service,
+    containerName: containerOf(service),
+    condition: ((value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started') as DependencyCondition,
+  }));
+  const sharedNetwork = typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:') ? spec.network_mode.slice('service:'.length) : undefined;
+  const dependsOn = [...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])])];
   const containerLabels = {
     ...labels,
     [COMPOSE_LABEL.project]: context.projectName,
@@ -166,14 +145,16 @@ function desiredService(
     [COMPOSE_LABEL.configFiles]: context.configFile,
     [COMPOSE_LABEL.version]: COMPOSE_VERSION,
   };
+  const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
   const create: Record<string, any> = prune({
     Image: image,
     Cmd: commandOf(spec.command),
     Entrypoint: commandOf(spec.entrypoint),
-    Env: environmentOf(spec, context.envFiles),
+    Env: environmentOf(name, spec, context.envFiles),
     WorkingDir: spec.working_dir,
     User: spec.user,
     Hostname: spec.hostname,
+    Domainname: spec.domainname,
     Tty: spec.tty,
     OpenStdin: spec.stdin_open,
     StopSignal: spec.stop_signal,
@@ -181,12 +162,115 @@ function desiredService(
     Healthcheck: healthcheckOf(spec.healthcheck as Record<string, any> | undefined),
     ExposedPorts: exposed,
     Labels: containerLabels,
-    HostConfig: prune(hostConfig),
+    HostConfig: prune(hostConfigOf(spec, bindings, volumeNames, serviceNetworks[0]?.name, sharedNetwork && containerOf(sharedNetwork))),
     NetworkingConfig: serviceNetworks[0] ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } } : undefined,
   });
   const hash = hashOf({ create: { ...create, Labels: { ...containerLabels, [COMPOSE_LABEL.configHash]: undefined } }, networks: serviceNetworks, build });
   create.Labels[COMPOSE_LABEL.configHash] = hash;
-  return { project, service: name, containerName: `${context.projectName}-${name}-1`, image, build, create, networks: serviceNetworks, dependsOn, hash };
+  return { project, service: name, containerName: containerOf(name), image, build, create, networks: serviceNetworks, dependsOn, waitFor, hash };
+}
+
+/** The container's HostConfig: every applied key of compose/service-keys.ts that lands there. */
+function hostConfigOf(
+  spec: ServiceSpec,
+  bindings: Record<string, unknown> | undefined,
+  volumeNames: ReadonlyMap<string, string>,
+  firstNetwork: string | undefined,
+  sharedNetworkContainer: string | undefined,
+): Record<string, unknown> {
+  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames);
+  const resources = (spec.deploy?.resources ?? {}) as { limits?: Record<string, unknown>; reservations?: Record<string, unknown> };
+  const limits = resources.limits ?? {};
+  const reservations = resources.reservations ?? {};
+  const bytes = (value: unknown) => (value === undefined ? undefined : parseBytes(value as string));
+  const nanoCpus = (value: unknown) => (value === undefined ? undefined : Math.round(Number(value) * 1e9));
+  return {
+    Binds: binds,
+    Mounts: mounts,
+    PortBindings: bindings,
+    RestartPolicy: restartPolicy(spec.restart),
+    DeviceRequests: deviceRequests(spec),
+    Devices: devicesOf(spec.devices),
+    DeviceCgroupRules: spec.device_cgroup_rules,
+    ShmSize: bytes(spec.shm_size),
+    CapAdd: spec.cap_add,
+    CapDrop: spec.cap_drop,
+    Privileged: spec.privileged,
+    ExtraHosts: spec.extra_hosts === undefined ? undefined : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${ip}`),
+    Init: spec.init,
+    ReadonlyRootfs: spec.read_only,
+    Memory: bytes(limits.memory ?? spec.mem_limit),
+    MemoryReservation: bytes(reservations.memory ?? spec.mem_reservation),
+    MemorySwap: spec.memswap_limit === undefined ? undefined : spec.memswap_limit === -1 || spec.memswap_limit === '-1' ? -1 : bytes(spec.memswap_limit),
+    MemorySwappiness: spec.mem_swappiness,
+    NanoCpus: nanoCpus(limits.cpus ?? spec.cpus),
+    CpuShares: reservations.cpus === undefined ? spec.cpu_shares : Math.round(Number(reservations.cpus) * 1024),
+    CpuQuota: spec.cpu_quota,
+    CpuPeriod: spec.cpu_period,
+    CpusetCpus: spec.cpuset,
+    PidsLimit: limits.pids ?? spec.pids_limit,
+    OomKillDisable: spec.oom_kill_disable,
+    OomScoreAdj: spec.oom_score_adj,
+    Ulimits: ulimitsOf(spec.ulimits),
+    Sysctls: spec.sysctls === undefined ? undefined : stringValues(asMapping(spec.sysctls, 'sysctls')),
+    GroupAdd: (spec.group_add as unknown[] | undefined)?.map(String),
+    Tmpfs: tmpfsOf(spec.tmpfs),
+    SecurityOpt: spec.security_opt,
+    StorageOpt: spec.storage_opt,
+    Dns: listOf(spec.dns),
+    DnsOptions: spec.dns_opt,
+    DnsSearch: listOf(spec.dns_search),
+    IpcMode: spec.ipc,
+    PidMode: spec.pid,
+    UTSMode: spec.uts,
+    UsernsMode: spec.userns_mode,
+    CgroupnsMode: spec.cgroup,
+    CgroupParent: spec.cgroup_parent,
+    Runtime: spec.runtime,
+    LogConfig: logConfigOf(spec.logging as { driver?: string; options?: Record<string, unknown> } | undefined),
+    NetworkMode: sharedNetworkContainer ? `container:${sharedNetworkContainer}` : (spec.network_mode ?? firstNetwork),
+  };
+}
+
+function listOf(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+
+function stringValues(mapping: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(mapping).map(([key, value]) => [key, String(value ?? '')]));
+}
+
+/** `nofile: 65535` or `nofile: { soft: 1024, hard: 2048 }`. */
+function ulimitsOf(ulimits: unknown): Array<{ Name: string; Soft: number; Hard: number }> | undefined {
+  if (ulimits === undefined) return undefined;
+  return Object.entries(ulimits as Record<string, number | { soft: number; hard: number }>).map(([name, value]) =>
+    typeof value === 'object' ? { Name: name, Soft: Number(value.soft), Hard: Number(value.hard) } : { Name: name, Soft: Number(value), Hard: Number(value) },
+  );
+}
+
+/** "/dev/ttyUSB0", "/dev/ttyUSB0:/dev/ttyS0:rw", or { source, target, permissions }. */
+function devicesOf(devices: unknown): Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | undefined {
+  if (devices === undefined) return undefined;
+  return (devices as Array<string | { source: string; target?: string; permissions?: string }>).map((device) => {
+    const [source, target, permissions] = typeof device === 'string' ? device.split(':') : [device.source, device.target, device.permissions];
+    return { PathOnHost: source!, PathInContainer: target ?? source!, CgroupPermissions: permissions ?? 'rwm' };
+  });
+}
+
+/** "/run" or "/run:size=64m" (one or a list) → { "/run": "size=64m" }. */
+function tmpfsOf(tmpfs: unknown): Record<string, string> | undefined {
+  if (tmpfs === undefined) return undefined;
+  const entries = (Array.isArray(tmpfs) ? tmpfs : [tmpfs]).map(String);
+  return Object.fromEntries(entries.map((entry) => {
+    const colon = entry.indexOf(':');
+    return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
+  }));
+}
+
+function logConfigOf(logging: { driver?: string; options?: Record<string, unknown> } | undefined): { Type: string; Config: Record<string, string> } | undefined {
+  if (!logging) return undefined;
+  return { Type: logging.driver ?? '', Config: stringValues(logging.options ?? {}) };
 }
 
 function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): BuildSpec | undefined {
@@ -196,6 +280,7 @@ function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): Buil
   return {
     context: String(spec.context ?? '.'),
     dockerfile: spec.dockerfile === undefined ? undefined : String(spec.dockerfile),
+    ...(spec.target === undefined ? {} : { target: String(spec.target) }),
     args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, String(value ?? '')])),
     dependencyFiles,
   };
@@ -216,10 +301,21 @@ function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMa
     } else {
       const type = volume.type ?? 'volume';
       const source = type === 'volume' && volume.source ? (volumeNames.get(volume.source) ?? volume.source) : volume.source;
-      mounts.push(prune({ Type: type, Source: source, Target: volume.target, ReadOnly: (volume as { read_only?: boolean }).read_only }));
+      mounts.push(prune({ Type: type, Source: source, Target: volume.target, ReadOnly: volume.read_only as boolean | undefined, ...mountOptions(volume) }));
     }
   }
   return { binds: binds.length ? binds : undefined, mounts: mounts.length ? mounts : undefined };
+}
+
+function mountOptions(volume: VolumeMount): Record<string, unknown> {
+  const bind = volume.bind as { propagation?: string } | undefined;
+  const named = volume.volume as { nocopy?: boolean } | undefined;
+  const tmpfs = volume.tmpfs as { size?: string | number; mode?: number } | undefined;
+  return prune({
+    BindOptions: bind?.propagation === undefined ? undefined : { Propagation: bind.propagation },
+    VolumeOptions: named?.nocopy === undefined ? undefined : { NoCopy: named.nocopy },
+    TmpfsOptions: tmpfs ? prune({ SizeBytes: tmpfs.size === undefined ? undefined : parseBytes(tmpfs.size), Mode: tmpfs.mode }) : undefined,
+  });
 }
 
 function portsOf(ports: Array<string | number | PortSpec>, expose: unknown[]) {
@@ -253,6 +349,7 @@ function deviceRequests(spec: ServiceSpec): Array<Record<string, unknown>> | und
       Count: device.count === 'all' ? -1 : device.count,
       DeviceIDs: device.device_ids,
       Capabilities: [device.capabilities ?? ['gpu']],
+      Options: device.options,
     }),
   );
 }
@@ -264,9 +361,18 @@ function commandOf(command: unknown): string[] | undefined {
 }
 
 /** env_file entries first, then `environment`, which wins: the Compose order. */
-function environmentOf(spec: ServiceSpec, envFiles: ReadonlyMap<string, Record<string, string>>): string[] | undefined {
+function environmentOf(name: string, spec: ServiceSpec, envFiles: ReadonlyMap<string, Record<string, string>>): string[] | undefined {
   const values: Record<string, string> = {};
-  for (const { path } of envFileEntries(spec)) Object.assign(values, envFiles.get(path) ?? {});
+  for (const { path, required } of envFileEntries(spec)) {
+    const file = envFiles.get(path);
+    if (!file && required) {
+      throw new InputError(`Service "${name}" names the env file ${path}, which does not exist.`, {
+        location: { file: path },
+        hint: 'Create the file, or write the entry as { path: ..., required: false }.',
+      });
+    }
+    Object.assign(values, file ?? {});
+  }
   for (const [key, value] of Object.entries(asMapping(spec.environment, 'environment'))) {
     if (value !== null && value !== undefined) values[key] = String(value);
   }

@@ -106,7 +106,7 @@ export class DockerEngine implements Engine {
       },
     });
     try {
-      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: options.tag, dockerfile: dockerfileName, buildargs: options.args, labels: options.labels, rm: true })) as unknown as Readable;
+      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: options.tag, dockerfile: dockerfileName, buildargs: options.args, labels: options.labels, rm: true, ...(options.target ? { target: options.target } : {}) })) as unknown as Readable;
       await followProgress(this.docker, stream, progress);
     } catch (cause) {
       throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {

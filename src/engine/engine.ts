@@ -82,6 +82,8 @@ export interface BuildOptions {
   dockerfile: string | undefined;
   tag: string;
   args: Record<string, string>;
+  /** The stage of a multi-stage Dockerfile to build. */
+  target?: string;
   labels: Record<string, string>;
   /** Files to supply empty when the context lacks them. */
   dependencyFiles: string[];

@@ -19,6 +19,7 @@ import type { GpuDiscovery, GpuProbe } from '../gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
 import type { State, StateStore } from '../state/state-store.js';
 import { renderProject } from '../templates/render-project.js';
+import { checkNameClashes, checkProjectModels } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
 
 /** The side effects render needs, passed in so tests can hand in fakes for the code beside them. */
@@ -50,6 +51,8 @@ export interface RenderOptions {
   enforceGpus?: boolean;
   /** Run every project without GPU reservations. */
   cpuOnly?: boolean;
+  /** A caller's own checks of the outcome (up: the engine's desired state), run before persist. */
+  check?: (outcome: RenderOutcome) => void;
 }
 
 /** load → allocate → render → merge, under the workspace lock; writing is the caller's choice. */
@@ -119,7 +122,9 @@ export async function renderWorkspace(
       fragments.set(project.name, renderProject({ project, workspaceName: workspace.settings.name, gpus: gpuAllocation.assignments.get(project.name)!, ports, secretsEnvFile: envFile }));
     }
 
+    checkProjectModels(workspace.projects, fragments);
     const requests = networkRequests(workspace.settings, fragments);
+    checkNameClashes(workspace.projects, fragments, requests);
     const busy = busyBlocks(engineNetworks, routes, previous.networks, isOurs);
     const subnetAllocation = await allocateSubnets({
       requests,
@@ -150,6 +155,8 @@ export async function renderWorkspace(
       state: { ports: portAllocation.state, networks: subnetAllocation.state, gpus: gpuAllocation.state, secrets },
       warnings,
     };
+    // Every check that can fail runs before anything is written.
+    options.check?.(outcome);
     persist(outcome);
     return outcome;
   });

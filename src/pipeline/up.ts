@@ -1,19 +1,16 @@
-import { join } from 'node:path';
 import { LABEL } from '../engine/labels.js';
-import { MERGED_FILE } from '../compose/write-compose.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
-import { desiredState, envFileEntries, type Desired } from '../engine/desired.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { parseEnvFile } from '../state/secrets.js';
+import type { Desired } from '../engine/desired.js';
 import type { Engine, ObservedImage } from '../engine/engine.js';
 import { buildHash, buildInputPaths, buildInputs } from '../engine/build-hash.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
-import { EngineError, InputError } from '../errors/envctl-error.js';
+import { EngineError } from '../errors/envctl-error.js';
 import { parseCidr } from '../network/cidr.js';
 import type { HostRoute, RouteSource } from '../network/host-routes.js';
 import type { Workspace } from '../workspace/load.js';
 import { renderWorkspace, type RenderEdges, type RenderOutcome } from './render-workspace.js';
+import { desiredOf } from './desired-of.js';
 
 export interface UpOptions {
   only?: ReadonlySet<string>;
@@ -53,24 +50,15 @@ export async function up(
   const takenSubnets: HostRoute[] = [];
   const routes: RouteSource = { routes: async () => [...(await edges.routes.routes()), ...takenSubnets] };
   for (let attempt = 0; ; attempt++) {
+    let desired: Desired | undefined;
     const render = await renderWorkspace(workspace, { ...edges, ports, routes }, options.dryRun ? () => undefined : persist, {
       enforceGpus: true,
       cpuOnly: options.cpuOnly,
+      check: (outcome) => {
+        desired = hashBuilds(desiredOf(workspace, edges.store.composeDir, outcome));
+      },
     });
-    const composeDir = edges.store.composeDir;
-    const desired = desiredState(render.merged, {
-      projectName: workspace.settings.name,
-      composeDir,
-      configFile: join(composeDir, MERGED_FILE),
-      envFiles: envFileValues(render),
-    });
-    for (const { build } of desired.services) {
-      if (!build) continue;
-      // Read once: the hash, and the paths it read for the up stamp.
-      const inputs = buildInputs(build);
-      build.hash = buildHash(build, inputs);
-      build.inputPaths = buildInputPaths(build, inputs);
-    }
+    if (!desired) throw new Error('render returned without its check');
     const observed = await observe(edges.engine, workspace.root, desired);
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
@@ -91,26 +79,16 @@ export async function up(
   }
 }
 
-/**
- * The variables of every env file the services name: the generated secrets as render decided them (so a dry
- * run needs nothing on disk), the user's own files read from disk. A missing required file is an error, as
- * under Compose.
- */
-function envFileValues(render: RenderOutcome): Map<string, Record<string, string>> {
-  const values = new Map(render.envFiles);
-  for (const [name, service] of Object.entries(render.merged.services ?? {})) {
-    for (const { path, required } of envFileEntries(service)) {
-      if (values.has(path)) continue;
-      if (existsSync(path)) values.set(path, parseEnvFile(readFileSync(path, 'utf8')));
-      else if (required) {
-        throw new InputError(`Service "${name}" names the env file ${path}, which does not exist.`, {
-          location: { file: path },
-          hint: 'Create the file, or write the entry as { path: ..., required: false }.',
-        });
-      }
-    }
+/** Each build's input hash, and the paths it read for the up stamp. */
+function hashBuilds(desired: Desired): Desired {
+  for (const { build } of desired.services) {
+    if (!build) continue;
+    // Read once: the hash, and the paths it read for the up stamp.
+    const inputs = buildInputs(build);
+    build.hash = buildHash(build, inputs);
+    build.inputPaths = buildInputPaths(build, inputs);
   }
-  return values;
+  return desired;
 }
 
 async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {

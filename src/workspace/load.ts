@@ -28,6 +28,8 @@ export interface Project {
   gpus: GpuRequest;
   gpuSharing: 'exclusive' | 'shared';
   gpusOptional: boolean;
+  /** The line of which-project that lists it. */
+  listedAt: number;
 }
 
 export interface Workspace {
@@ -102,6 +104,7 @@ export function loadProject(root: string, name: string, line: number, templateDi
     gpus: gpuRequestOf(config.gpus ?? template?.declaration.gpus),
     gpuSharing: config.gpu_sharing ?? 'exclusive',
     gpusOptional: config.gpus_optional ?? false,
+    listedAt: line,
   };
 }
 

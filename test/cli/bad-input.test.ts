@@ -55,6 +55,41 @@ const CASES: BadCase[] = [
   },
   { name: 'a bad port range in workspace.yml', files: { 'workspace.yml': 'ports:\n  range: 9000-8000\n' }, where: 'workspace.yml', says: 'ports.range' },
   { name: 'params without a template', files: { 'projects/course-a/envctl.yml': 'params:\n  python: "3"\n', 'projects/course-a/compose.yml': 'services: {a: {image: x}}\n' }, where: 'projects/course-a/envctl.yml:1', says: 'needs a template' },
+  { name: 'a Compose key envctl does not apply, in compose.yml', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    container_name: mydb\n' }, where: 'projects/thesis/compose.yml:4', says: '"container_name", which envctl does not apply' },
+  {
+    name: 'a nested Compose key envctl does not apply',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    deploy:\n      resources:\n        limits: {memory: 1g}\n      placement:\n        constraints: []\n' },
+    where: 'projects/thesis/compose.yml:7',
+    says: '"deploy.placement"',
+  },
+  {
+    name: 'a Compose key envctl does not apply, in a template',
+    files: { 'projects/course-a/envctl.yml': 'template: mine\n', 'templates/mine/template.yml': 'description: mine\n', 'templates/mine/compose.yml': 'services:\n  app:\n    image: busybox\n    profiles: [dev]\n' },
+    where: 'templates/mine/compose.yml:4',
+    says: 'which-project decides what runs',
+  },
+  { name: 'a dependency that is not a service of the project', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    depends_on: [cache]\n' }, where: 'projects/thesis/compose.yml:4', says: 'depends on "cache"' },
+  { name: 'a network mode outside the workspace', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    network_mode: "container:other"\n' }, where: 'projects/thesis/compose.yml:4', says: 'network_mode' },
+  {
+    name: 'two projects making the same service name',
+    files: {
+      'which-project': 'course-a\nthesis\ncourse\n',
+      'projects/course/compose.yml': 'services:\n  a-notebook:\n    image: busybox\n',
+    },
+    where: 'projects/course/compose.yml:2',
+    says: 'would both make the service "course-a-notebook"',
+  },
+  {
+    name: 'two projects making the same network name on the engine',
+    files: {
+      'which-project': 'course-a\nthesis\nlab\nlab_x\n',
+      'projects/lab/compose.yml': 'services:\n  app:\n    image: busybox\n    networks: [x]\nnetworks:\n  x: {}\n',
+      'projects/lab_x/compose.yml': 'services:\n  a:\n    image: busybox\n  b:\n    image: busybox\n',
+    },
+    where: 'projects/lab/compose.yml:6',
+    says: 'would both make the network "envctl_',
+  },
+  { name: 'an env file that does not exist', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    env_file: db.env\n' }, where: 'projects/thesis/db.env', says: 'does not exist' },
 ];
 
 describe('bad input: exit 2, file and line named, a fix given, nothing under compose/ changed', () => {

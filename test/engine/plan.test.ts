@@ -16,6 +16,7 @@ function service(project: string, name: string, extra: Partial<DesiredService> =
     create: { Labels: { 'dev.envctl.workspace.root': ROOT } },
     networks: [{ name: 'envctl_ws', aliases: [full] }],
     dependsOn: [],
+    waitFor: [],
     hash: `hash-${full}`,
     ...extra,
   };

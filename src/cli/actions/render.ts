@@ -1,7 +1,8 @@
 import { join, relative } from 'node:path';
 import { composeToYaml, MERGED_FILE } from '../../compose/write-compose.js';
 import { persistRender } from '../../pipeline/persist.js';
-import { renderWorkspace } from '../../pipeline/render-workspace.js';
+import { renderWorkspace, type RenderOutcome } from '../../pipeline/render-workspace.js';
+import { desiredOf } from '../../pipeline/desired-of.js';
 import { summarize } from '../../pipeline/summary.js';
 import type { RenderOptions } from '../commands/render.js';
 import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';
@@ -14,9 +15,10 @@ export async function render(globals: GlobalOptions, options: RenderOptions): Pr
   const workspace = openWorkspace(globals);
   const composeDir = composeDirOf(workspace.root);
   const edges = await realEdges(workspace.root);
+  const check = (result: RenderOutcome) => void desiredOf(workspace, composeDir, result);
   const outcome = await renderWorkspace(workspace, edges, (result) => {
     if (!options.check) persistRender(edges.store, workspace.settings.name, result);
-  });
+  }, { check });
   for (const message of outcome.warnings) warn(message);
   const summary = summarize(workspace, outcome);
   const mergedFile = join(composeDir, MERGED_FILE);

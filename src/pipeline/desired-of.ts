@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MERGED_FILE } from '../compose/write-compose.js';
+import { desiredState, envFileEntries, type Desired } from '../engine/desired.js';
+import { parseEnvFile } from '../state/secrets.js';
+import type { Workspace } from '../workspace/load.js';
+import type { RenderOutcome } from './render-workspace.js';
+
+/**
+ * The engine's desired state of a rendered workspace; reads the user's env files. render --check runs it too,
+ * so that render and up refuse the same things.
+ */
+export function desiredOf(workspace: Workspace, composeDir: string, render: RenderOutcome): Desired {
+  return desiredState(render.merged, {
+    projectName: workspace.settings.name,
+    composeDir,
+    configFile: join(composeDir, MERGED_FILE),
+    envFiles: envFileValues(render),
+  });
+}
+
+/**
+ * The variables of every env file the services name: the generated secrets as render decided them (so a dry
+ * run needs nothing on disk), the user's own files read from disk where they exist (desiredState refuses a
+ * missing required one, as Compose does).
+ */
+function envFileValues(render: RenderOutcome): Map<string, Record<string, string>> {
+  const values = new Map(render.envFiles);
+  for (const service of Object.values(render.merged.services ?? {})) {
+    for (const { path } of envFileEntries(service)) {
+      if (!values.has(path) && existsSync(path)) values.set(path, parseEnvFile(readFileSync(path, 'utf8')));
+    }
+  }
+  return values;
+}
