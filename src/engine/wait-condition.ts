@@ -25,7 +25,7 @@ export async function waitForCondition(
     if (verdict === 'met') return;
     if (verdict !== 'waiting') {
       throw new EngineError(`${dependent} waits for ${dependency.containerName} (${dependency.condition}), which ${verdict}.`, {
-        hint: 'Fix that service (its command or its health check) and run envctl up again; envctl up -d <project> then envctl logs <project> shows its output while it runs.',
+        hint: 'Fix that service (its command or its health check), then run envctl up again.',
       });
     }
     await sleep(options.pollMs ?? 250);
