@@ -5,6 +5,7 @@ import type { Engine } from './engine.js';
 import { ENVCTL_BUILD_HASH } from './labels.js';
 import type { ContainerStep, Plan, ProjectPlan } from './plan.js';
 import { waitForCondition } from './wait-condition.js';
+import { attemptAll, type TeardownFailure } from './teardown.js';
 
 /** Where apply reports progress: one line per change, and the output of builds and pulls. */
 export interface ApplyReporter {
@@ -24,6 +25,8 @@ export interface ApplyResult {
   /** Subnets another network took between allocation and creation (another workspace's up, at the same moment). */
   subnetsTaken: string[];
   failures: ProjectFailure[];
+  /** Removals (of containers and networks no longer wanted) that failed; everything else was attempted. */
+  removalFailures: TeardownFailure[];
   /** Containers this run started, for a foreground up to stop on Ctrl+C. */
   started: Array<{ id: string; service: DesiredService }>;
 }
@@ -40,12 +43,10 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
     reporter.change(project, text);
   };
 
-  await Promise.all(
-    plan.removeContainers.map(async ({ container, reason }) => {
-      await engine.removeContainer(container.id);
-      changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
-    }),
-  );
+  const removalFailures = await attemptAll(plan.removeContainers, ({ container }) => `container ${container.name}`, async ({ container, reason }) => {
+    await engine.removeContainer(container.id);
+    changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
+  });
   for (const network of plan.recreateNetworks) {
     for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
     await engine.removeNetwork(network.name);
@@ -66,7 +67,7 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
       changed(network.project ?? null, `created network ${network.name}${subnet ? ` (${subnet})` : ''}`);
     }),
   );
-  if (subnetsTaken.length) return { changes, subnetsTaken, failures: [], started: [] };
+  if (subnetsTaken.length) return { changes, subnetsTaken, failures: [], started: [], removalFailures };
   await Promise.all(
     plan.createVolumes.map(async (volume) => {
       await engine.createVolume(volume.create);
@@ -88,8 +89,8 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
     }),
   );
 
-  await removeUnusedNetworks(plan, engine, changed);
-  return { changes, subnetsTaken, failures, started };
+  removalFailures.push(...(await removeUnusedNetworks(plan, engine, changed)));
+  return { changes, subnetsTaken, failures, started, removalFailures };
 }
 
 async function applyProject(
@@ -163,16 +164,16 @@ async function applyStep(
   changed(service.project, `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`);
 }
 
-async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (project: string | null, text: string) => void): Promise<void> {
-  for (const { network, reason } of plan.removeNetworks) {
+async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (project: string | null, text: string) => void): Promise<TeardownFailure[]> {
+  return attemptAll(plan.removeNetworks, ({ network }) => `network ${network.name}`, async ({ network, reason }) => {
     const users = await engine.networkContainers(network.name);
     if (users.length) {
       changed(network.labels[LABEL.project] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
-      continue;
+      return;
     }
     await engine.removeNetwork(network.name);
     changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
-  }
+  });
 }
 
 const BUILD_TAIL = 12;

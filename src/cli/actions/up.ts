@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import { LABEL } from '../../engine/labels.js';
 import type { ApplyReporter } from '../../engine/apply.js';
+import { teardownError } from '../../engine/teardown.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import type { Engine, LogStream, ObservedContainer } from '../../engine/engine.js';
 import type { Plan } from '../../engine/plan.js';
@@ -82,14 +83,21 @@ function reporter(): ApplyReporter {
   };
 }
 
-/** Prints each failed project's error; returns how many failed. */
+/** Prints each failed project's error, and the removals that failed; returns how many things failed. */
 function reportOutcome(outcome: UpOutcome): number {
+  const raise = (exitCode: number) => (process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCode));
   for (const failure of outcome.result?.failures ?? []) {
     const { text, exitCode } = formatError(failure.error);
     process.stderr.write(`${stderrColor.red(failure.project)}: nothing of it was left running. ${text}`);
-    process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCode);
+    raise(exitCode);
   }
-  return outcome.result?.failures.length ?? 0;
+  const removals = outcome.result?.removalFailures ?? [];
+  if (removals.length) {
+    const { text, exitCode } = formatError(teardownError(removals));
+    process.stderr.write(text);
+    raise(exitCode);
+  }
+  return (outcome.result?.failures.length ?? 0) + removals.length;
 }
 
 function outcomeFailed(outcome: UpOutcome, project: string): boolean {
