@@ -44,6 +44,8 @@ export function buildWorkspaceModel(
   const merged: ComposeFile = { services: {}, networks: {}, volumes: {} };
   const perProject = new Map<string, ComposeFile>();
   const baseLabels = { [LABEL.workspace]: workspace.name, [LABEL.root]: workspace.root };
+  // An empty which-project wants nothing running, the workspace network included.
+  if (projects.length === 0) return { merged: {}, perProject };
   merged.networks![WORKSPACE_NETWORK] = networkSpec(networks.get(networkKey())!, baseLabels, WORKSPACE_NETWORK);
 
   for (const { name: project, fragment } of projects) {

@@ -61,6 +61,8 @@ export interface DesiredVolume {
 
 export interface Desired {
   projectName: string;
+  /** The workspace's root, as its labels say: what is labelled so and not desired is removed. */
+  root: string;
   services: DesiredService[];
   networks: DesiredNetwork[];
   volumes: DesiredVolume[];
@@ -68,6 +70,7 @@ export interface Desired {
 
 export interface DesiredContext {
   projectName: string;
+  root: string;
   composeDir: string;
   configFile: string;
   /** The variables of the env files services name, read at the edge. */
@@ -92,7 +95,7 @@ export function desiredState(model: ComposeFile, context: DesiredContext): Desir
     };
   });
   const services = Object.entries(model.services ?? {}).map(([name, spec]) => desiredService(name, spec, context, networkNames, volumeNames));
-  return { projectName: context.projectName, services, networks, volumes };
+  return { projectName: context.projectName, root: context.root, services, networks, volumes };
 }
 
 function desiredNetwork(key: string, name: string, spec: Record<string, any>, context: DesiredContext): DesiredNetwork {

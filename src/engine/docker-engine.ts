@@ -6,6 +6,7 @@ import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
 import { GPU_LABEL } from '../gpu/holders.js';
 import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
+import { socketOwnerPid } from './socket-owner.js';
 import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
@@ -191,9 +192,26 @@ export class DockerEngine implements Engine {
     return demux(this.docker, raw, info.Config?.Tty === true, out, err);
   }
 
+  /**
+   * Host ports held by any container, running or not: a stopped container keeps its port bindings and
+   * needs them again when it is started (docker create -p, or a stopped Compose service).
+   */
   async publishedPorts(): Promise<PublishedPort[]> {
-    const list = await this.call(() => this.docker.listContainers({ all: false }));
-    return list.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })));
+    const list = await this.call(() => this.docker.listContainers({ all: true }));
+    const running = list.filter((c) => c.State === 'running');
+    const published = running.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })));
+    const stopped = await Promise.all(list.filter((c) => c.State !== 'running').map((c) => this.boundPorts(c.Id, c.Labels ?? {})));
+    return [...published, ...stopped.flat()];
+  }
+
+  /** The host ports a container that is not running asks for (HostConfig.PortBindings; "" is any port). */
+  private async boundPorts(id: string, labels: Record<string, string>): Promise<PublishedPort[]> {
+    const info = await this.docker.getContainer(id).inspect().catch(() => undefined);
+    const bindings = (info?.HostConfig?.PortBindings ?? {}) as Record<string, Array<{ HostPort?: string }> | null>;
+    return Object.entries(bindings).flatMap(([key, hosts]) => {
+      const [privatePort, protocol = 'tcp'] = key.split('/');
+      return (hosts ?? []).filter((host) => Number(host.HostPort) > 0).map((host) => ({ port: Number(host.HostPort), protocol, privatePort: Number(privatePort), labels }));
+    });
   }
 
   async runningWithGpus(): Promise<RunningContainer[]> {
@@ -271,11 +289,13 @@ export async function removeOnceEndpointsGo(name: string, remove: () => Promise<
   }
 }
 
-/** The PATH of the local dockerd, from its pid file; undefined for a remote engine or when it cannot be read. */
+/** The PATH of the dockerd that answers on the local socket; undefined for a remote engine or when it cannot be read. */
 function localDaemonPath(): string | undefined {
-  if (process.env.DOCKER_HOST && !process.env.DOCKER_HOST.startsWith('unix://')) return undefined;
+  const host = process.env.DOCKER_HOST;
+  if (host && !host.startsWith('unix://')) return undefined;
+  const pid = socketOwnerPid(host ? host.slice('unix://'.length) : '/var/run/docker.sock');
+  if (pid === undefined) return undefined;
   try {
-    const pid = readFile('/var/run/docker.pid', 'utf8').trim();
     const environ = readFile(`/proc/${pid}/environ`, 'utf8').split('\0');
     return environ.find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
   } catch {

@@ -75,9 +75,8 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     else if (existing.labels[NETWORK_HASH] !== network.hash) recreateNetworks.push(network);
   }
   const desiredNetworkNames = new Set(desired.networks.map((network) => network.name));
-  const workspaceRoot = desired.services[0]?.create.Labels?.[LABEL.root];
   const removeNetworks = observed.networks
-    .filter((network) => network.labels[COMPOSE_LABEL.project] === desired.projectName && network.labels[LABEL.root] === workspaceRoot)
+    .filter((network) => network.labels[LABEL.root] === desired.root)
     .filter((network) => !desiredNetworkNames.has(network.name) && inScope(network.labels[LABEL.project]))
     .map((network) => ({ network, reason: 'no longer needed' }));
 

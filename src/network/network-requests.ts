@@ -14,6 +14,7 @@ export function workspacePrefix(serviceCount: number): number {
  * services, and one per network a project's compose.yml declares (external ones excepted).
  */
 export function networkRequests(settings: WorkspaceSettings, fragments: ReadonlyMap<string, ComposeFile>): NetworkRequest[] {
+  if (fragments.size === 0) return [];
   const total = [...fragments.values()].reduce((sum, fragment) => sum + Object.keys(fragment.services ?? {}).length, 0);
   const requests: NetworkRequest[] = [{ key: networkKey(), name: `envctl_${settings.name}`, prefix: workspacePrefix(total) }];
   for (const [project, fragment] of fragments) {

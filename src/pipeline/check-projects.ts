@@ -5,7 +5,10 @@ import { needsProjectNetwork } from '../compose/workspace-model.js';
 import { InputError, formatLocation, type SourceLocation } from '../errors/envctl-error.js';
 import type { NetworkRequest } from '../network/allocate-subnets.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
-import type { Project } from '../workspace/load.js';
+import { LABEL } from '../engine/labels.js';
+import type { Engine } from '../engine/engine.js';
+import { projectFolders, type Project } from '../workspace/load.js';
+import { checkProjectArguments } from '../workspace/which-project.js';
 
 /**
  * Where a path of a project's rendered fragment was written: the project's own compose.yml when it sets
@@ -61,4 +64,11 @@ export function checkNameClashes(projects: readonly Project[], fragments: Readon
       hint: `Rename one of the ${first.kind}s, or one of the projects (its folder under projects/ and its line in which-project).`,
     },
   );
+}
+
+/** The projects a command names exist: as folders, or as what the engine runs for this workspace. */
+export async function checkNamedProjects(engine: Engine, root: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const onEngine = (await engine.containers(LABEL.root, root)).map((container) => container.labels[LABEL.project] ?? '');
+  checkProjectArguments(names, [...projectFolders(root), ...onEngine.filter(Boolean)]);
 }

@@ -13,6 +13,7 @@ import type { RenderOutcome } from './render-workspace.js';
 export function desiredOf(workspace: Workspace, composeDir: string, render: RenderOutcome): Desired {
   return desiredState(render.merged, {
     projectName: workspace.settings.name,
+    root: workspace.root,
     composeDir,
     configFile: join(composeDir, MERGED_FILE),
     envFiles: envFileValues(render),

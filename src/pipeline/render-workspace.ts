@@ -89,6 +89,7 @@ export async function renderWorkspace(
       range: workspace.settings.ports.range,
       probe: edges.ports,
       enginePorts: enginePorts as EnginePorts,
+      listed: new Set(workspace.projects.map((project) => project.name)),
     });
 
     const gpuAllocation = await allocateGpus({

@@ -45,7 +45,7 @@ export async function up(
   options: UpOptions = {},
 ): Promise<UpOutcome> {
   const taken = new Set<number>();
-  const ports: PortProbe = { isFree: async (port) => !taken.has(port) && (await edges.ports.isFree(port)) };
+  const ports: PortProbe = { isFree: async (port, protocol) => !taken.has(port) && (await edges.ports.isFree(port, protocol)) };
   // Subnets another workspace took at the same moment count as routed, so allocation steps round them.
   const takenSubnets: HostRoute[] = [];
   const routes: RouteSource = { routes: async () => [...(await edges.routes.routes()), ...takenSubnets] };

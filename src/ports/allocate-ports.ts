@@ -13,6 +13,11 @@ export interface PortAllocationInput {
   range: PortRange;
   probe: PortProbe;
   enginePorts: EnginePorts;
+  /**
+   * Projects whose every port is among the requests (the listed ones): their earlier grants that are no
+   * longer asked for (a renamed service, a removed port) are released. Projects not listed keep theirs.
+   */
+  listed?: ReadonlySet<string>;
 }
 
 export interface PortAllocation {
@@ -46,15 +51,20 @@ async function warmProbe(requests: readonly PortRequest[], previous: ReadonlyMap
     }
   }
   const ports = [...likely].filter((port) => !enginePorts.has(port));
-  for (let i = 0; i < ports.length; i += WARM_BATCH) await Promise.all(ports.slice(i, i + WARM_BATCH).map((port) => probe.isFree(port)));
+  const protocols = [...new Set(requests.map((request) => request.protocol))];
+  const probes = ports.flatMap((port) => protocols.map((protocol) => () => probe.isFree(port, protocol)));
+  for (let i = 0; i < probes.length; i += WARM_BATCH) await Promise.all(probes.slice(i, i + WARM_BATCH).map((ask) => ask()));
 }
 
 /** How many bind tests run at once: enough to overlap them, few enough not to exhaust file descriptors. */
 const WARM_BATCH = 64;
 
 export async function allocatePorts(input: PortAllocationInput): Promise<PortAllocation> {
-  const { requests, previous, range, probe, enginePorts } = input;
+  const { requests, range, probe, enginePorts } = input;
   const asked = new Set(requests.map((request) => request.key));
+  const gone = (key: string) => !asked.has(key) && (input.listed?.has(key.split('/')[0]!) ?? false);
+  const previous = new Map([...input.previous].filter(([key]) => !gone(key)));
+  const protocolOf = new Map(requests.map((request) => [request.key, request.protocol]));
   const reserved = [...previous.values()].filter((grant) => !asked.has(grant.key)).map((grant) => grant.value);
   const policyRequests: Request<number>[] = requests.map((request) => ({
     key: request.key,
@@ -66,7 +76,7 @@ export async function allocatePorts(input: PortAllocationInput): Promise<PortAll
     conflicts: (a, b) => a === b,
     isAvailable: async (port, key) => {
       if (enginePorts.has(port)) return enginePorts.get(port) === key;
-      return probe.isFree(port);
+      return probe.isFree(port, protocolOf.get(key) ?? 'tcp');
     },
   });
   if (outcome.unmet.length > 0) {

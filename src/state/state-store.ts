@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import type { Grant } from '../allocation/allocate.js';
-import { EnvctlError } from '../errors/envctl-error.js';
+import { EnvctlError, InputError } from '../errors/envctl-error.js';
 
 export const STATE_FILE = 'state.json';
 const STATE_VERSION = 1;
@@ -73,6 +73,7 @@ export class StateStore {
         gpus?: Record<string, Grant<string>>;
         secrets: Record<string, Record<string, string>>;
       };
+      if (typeof raw.version === 'number' && raw.version > STATE_VERSION) throw newerStateError(this.file, raw.version);
       if (raw.version !== STATE_VERSION) throw new Error(`unknown version ${raw.version}`);
       return {
         state: {
@@ -83,6 +84,7 @@ export class StateStore {
         },
       };
     } catch (error) {
+      if (error instanceof InputError) throw error;
       return {
         state: emptyState(),
         warning: `${this.file} could not be read (${(error as Error).message}); allocations were made again from the engine and the host. Generated secrets were renewed.`,
@@ -98,4 +100,12 @@ export class StateStore {
     if (existsSync(this.file) && readFileSync(this.file, 'utf8') === text) return;
     writeFileAtomic.sync(this.file, text, { mode: 0o600 });
   }
+}
+
+/** A newer envctl wrote the state: reading it as ours would reset and overwrite it, losing its decisions. */
+function newerStateError(file: string, version: number): InputError {
+  return new InputError(`${file} was written by a newer envctl (state version ${version}; this envctl reads version ${STATE_VERSION}), so this one will not read or overwrite it.`, {
+    location: { file },
+    hint: `Use the newer envctl on this workspace, or move ${file} away: envctl then makes its allocations again from the engine's labels (generated secrets are renewed).`,
+  });
 }

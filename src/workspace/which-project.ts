@@ -53,3 +53,18 @@ export function parseWhichProject(text: string, file: string, existing: readonly
   });
   return entries;
 }
+
+/**
+ * Project names given on the command line (down, restart, logs) must name a project that exists: a folder
+ * under projects/, or one the engine still runs for this workspace. A typo is an error, not "nothing ran".
+ */
+export function checkProjectArguments(names: readonly string[], known: readonly string[]): void {
+  const sorted = [...new Set(known)].sort();
+  for (const name of names) {
+    const project = name.split('/')[0]!;
+    if (sorted.includes(project)) continue;
+    throw new InputError(`There is no project "${project}" in this workspace (no folder projects/${project}/, and nothing of it on the engine).`, {
+      hint: `${didYouMean(project, sorted)}Projects: ${listOrNone(sorted)}.`,
+    });
+  }
+}

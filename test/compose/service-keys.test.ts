@@ -13,7 +13,7 @@ function desiredOf(spec: ServiceSpec): DesiredService {
     services: { web: { image: 'busybox', labels, ...spec }, db: { image: 'busybox', labels } },
     volumes: { data: {} },
   };
-  const desired = desiredState(model, { projectName: 'ws', composeDir: '/ws/compose', configFile: '/ws/compose/docker-compose.yml', envFiles: new Map([['/ws/.env', { FROM_FILE: '1' }]]) });
+  const desired = desiredState(model, { projectName: 'ws', root: '/ws', composeDir: '/ws/compose', configFile: '/ws/compose/docker-compose.yml', envFiles: new Map([['/ws/.env', { FROM_FILE: '1' }]]) });
   return desired.services.find((service) => service.service === 'web')!;
 }
 

@@ -35,7 +35,7 @@ function container(s: DesiredService, extra: Partial<ObservedContainer> = {}): O
     ...extra,
   };
 }
-const desired = (services: DesiredService[]): Desired => ({ projectName: 'ws', services, networks: [], volumes: [] });
+const desired = (services: DesiredService[]): Desired => ({ projectName: 'ws', root: ROOT, services, networks: [], volumes: [] });
 function observed(containers: ObservedContainer[], services: DesiredService[], labels: Record<string, Record<string, string>> = {}): Observed {
   return { containers, networks: [], volumes: [], images: new Map(services.map((s) => [s.image, { id: `sha-${s.image}`, labels: labels[s.image] ?? {} }])) };
 }

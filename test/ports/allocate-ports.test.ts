@@ -34,6 +34,16 @@ describe('portCandidates', () => {
 });
 
 describe('allocatePorts', () => {
+  it('releases the port of a renamed service of a listed project, so the new name gets its preferred port', async () => {
+    const old = { ...request('a', 8888), key: 'a/jupyter/8888/tcp', service: 'jupyter' };
+    const first = await allocatePorts({ requests: [old, request('b', 9999)], previous: new Map(), range, probe: new ListeningPorts(), enginePorts: new Map() });
+    expect(first.grants.map((g) => g.host)).toEqual([8888, 9999]);
+    // "jupyter" is now "notebook"; project b is no longer listed and keeps its port.
+    const renamed = await allocatePorts({ requests: [request('a', 8888)], previous: first.state, range, probe: new ListeningPorts(), enginePorts: new Map(), listed: new Set(['a']) });
+    expect(renamed.grants.map((g) => g.host)).toEqual([8888]);
+    expect([...renamed.state.keys()].sort()).toEqual(['a/notebook/8888/tcp', 'b/notebook/8888/tcp']);
+  });
+
   it('gives three projects that all prefer 8888 three distinct ports, and the same three again', async () => {
     const requests = ['a', 'b', 'c'].map((name) => request(name, 8888));
     const first = await allocatePorts({ requests, previous: new Map(), range, probe: new ListeningPorts(), enginePorts: new Map() });

@@ -1,3 +1,4 @@
+import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostPortProbe } from '../../src/ports/probe.js';
@@ -36,5 +37,27 @@ describe('HostPortProbe (real sockets)', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen({ port, host: '127.0.0.1' }, resolve));
     expect(await new HostPortProbe().isFree(port)).toBe(false);
+  });
+
+  it.each([
+    ['127.0.0.1', 'udp4'],
+    ['0.0.0.0', 'udp4'],
+    ['::1', 'udp6'],
+  ] as const)('sees a UDP port bound at %s as busy for UDP, and not for TCP', async (host, type) => {
+    const socket: Socket = createSocket(type);
+    await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+    const { port } = socket.address();
+    try {
+      expect(await new HostPortProbe().isFree(port, 'udp')).toBe(false);
+      expect(await new HostPortProbe().isFree(port, 'tcp')).toBe(true);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('sees a TCP listener as busy for TCP and not for UDP', async () => {
+    const port = await listen('127.0.0.1');
+    expect(await new HostPortProbe().isFree(port, 'tcp')).toBe(false);
+    expect(await new HostPortProbe().isFree(port, 'udp')).toBe(true);
   });
 });

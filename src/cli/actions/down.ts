@@ -1,4 +1,5 @@
 import { connectDocker } from '../../engine/docker-engine.js';
+import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { down } from '../../pipeline/down.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
@@ -7,6 +8,7 @@ import type { GlobalOptions } from '../context.js';
 export async function downAction(globals: GlobalOptions, projects: string[], options: { volumes?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const engine = await connectDocker();
+  await checkNamedProjects(engine, root, projects);
   const report = await down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) => process.stdout.write(`${line}\n`));
   if (report.removed.length === 0) process.stdout.write('Nothing of the workspace was running.\n');
 }

@@ -4,6 +4,7 @@ import type { Engine, LogOptions, LogStream, ObservedContainer } from '../../eng
 import { InputError } from '../../errors/envctl-error.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
+import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { color } from '../terminal.js';
 
 const PALETTE = [color.cyan, color.magenta, color.yellow, color.green, color.blue];
@@ -39,6 +40,7 @@ export function pickContainers(containers: readonly ObservedContainer[], targets
 export async function logsAction(globals: GlobalOptions, targets: string[], options: { follow?: boolean; tail?: number }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const engine = await connectDocker();
+  await checkNamedProjects(engine, root, targets);
   const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
   const streams = await streamLogs(engine, containers, { follow: options.follow ?? false, tail: options.tail });
   const stopAll = () => streams.forEach((stream) => stream.stop());

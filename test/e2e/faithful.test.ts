@@ -1,0 +1,123 @@
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { envctl, makeWorkspace, removeWorkspace, writeFiles } from '../support/workspace.js';
+import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+
+const hasEngine = await engineAnswers();
+const workspace = engineWorkspaces();
+
+/** The host port render gave a project, from render --json. */
+async function hostPort(root: string, project: string): Promise<number> {
+  const render = await envctl(root, ['render', '--json']);
+  expect(render.exitCode, render.stderr).toBe(0);
+  const summary = JSON.parse(render.stdout) as { projects: Array<{ project: string; ports: Array<{ hostPort: number }> }> };
+  return summary.projects.find((entry) => entry.project === project)!.ports[0]!.hostPort;
+}
+
+describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
+  it('never hands out a host port that a stopped container holds, so that container can start again', async () => {
+    const pinned = 19531;
+    const mine = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['httpd', '-f', '-p', '80'], HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(pinned) }] } } });
+    try {
+      const root = workspace({ 'workspace.yml': 'ports:\n  range: "19530-19539"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(`ports: { http: ${pinned} }\n`) });
+      const up = await envctl(root, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const port = await hostPort(root, 'site');
+      expect(port).not.toBe(pinned);
+      expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toContain('site');
+      await mine.start();
+      expect((await mine.inspect()).State.Running).toBe(true);
+    } finally {
+      await mine.remove({ force: true });
+    }
+  });
+
+  it('removes every container and network of the workspace when which-project is emptied', async () => {
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "19540-19549"\n',
+      'which-project': 'a\nb\n',
+      'projects/a/envctl.yml': webProject(),
+      'projects/b/compose.yml': 'services:\n  x: { image: busybox:latest, command: [sleep, "600"] }\n  y: { image: busybox:latest, command: [sleep, "600"] }\n',
+    });
+    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    expect((await workspaceNetworks(root)).length).toBe(2);
+    writeFiles(root, { 'which-project': '# nothing runs\n' });
+    const up = await envctl(root, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(await workspaceContainers(root)).toEqual([]);
+    expect(await workspaceNetworks(root)).toEqual([]);
+  });
+
+  it('refuses down, restart and logs of a project that does not exist (exit 2, the nearest name)', async () => {
+    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19550-19559"\n', 'which-project': 'thesis\n', 'projects/thesis/envctl.yml': webProject() });
+    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    for (const command of [['down', 'theis'], ['restart', 'theis'], ['logs', 'theis/web']]) {
+      const result = await envctl(root, command);
+      expect(result.exitCode, command.join(' ')).toBe(2);
+      expect(result.stderr).toContain('There is no project "theis"');
+      expect(result.stderr).toContain('Did you mean "thesis"?');
+    }
+    expect((await workspaceContainers(root)).map((c) => c.State)).toEqual(['running']);
+    const down = await envctl(root, ['down', 'thesis']);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(await workspaceContainers(root)).toEqual([]);
+  });
+});
+
+describe('faithful at the edges, on real files and sockets', () => {
+  it('probes a UDP port with a UDP bind: one bound for UDP is not handed out, one listened on for TCP is', async () => {
+    const files = { 'workspace.yml': 'ports:\n  range: "19560-19569"\n', 'which-project': 'dns\n', 'projects/dns/compose.yml': 'services:\n  dns:\n    image: busybox\n    ports: ["19561:53/udp"]\n' };
+    const udp = createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(19561, '127.0.0.1', resolve));
+    const root = makeWorkspace(files);
+    try {
+      expect(await hostPort(root, 'dns')).not.toBe(19561);
+    } finally {
+      udp.close();
+      removeWorkspace(root);
+    }
+    const tcp = createServer();
+    await new Promise<void>((resolve) => tcp.listen(19561, '127.0.0.1', resolve));
+    const again = makeWorkspace(files);
+    try {
+      expect(await hostPort(again, 'dns')).toBe(19561);
+    } finally {
+      tcp.close();
+      removeWorkspace(again);
+    }
+  });
+
+  it('releases the port of a renamed service, so the new name gets its preferred port', async () => {
+    const root = makeWorkspace({ 'workspace.yml': 'ports:\n  range: "19570-19579"\n', 'which-project': 'api\n', 'projects/api/compose.yml': 'services:\n  old:\n    image: busybox\n    ports: ["19571:80"]\n' });
+    try {
+      expect(await hostPort(root, 'api')).toBe(19571);
+      writeFiles(root, { 'projects/api/compose.yml': 'services:\n  new:\n    image: busybox\n    ports: ["19571:80"]\n' });
+      expect(await hostPort(root, 'api')).toBe(19571);
+      const state = JSON.parse(readFileSync(join(root, 'compose', 'state.json'), 'utf8')) as { ports: Record<string, unknown> };
+      expect(Object.keys(state.ports)).toEqual(['api/new/80/tcp']);
+    } finally {
+      removeWorkspace(root);
+    }
+  });
+
+  it('refuses a state file written by a newer envctl and never overwrites it', async () => {
+    const root = makeWorkspace({ 'which-project': 'api\n', 'projects/api/compose.yml': 'services:\n  web:\n    image: busybox\n    ports: ["80"]\n' });
+    try {
+      expect((await envctl(root, ['render'])).exitCode).toBe(0);
+      const file = join(root, 'compose', 'state.json');
+      const newer = JSON.stringify({ version: 99, ports: {}, networks: {}, secrets: {}, future: { kept: true } });
+      writeFileSync(file, newer);
+      for (const command of [['render'], ['up', '-d', '--dry-run']]) {
+        const result = await envctl(root, command);
+        expect(result.exitCode, command.join(' ')).toBe(2);
+        expect(result.stderr).toContain('written by a newer envctl (state version 99');
+        expect(readFileSync(file, 'utf8')).toBe(newer);
+      }
+    } finally {
+      removeWorkspace(root);
+    }
+  });
+});
