@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
+
+// A CommonJS module whose types say `export default`: under Node's ES module loader the function is the module itself.
+const dockerignore = ((dockerignoreModule as { default?: unknown }).default ?? dockerignoreModule) as () => Ignore;
 import type { BuildSpec } from './desired.js';
 
 /**
@@ -33,14 +37,30 @@ export function buildInputs(build: BuildSpec): BuildInputs {
   const dockerfile = resolve(build.context, build.dockerfile ?? 'Dockerfile');
   const dockerfileText = existsSync(dockerfile) ? readFileSync(dockerfile, 'utf8') : '';
   const dirs: string[] = [];
-  const files = inputFiles(build.context, [...copySources(dockerfileText), ...build.dependencyFiles], dirs);
-  return { dockerfile, dockerfileText, files, dirs };
+  const ignored = contextIgnore(build.context);
+  const files = inputFiles(build.context, [...copySources(dockerfileText), ...build.dependencyFiles], dirs, ignored).filter((file) => !ignored(file));
+  const ignoreFile = join(build.context, DOCKERIGNORE);
+  return { dockerfile, dockerfileText, files: existsSync(ignoreFile) ? [...files, DOCKERIGNORE] : files, dirs };
 }
 
-/** The absolute paths an image's build read or listed: what the up stamp watches (src/up-stamp/). */
-export function buildInputPaths(build: BuildSpec, inputs: BuildInputs = buildInputs(build)): string[] {
-  return [inputs.dockerfile, ...inputs.files.map((file) => join(build.context, file)), ...inputs.dirs];
+const DOCKERIGNORE = '.dockerignore';
+
+/**
+ * The context's .dockerignore, read with Docker's own rules (@balena/dockerignore, which dockerode uses):
+ * a file it excludes never reaches the build, so it is no input of the image. `.git` is always left out.
+ */
+export function contextIgnore(context: string): ContextIgnore {
+  const path = join(context, DOCKERIGNORE);
+  const rules = dockerignore().add('.git');
+  if (existsSync(path)) rules.add(readFileSync(path, 'utf8').split(/\r?\n/));
+  // The Dockerfile and .dockerignore always travel, as the docker CLI sends them.
+  const ignores = (file: string) => file !== DOCKERIGNORE && rules.ignores(file);
+  // A folder can be skipped whole unless a "!" exception may take something back from inside it.
+  const hasExceptions = existsSync(path) && /^\s*!/m.test(readFileSync(path, 'utf8'));
+  return Object.assign(ignores, { skipsFolder: (folder: string) => !hasExceptions && rules.ignores(folder) });
 }
+
+export type ContextIgnore = ((file: string) => boolean) & { skipsFolder?: (folder: string) => boolean };
 
 /** The sources of COPY and ADD lines that read the build context (not those --from another stage). */
 export function copySources(dockerfile: string): string[] {
@@ -57,10 +77,11 @@ export function copySources(dockerfile: string): string[] {
 }
 
 /** The context's files that the sources name: plain paths, folders (everything in them) and glob patterns. */
-function inputFiles(context: string, sources: readonly string[], dirs: string[]): string[] {
+function inputFiles(context: string, sources: readonly string[], dirs: string[], ignored: ContextIgnore): string[] {
   const files = new Set<string>();
   let everything: string[] | undefined;
-  const all = () => (everything ??= walk(context, context, dirs));
+  const walk = (dir: string) => walkFolder(dir, context, dirs, ignored);
+  const all = () => (everything ??= walk(context));
   for (const source of sources) {
     const clean = source.replace(/^\.\//, '').replace(/\/$/, '');
     if (/[*?[]/.test(clean)) {
@@ -70,20 +91,20 @@ function inputFiles(context: string, sources: readonly string[], dirs: string[])
       for (const file of all()) files.add(file);
     } else {
       const path = join(context, clean);
-      if (existsSync(path) && statSync(path).isDirectory()) for (const file of walk(path, context, dirs)) files.add(file);
+      if (existsSync(path) && statSync(path).isDirectory()) for (const file of walk(path)) files.add(file);
       else files.add(clean);
     }
   }
   return [...files].sort();
 }
 
-function walk(dir: string, context: string, dirs: string[]): string[] {
+function walkFolder(dir: string, context: string, dirs: string[], ignored: ContextIgnore): string[] {
   dirs.push(dir);
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    if (entry.name === '.git') return [];
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return walk(path, context, dirs);
-    return entry.isFile() ? [relative(context, path).split(sep).join('/')] : [];
+    const file = relative(context, path).split(sep).join('/');
+    if (entry.isDirectory()) return ignored.skipsFolder?.(file) ? [] : walkFolder(path, context, dirs, ignored);
+    return entry.isFile() ? [file] : [];
   });
 }
 

@@ -4,6 +4,7 @@ import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec, ty
 import { asMapping } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
 import { LABEL } from '../engine/labels.js';
+import type { BuildInputs } from './build-hash.js';
 import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH } from './labels.js';
@@ -18,8 +19,8 @@ export interface BuildSpec {
   dependencyFiles: string[];
   /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
   hash?: string;
-  /** The paths that hash read or listed, filled in with it. */
-  inputPaths?: string[];
+  /** What that hash read, filled in with it: the Dockerfile, the context's files and the folders listed. */
+  inputs?: BuildInputs;
 }
 
 /** One container envctl wants running, with everything the engine needs to make it. */

@@ -7,6 +7,7 @@ import { EngineError } from '../errors/envctl-error.js';
 import { GPU_LABEL } from '../gpu/holders.js';
 import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
+import { contextIgnore } from './build-hash.js';
 import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
@@ -97,9 +98,13 @@ export class DockerEngine implements Engine {
     // A Dockerfile outside the context (a template's) travels inside the tar under a name of its own.
     const dockerfileName = inside ? relative(options.context, dockerfile) : '.envctl.Dockerfile';
     const missing = options.dependencyFiles.filter((file) => !existsSync(join(options.context, file)));
+    const ignored = contextIgnore(options.context);
     const tar = tarFs.pack(options.context, {
       finalize: false,
-      ignore: (name) => name.split(sep).includes('.git'),
+      ignore: (name) => {
+        const file = relative(options.context, name).split(sep).join('/');
+        return file !== dockerfileName && ignored(file);
+      },
       finish: (pack) => {
         if (!inside) pack.entry({ name: dockerfileName }, readFile(dockerfile));
         for (const file of missing) pack.entry({ name: file }, '');

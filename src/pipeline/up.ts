@@ -2,7 +2,7 @@ import { LABEL } from '../engine/labels.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
 import type { Desired } from '../engine/desired.js';
 import type { Engine, ObservedImage } from '../engine/engine.js';
-import { buildHash, buildInputPaths, buildInputs } from '../engine/build-hash.js';
+import { buildHash, buildInputs } from '../engine/build-hash.js';
 import { plan, type Observed, type Plan } from '../engine/plan.js';
 import type { PortProbe } from '../ports/probe.js';
 import { EngineError } from '../errors/envctl-error.js';
@@ -83,10 +83,9 @@ export async function up(
 function hashBuilds(desired: Desired): Desired {
   for (const { build } of desired.services) {
     if (!build) continue;
-    // Read once: the hash, and the paths it read for the up stamp.
-    const inputs = buildInputs(build);
-    build.hash = buildHash(build, inputs);
-    build.inputPaths = buildInputPaths(build, inputs);
+    // Read once: for the hash, the up stamp and the watcher.
+    build.inputs = buildInputs(build);
+    build.hash = buildHash(build, build.inputs);
   }
   return desired;
 }

@@ -1,13 +1,19 @@
-import { basename, relative, sep } from 'node:path';
+import { dirname, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { PROJECT_COMPOSE, PROJECT_CONFIG } from '../workspace/project-config.js';
-import { WHICH_PROJECT } from '../workspace/root.js';
-import { SETTINGS_FILE } from '../workspace/settings.js';
+
+/**
+ * The files whose change matters, and the folders whose every entry does (absolute paths). A build that
+ * copies a folder lists each folder it walked; one it skipped (.dockerignore) is not among them.
+ */
+export interface WatchedInputs {
+  paths: readonly string[];
+  folders: readonly string[];
+}
 
 export interface WatchOptions {
   root: string;
-  /** File names in a project folder that can change its image (requirements.txt, environment.yml, ...). */
-  dependencyFiles: () => ReadonlySet<string>;
+  /** What the workspace's result depends on now (src/pipeline/workspace-inputs.ts); refreshed with setInputs. */
+  inputs: WatchedInputs;
   /** How long the files must be quiet before a reconcile: an editor's save is often several events. */
   quietMs?: number;
   /** Runs the pipeline; never called twice at once. */
@@ -17,8 +23,9 @@ export interface WatchOptions {
 }
 
 /**
- * Decides when to reconcile, nothing more: chokidar events on the files that define the workspace are
- * coalesced until quiet, and events that come during a reconcile queue exactly one more.
+ * Decides when to reconcile, nothing more: chokidar events on exactly the files the workspace's result
+ * depends on (the same list as the build hash and the up stamp) are coalesced until quiet, and events that
+ * come during a reconcile queue exactly one more. Folders that lead to those files are traversed, nothing else.
  */
 export class WorkspaceWatcher {
   private watcher: FSWatcher | undefined;
@@ -27,19 +34,30 @@ export class WorkspaceWatcher {
   private running: Promise<void> | undefined;
   private pending = false;
   private batchStarted = false;
+  private files = new Set<string>();
+  private folders = new Set<string>();
+  private ancestors = new Set<string>();
 
-  constructor(private readonly options: WatchOptions) {}
+  constructor(private readonly options: WatchOptions) {
+    this.setInputs(options.inputs);
+  }
 
   /** Resolves once the initial scan is done and events are being watched. */
   start(): Promise<void> {
-    const { root } = this.options;
-    this.watcher = watch(root, {
-      ignoreInitial: true,
-      ignored: (path) => !this.isWatched(relative(root, path)),
-      atomic: true,
-    });
-    for (const event of ['add', 'change', 'unlink'] as const) this.watcher.on(event, (path) => this.onEvent(relative(root, path)));
+    this.watcher = watch(this.options.root, { ignoreInitial: true, ignored: (path) => !this.isWatched(path), atomic: true });
+    for (const event of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) this.watcher.on(event, (path) => this.onEvent(path));
     return new Promise((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  /** A reconcile found other inputs (a new project, a build that copies another folder): watch those from now on. */
+  setInputs(inputs: WatchedInputs): void {
+    const before = this.ancestors;
+    this.files = new Set(inputs.paths);
+    this.folders = new Set(inputs.folders);
+    this.ancestors = new Set([...inputs.paths, ...inputs.folders].flatMap((path) => ancestorsOf(path, this.options.root)));
+    const fresh = [...this.ancestors, ...this.folders].filter((dir) => !before.has(dir));
+    // chokidar does not go back into a folder it skipped; ask it to look at the new ones.
+    if (this.watcher && fresh.length) this.watcher.add(fresh);
   }
 
   async close(): Promise<void> {
@@ -48,25 +66,24 @@ export class WorkspaceWatcher {
     await this.running;
   }
 
-  /** Whether a path (relative to the root) is one whose change matters; folders on the way are kept. */
+  /** Whether a path is an input, an entry of a folder that is, or a folder on the way to one. */
   isWatched(path: string): boolean {
-    if (path === '') return true;
-    const parts = path.split(sep);
-    const [top, project, file, ...deeper] = parts;
-    if (parts.length === 1) return top === WHICH_PROJECT || top === SETTINGS_FILE || top === 'projects' || top === 'templates';
-    if (top === 'templates') return true;
-    if (top !== 'projects') return false;
-    if (file === undefined) return project !== undefined;
-    if (deeper.length > 0) return false;
-    return file === PROJECT_CONFIG || file === PROJECT_COMPOSE || this.options.dependencyFiles().has(basename(file));
+    if (path === this.options.root || this.files.has(path) || this.ancestors.has(path) || this.folders.has(path)) return true;
+    return this.folders.has(dirname(path));
+  }
+
+  /** Whether a change of this path changes the result (a folder on the way does not). */
+  private matters(path: string): boolean {
+    return this.files.has(path) || this.folders.has(dirname(path));
   }
 
   private onEvent(path: string): void {
+    if (!this.matters(path)) return;
     if (!this.batchStarted) {
       this.batchStarted = true;
       this.options.onFirstEvent?.(performance.now());
     }
-    this.changed.add(path);
+    this.changed.add(path.slice(this.options.root.length + 1));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.trigger(), this.options.quietMs ?? 100);
   }
@@ -88,4 +105,11 @@ export class WorkspaceWatcher {
       if (changed.length) await this.options.reconcile(changed);
     } while (this.pending);
   }
+}
+
+/** The folders from `root` down to the one holding `path`, for a path under `root`. */
+function ancestorsOf(path: string, root: string): string[] {
+  const found: string[] = [];
+  for (let dir = dirname(path); dir.startsWith(`${root}${sep}`); dir = dirname(dir)) found.push(dir);
+  return found;
 }

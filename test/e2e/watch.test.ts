@@ -124,3 +124,47 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
     for (const ms of times) expect(ms).toBeGreaterThan(0);
   });
 });
+
+describe.runIf(hasEngine)('envctl up -d --watch follows build inputs at any depth of the context', () => {
+  it('rebuilds when a file the Dockerfile copies from a subfolder changes, and not for a .dockerignored one', async () => {
+    const root = engineWorkspace({
+      'workspace.yml': 'ports:\n  range: "21100-21199"\n',
+      'which-project': 'deep\n',
+      'projects/deep/compose.yml': 'services:\n  app:\n    build: { context: ./image }\n    image: envctl-test/deep:latest\n',
+      'projects/deep/image/Dockerfile': 'FROM busybox:latest\nCOPY . /app\nCMD ["sh", "-c", "cat /app/lib/deps.txt; sleep 600"]\n',
+      'projects/deep/image/lib/deps.txt': 'numpy\n',
+      'projects/deep/image/.dockerignore': 'scratch\n',
+      'projects/deep/image/scratch/big.bin': 'x\n',
+    });
+    let output = '';
+    const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1' }, all: true });
+    child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const waitFor = async (pattern: RegExp, from: number) => {
+      for (let i = 0; i < 600; i++) {
+        const match = pattern.exec(output.slice(from));
+        if (match) return from + match.index + match[0].length;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`no ${pattern} in:\n${output.slice(from)}`);
+    };
+    try {
+      await waitFor(/Watching which-project/, 0);
+      const id = async () => (await workspaceContainers(root))[0]!.Id;
+      const first = await id();
+      let mark = output.length;
+      writeFileSync(join(root, 'projects', 'deep', 'image', 'scratch', 'big.bin'), 'y\n');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(output.slice(mark)).toBe('');
+      mark = output.length;
+      writeFileSync(join(root, 'projects', 'deep', 'image', 'lib', 'deps.txt'), 'numpy\npandas\n');
+      await waitFor(/deep: recreated \S+ \(image rebuilt\)/, mark);
+      expect(output.slice(mark)).toContain('changed: projects/deep/image/lib/deps.txt');
+      expect(await id()).not.toBe(first);
+    } finally {
+      child.kill('SIGINT');
+      await child;
+      await cleanEngine(root);
+      removeWorkspace(root);
+    }
+  }, 120_000);
+});

@@ -12,6 +12,7 @@ import type { RenderEdges } from '../../pipeline/render-workspace.js';
 import { summarize, type ProjectSummary } from '../../pipeline/summary.js';
 import { dropStamp, recordStamp } from '../../up-stamp/record.js';
 import { up, type UpOutcome } from '../../pipeline/up.js';
+import { fallbackInputs, mergeInputs, workspaceInputs, type WorkspaceInputs } from '../../pipeline/workspace-inputs.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { Workspace } from '../../workspace/load.js';
 import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
@@ -45,7 +46,8 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
 
   const logs = options.detach ? undefined : new LogFollower(engine);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
-  const watcher = options.watch ? await watchWorkspace(globals, workspace, edges, only, options, timer, logs) : undefined;
+  const inputs = () => workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
+  const watcher = options.watch ? await watchWorkspace(globals, workspace.root, inputs(), edges, only, options, timer, logs) : undefined;
   await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
 }
 
@@ -150,47 +152,47 @@ class LogFollower {
  */
 async function watchWorkspace(
   globals: GlobalOptions,
-  initial: Workspace,
+  root: string,
+  initialInputs: WorkspaceInputs,
   edges: UpEdges,
   only: ReadonlySet<string> | undefined,
   options: UpCommandOptions,
   timer: ReactionTimer,
   logs: LogFollower | undefined,
 ): Promise<WorkspaceWatcher> {
-  let dependencyFiles = dependencyFilesOf(initial);
+  let inputs = initialInputs;
   let lastError: string | undefined;
   // chokidar is loaded only when watching: a plain up should not pay for it.
   const { WorkspaceWatcher } = await import('../../watch/watch-workspace.js');
-  const watcher = new WorkspaceWatcher({
-    root: initial.root,
-    dependencyFiles: () => dependencyFiles,
+  const watcher: WorkspaceWatcher = new WorkspaceWatcher({
+    root,
+    inputs,
     onFirstEvent: (at) => timer.arm(at),
     reconcile: async (changed) => {
       process.stdout.write(color.dim(`changed: ${changed.join(', ')}\n`));
       const since = Math.floor(Date.now() / 1000);
       try {
         const workspace = openWorkspace(globals);
-        dependencyFiles = dependencyFilesOf(workspace);
         const outcome = await reconcile(workspace, edges, only, { ...options, build: false });
+        inputs = workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
         lastError = undefined;
         reportOutcome(outcome);
         if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
-        if (logs) await logs.attach(await scopeContainers(edges.engine, initial.root, only), since);
+        if (logs) await logs.attach(await scopeContainers(edges.engine, root, only), since);
       } catch (error) {
         timer.disarm();
+        // Whatever the fix touches must be seen: every project's and template's files, beside what mattered.
+        inputs = mergeInputs(inputs, fallbackInputs(root));
         const { text } = formatError(error);
         if (text !== lastError) process.stderr.write(`${text}  What runs was left as it is; envctl tries again when the files change.\n`);
         lastError = text;
       }
+      watcher.setInputs(inputs);
     },
   });
   await watcher.start();
-  process.stdout.write(`Watching which-project, projects/ and templates/ in ${initial.root} (Ctrl+C to stop).\n`);
+  process.stdout.write(`Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).\n`);
   return watcher;
-}
-
-function dependencyFilesOf(workspace: Workspace): Set<string> {
-  return new Set(['requirements.txt', 'environment.yml', ...workspace.projects.flatMap((project) => project.template?.declaration.dependency_files ?? [])]);
 }
 
 /**
