@@ -20,3 +20,8 @@ export const NOTHING_TO_DO = 'Nothing to do: the engine already runs what which-
 export function debug(message: string): void {
   if (process.env.ENVCTL_DEBUG) process.stderr.write(`envctl: ${message}\n`);
 }
+
+/** Said once when another envctl holds the workspace's engine lock (src/state/state-store.ts). */
+export function waitingForAnother(): void {
+  process.stderr.write('Another envctl is changing this workspace on the engine; waiting for it to finish...\n');
+}

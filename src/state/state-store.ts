@@ -63,6 +63,31 @@ export class StateStore {
     }
   }
 
+  /**
+   * Runs `work` (an up's whole reconcile, a down) holding the workspace's engine lock: a second envctl on the
+   * same workspace waits until the first is done, then sees what it did, so no container is created twice.
+   * `onWait` is called once when another holds it. The lock's file is kept fresh while held, so a long build
+   * is not taken for a dead holder; a holder that died leaves it stale after 30 s.
+   */
+  async withEngineLock<T>(work: () => Promise<T>, onWait: () => void = () => undefined): Promise<T> {
+    mkdirSync(this.composeDir, { recursive: true });
+    const options = { lockfilePath: join(this.composeDir, '.envctl-engine.lock'), stale: 30_000, realpath: false };
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(this.composeDir, { ...options, retries: 0 });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ELOCKED') throw error;
+      onWait();
+      // Wait as long as an up can take (a large build), checking every second.
+      release = await lockfile.lock(this.composeDir, { ...options, retries: { retries: 3600, factor: 1, minTimeout: 1000, maxTimeout: 1000 } });
+    }
+    try {
+      return await work();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
   read(): StateRead {
     if (!existsSync(this.file)) return { state: emptyState() };
     try {

@@ -121,3 +121,26 @@ describe('faithful at the edges, on real files and sockets', () => {
     }
   });
 });
+
+describe.runIf(hasEngine)('two envctl up started at the same moment on one workspace', () => {
+  it('applies once: one waits for the other, no container is created twice, no port given twice', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "19580-19599"\n',
+      'which-project': names.join('\n'),
+      ...Object.fromEntries(names.map((name) => [`projects/${name}/envctl.yml`, webProject()])),
+    });
+    const [first, second] = await Promise.all([envctl(root, ['up', '-d']), envctl(root, ['up', '-d'])]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(second.exitCode, second.stderr).toBe(0);
+    const both = `${first.stdout}${second.stdout}`;
+    // Each container was created by exactly one of them; the other found nothing to do.
+    for (const name of names) expect(both.match(new RegExp(`${name}: created \\S+-${name}-web-1`, 'g'))).toHaveLength(1);
+    expect(`${first.stderr}${second.stderr}`).toContain('waiting for it to finish');
+    const containers = await workspaceContainers(root);
+    expect(containers.map((c) => c.Labels['dev.envctl.project']).sort()).toEqual(names);
+    expect(containers.every((c) => c.State === 'running')).toBe(true);
+    const ports = containers.map((c) => c.Ports.find((p) => p.PublicPort)!.PublicPort);
+    expect(new Set(ports).size).toBe(names.length);
+  });
+});

@@ -2,13 +2,17 @@ import { connectDocker } from '../../engine/docker-engine.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { down } from '../../pipeline/down.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
-import type { GlobalOptions } from '../context.js';
+import { composeDirOf, type GlobalOptions } from '../context.js';
+import { StateStore } from '../../state/state-store.js';
+import { waitingForAnother } from '../terminal.js';
 
 /** envctl down: by the engine's labels alone, so it works whatever state the workspace files are in. */
 export async function downAction(globals: GlobalOptions, projects: string[], options: { volumes?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const engine = await connectDocker();
   await checkNamedProjects(engine, root, projects);
-  const report = await down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) => process.stdout.write(`${line}\n`));
+  const store = new StateStore(composeDirOf(root));
+  const run = () => down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) => process.stdout.write(`${line}\n`));
+  const report = await store.withEngineLock(run, waitingForAnother);
   if (report.removed.length === 0) process.stdout.write('Nothing of the workspace was running.\n');
 }

@@ -19,7 +19,7 @@ import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
 import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { formatError } from '../report-error.js';
-import { color, debug, NOTHING_TO_DO, stderrColor, warn } from '../terminal.js';
+import { color, debug, NOTHING_TO_DO, stderrColor, waitingForAnother, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
 import { streamLogs } from './logs.js';
 
@@ -65,12 +65,14 @@ async function stampWholeUp(workspace: Workspace, edges: UpEdges, outcome: UpOut
 }
 
 async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet<string> | undefined, options: UpCommandOptions): Promise<UpOutcome> {
-  const outcome = await up(workspace, edges, (result) => persistRender(edges.store, workspace.settings.name, result), reporter(), {
-    only,
-    build: options.build,
-    dryRun: options.dryRun,
-    cpuOnly: options.cpuOnly,
-  });
+  const run = () =>
+    up(workspace, edges, (result) => persistRender(edges.store, workspace.settings.name, result), reporter(), {
+      only,
+      build: options.build,
+      dryRun: options.dryRun,
+      cpuOnly: options.cpuOnly,
+    });
+  const outcome = options.dryRun ? await run() : await edges.store.withEngineLock(run, waitingForAnother);
   for (const message of outcome.render.warnings) warn(message);
   return outcome;
 }
