@@ -34,6 +34,11 @@ export class DockerEngine implements Engine {
 
   constructor(readonly docker: Docker) {}
 
+  async answers(): Promise<boolean> {
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
+    return Promise.race([this.docker.ping().then(() => true, () => false), timeout]);
+  }
+
   async containers(label: string, value?: string): Promise<ObservedContainer[]> {
     const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
     return list.map((c) => ({

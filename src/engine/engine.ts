@@ -40,6 +40,8 @@ export type ProgressLine = (line: string) => void;
 export interface Engine extends EngineView {
   /** Where the engine was looked for, for messages: the socket or DOCKER_HOST. */
   readonly address: string;
+  /** Whether the engine answers a ping now (within a couple of seconds); never throws. */
+  answers(): Promise<boolean>;
   containers(label: string, value?: string): Promise<ObservedContainer[]>;
   allNetworks(): Promise<ObservedNetwork[]>;
   /** Ids of the containers attached to a network. */

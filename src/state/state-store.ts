@@ -72,14 +72,16 @@ export class StateStore {
   async withEngineLock<T>(work: () => Promise<T>, onWait: () => void = () => undefined): Promise<T> {
     mkdirSync(this.composeDir, { recursive: true });
     const options = { lockfilePath: join(this.composeDir, '.envctl-engine.lock'), stale: 30_000, realpath: false };
+    // proper-lockfile keeps its locks by the path locked: not composeDir, which the allocation lock inside holds.
+    const key = join(this.composeDir, '.envctl-engine');
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(this.composeDir, { ...options, retries: 0 });
+      release = await lockfile.lock(key, { ...options, retries: 0 });
     } catch (error) {
       if ((error as { code?: string }).code !== 'ELOCKED') throw error;
       onWait();
       // Wait as long as an up can take (a large build), checking every second.
-      release = await lockfile.lock(this.composeDir, { ...options, retries: { retries: 3600, factor: 1, minTimeout: 1000, maxTimeout: 1000 } });
+      release = await lockfile.lock(key, { ...options, retries: { retries: 3600, factor: 1, minTimeout: 1000, maxTimeout: 1000 } });
     }
     try {
       return await work();

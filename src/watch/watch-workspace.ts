@@ -60,7 +60,22 @@ export class WorkspaceWatcher {
     if (this.watcher && fresh.length) this.watcher.add(fresh);
   }
 
+  /** Reconciles although no file changed (the engine came back), with `reason` among the changes shown. */
+  poke(reason: string): void {
+    this.changed.add(reason);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.trigger(), this.options.quietMs ?? 100);
+  }
+
+  private readonly closers: Array<() => void> = [];
+
+  /** Something to stop with the watcher. */
+  onClose(closer: () => void): void {
+    this.closers.push(closer);
+  }
+
   async close(): Promise<void> {
+    for (const closer of this.closers) closer();
     clearTimeout(this.timer);
     await this.watcher?.close();
     await this.running;

@@ -3,7 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { envctl, makeWorkspace, removeWorkspace, writeFiles } from '../support/workspace.js';
+import { execa } from 'execa';
+import { CLI, envctl, makeWorkspace, removeWorkspace, writeFiles } from '../support/workspace.js';
+import { SecondEngine } from './second-engine.js';
 import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
@@ -143,4 +145,46 @@ describe.runIf(hasEngine)('two envctl up started at the same moment on one works
     const ports = containers.map((c) => c.Ports.find((p) => p.PublicPort)!.PublicPort);
     expect(new Set(ports).size).toBe(names.length);
   });
+});
+
+describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', () => {
+  it('says the engine is gone, waits, and reconciles when it is back: the project runs again, nothing lost', async () => {
+    const engine = new SecondEngine();
+    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19600-19609"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(), 'projects/site/notes.md': 'mine\n' });
+    let output = '';
+    let child: ReturnType<typeof execa> | undefined;
+    const waitFor = async (pattern: RegExp, from: number) => {
+      for (let i = 0; i < 1200; i++) {
+        const match = pattern.exec(output.slice(from));
+        if (match) return from + match.index + match[0].length;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`no ${pattern} in:\n${output.slice(from)}`);
+    };
+    try {
+      await engine.start();
+      await engine.loadFrom('busybox:latest');
+      const env = { NO_COLOR: '1', DOCKER_HOST: engine.host };
+      child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env, all: true });
+      child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let mark = await waitFor(/Watching which-project/, 0);
+      const port = async () => (await engine.docker.listContainers())[0]!.Ports.find((p) => p.PublicPort)!.PublicPort;
+      const before = await port();
+      expect((await httpGet(`http://127.0.0.1:${before}/`)).body).toContain('site');
+
+      await engine.stop();
+      mark = await waitFor(/stopped answering; envctl waits for it/, mark);
+      await engine.start();
+      mark = await waitFor(/answers again; reconciling/, mark);
+      await waitFor(/site: started \S+/, mark);
+      expect(await port()).toBe(before);
+      expect((await httpGet(`http://127.0.0.1:${before}/`)).body).toContain('site');
+      expect(readFileSync(join(root, 'projects', 'site', 'notes.md'), 'utf8')).toBe('mine\n');
+    } finally {
+      child?.kill('SIGINT');
+      await child;
+      await envctl(root, ['down'], { DOCKER_HOST: engine.host });
+      await engine.remove();
+    }
+  }, 120_000);
 });

@@ -16,6 +16,7 @@ import { fallbackInputs, mergeInputs, workspaceInputs, type WorkspaceInputs } fr
 import { didYouMean } from '../../util/suggest.js';
 import type { Workspace } from '../../workspace/load.js';
 import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
+import { EngineMonitor } from '../../watch/engine-monitor.js';
 import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { formatError } from '../report-error.js';
@@ -193,8 +194,26 @@ async function watchWorkspace(
     },
   });
   await watcher.start();
+  watchEngine(edges.engine, watcher);
   process.stdout.write(`Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).\n`);
   return watcher;
+}
+
+/** While watching, an engine that stops answering is waited for, and what runs is reconciled when it is back. */
+function watchEngine(engine: Engine, watcher: WorkspaceWatcher): void {
+  const monitor = new EngineMonitor(
+    () => engine.answers(),
+    (answering) => {
+      if (answering) {
+        process.stdout.write(`The Docker Engine at ${engine.address} answers again; reconciling.\n`);
+        watcher.poke('(the engine came back)');
+      } else {
+        process.stderr.write(`The Docker Engine at ${engine.address} stopped answering; envctl waits for it and reconciles when it is back.\n`);
+      }
+    },
+  );
+  monitor.start();
+  watcher.onClose(() => monitor.stop());
 }
 
 /**
