@@ -1,5 +1,5 @@
 // npm run bench: envctl against the engine's floor and docker-compose, interleaved, on a real engine.
-// Writes bench/RESULTS.md and bench/up-time.svg. BENCH_RUNS (default 5) and BENCH_SIZES (default 1,10,30).
+// Writes bench/RESULTS.md and bench/up-time.svg. BENCH_RUNS (default 5) and BENCH_SIZES (default 1,10,30,100).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,7 +12,7 @@ import { HostPortProbe } from '../dist/ports/probe.js';
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'dist', 'bundle', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const SIZES = (process.env.BENCH_SIZES ?? '1,10,30').split(',').map(Number);
+const SIZES = (process.env.BENCH_SIZES ?? '1,10,30,100').split(',').map(Number);
 const docker = new Docker();
 const results = new Map(); // name → number[] (ms)
 

@@ -104,3 +104,22 @@ export async function networksLeftByEngineDefect(root: string, down: { exitCode?
   process.stderr.write(`note: dockerd kept a stale endpoint on ${stuck.join(', ')} (moby/moby#43286); envctl reported it as it should\n`);
   return stuck;
 }
+
+/** The output (stdout and stderr) of a long-running envctl, and a wait for a pattern in what came after `from`. */
+export function followOutput(child: { all?: NodeJS.ReadableStream | null }) {
+  let output = '';
+  child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return {
+    text: () => output,
+    /** Resolves with where the match ends, to wait for the next thing after it. */
+    async waitFor(pattern: RegExp, from: number, timeoutMs = 60_000): Promise<number> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = pattern.exec(output.slice(from));
+        if (match) return from + match.index + match[0].length;
+        if (Date.now() > deadline) throw new Error(`no ${pattern} in the output:\n${output.slice(from)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { CLI, envctl, makeWorkspace, removeWorkspace, writeFiles } from '../support/workspace.js';
 import { SecondEngine } from './second-engine.js';
-import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import { docker, engineAnswers, engineWorkspaces, followOutput, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
@@ -151,22 +151,13 @@ describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', (
   it('says the engine is gone, waits, and reconciles when it is back: the project runs again, nothing lost', async () => {
     const engine = new SecondEngine();
     const root = workspace({ 'workspace.yml': 'ports:\n  range: "19600-19609"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(), 'projects/site/notes.md': 'mine\n' });
-    let output = '';
     let child: ReturnType<typeof execa> | undefined;
-    const waitFor = async (pattern: RegExp, from: number) => {
-      for (let i = 0; i < 1200; i++) {
-        const match = pattern.exec(output.slice(from));
-        if (match) return from + match.index + match[0].length;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`no ${pattern} in:\n${output.slice(from)}`);
-    };
     try {
       await engine.start();
       await engine.loadFrom('busybox:latest');
       const env = { NO_COLOR: '1', DOCKER_HOST: engine.host };
       child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env, all: true });
-      child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const { waitFor } = followOutput(child);
       let mark = await waitFor(/Watching which-project/, 0);
       const port = async () => (await engine.docker.listContainers())[0]!.Ports.find((p) => p.PublicPort)!.PublicPort;
       const before = await port();

@@ -4,7 +4,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/engine/labels.js';
 import { CLI, removeWorkspace, REPO } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, workspaceContainers } from './engine-support.js';
+import { cleanEngine, docker, engineAnswers, engineWorkspace, followOutput, httpGet, workspaceContainers } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 
@@ -136,29 +136,20 @@ describe.runIf(hasEngine)('envctl up -d --watch follows build inputs at any dept
       'projects/deep/image/.dockerignore': 'scratch\n',
       'projects/deep/image/scratch/big.bin': 'x\n',
     });
-    let output = '';
     const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1' }, all: true });
-    child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const waitFor = async (pattern: RegExp, from: number) => {
-      for (let i = 0; i < 600; i++) {
-        const match = pattern.exec(output.slice(from));
-        if (match) return from + match.index + match[0].length;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`no ${pattern} in:\n${output.slice(from)}`);
-    };
+    const { text, waitFor } = followOutput(child);
     try {
       await waitFor(/Watching which-project/, 0);
       const id = async () => (await workspaceContainers(root))[0]!.Id;
       const first = await id();
-      let mark = output.length;
+      let mark = text().length;
       writeFileSync(join(root, 'projects', 'deep', 'image', 'scratch', 'big.bin'), 'y\n');
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(output.slice(mark)).toBe('');
-      mark = output.length;
+      expect(text().slice(mark)).toBe('');
+      mark = text().length;
       writeFileSync(join(root, 'projects', 'deep', 'image', 'lib', 'deps.txt'), 'numpy\npandas\n');
       await waitFor(/deep: recreated \S+ \(image rebuilt\)/, mark);
-      expect(output.slice(mark)).toContain('changed: projects/deep/image/lib/deps.txt');
+      expect(text().slice(mark)).toContain('changed: projects/deep/image/lib/deps.txt');
       expect(await id()).not.toBe(first);
     } finally {
       child.kill('SIGINT');
