@@ -1,4 +1,5 @@
 import { LABEL } from '../engine/labels.js';
+import { InputError } from '../errors/envctl-error.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
 import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from './engine.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH } from './labels.js';
@@ -71,6 +72,7 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
   for (const network of desired.networks) {
     if (!inScope(network.project) && network.project !== undefined) continue;
     const existing = observedNetworks.get(network.name);
+    if (existing && existing.labels[LABEL.root] !== desired.root) throw networkOfAnother(existing, desired);
     if (!existing) createNetworks.push(network);
     else if (existing.labels[NETWORK_HASH] !== network.hash) recreateNetworks.push(network);
   }
@@ -148,4 +150,16 @@ export function dependencyLevels(services: readonly DesiredService[]): DesiredSe
     remaining = remaining.filter((service) => !placed.has(service.service));
   }
   return levels;
+}
+
+/**
+ * Another workspace of the same name (or someone's own network) already has this network: recreating it would
+ * take it, and its containers, away from them. envctl names what it makes after the workspace's name.
+ */
+function networkOfAnother(network: ObservedNetwork, desired: Desired): InputError {
+  const owner = network.labels[LABEL.root];
+  return new InputError(
+    `The Docker network ${network.name} already exists and is not this workspace's: it belongs to ${owner ? `the workspace at ${owner}, also named "${desired.projectName}"` : 'something envctl did not make'}.`,
+    { hint: `Give this workspace a name of its own: "name: <name>" in workspace.yml (it defaults to the folder's name).` },
+  );
 }

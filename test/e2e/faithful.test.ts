@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { CLI, envctl, makeWorkspace, removeWorkspace, writeFiles } from '../support/workspace.js';
+import { CLI, envctl, makeWorkspace, removeWorkspace, snapshot, writeFiles } from '../support/workspace.js';
 import { SecondEngine } from './second-engine.js';
 import { docker, engineAnswers, engineWorkspaces, followOutput, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 
@@ -66,6 +66,23 @@ describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
     const down = await envctl(root, ['down', 'thesis']);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(await workspaceContainers(root)).toEqual([]);
+  });
+});
+
+describe.runIf(hasEngine)('up checks everything before it writes anything', () => {
+  it('leaves compose/ as it was when a check fails after allocation (a missing env file): exit 2', async () => {
+    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19610-19619"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject() });
+    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    const before = snapshot(join(root, 'compose'));
+    writeFiles(root, {
+      'which-project': 'site\nextra\n',
+      'projects/extra/compose.yml': 'services:\n  api:\n    image: busybox\n    ports: ["80"]\n    env_file: api.env\n',
+    });
+    const up = await envctl(root, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(2);
+    expect(up.stderr).toContain('api.env, which does not exist');
+    expect(snapshot(join(root, 'compose'))).toEqual(before);
+    expect((await workspaceContainers(root)).map((c) => c.Labels['dev.envctl.project'])).toEqual(['site']);
   });
 });
 
@@ -161,7 +178,7 @@ describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', (
       let mark = await waitFor(/Watching which-project/, 0);
       const port = async () => (await engine.docker.listContainers())[0]!.Ports.find((p) => p.PublicPort)!.PublicPort;
       const before = await port();
-      expect((await httpGet(`http://127.0.0.1:${before}/`)).body).toContain('site');
+      expect(await engine.fetch(`http://127.0.0.1:${before}/`)).toContain('site');
 
       await engine.stop();
       mark = await waitFor(/stopped answering; envctl waits for it/, mark);
@@ -169,7 +186,7 @@ describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', (
       mark = await waitFor(/answers again; reconciling/, mark);
       await waitFor(/site: started \S+/, mark);
       expect(await port()).toBe(before);
-      expect((await httpGet(`http://127.0.0.1:${before}/`)).body).toContain('site');
+      expect(await engine.fetch(`http://127.0.0.1:${before}/`)).toContain('site');
       expect(readFileSync(join(root, 'projects', 'site', 'notes.md'), 'utf8')).toBe('mine\n');
     } finally {
       child?.kill('SIGINT');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Desired, DesiredService } from '../../src/engine/desired.js';
 import type { ObservedContainer } from '../../src/engine/engine.js';
-import { COMPOSE_LABEL, ENVCTL_BUILD_HASH } from '../../src/engine/labels.js';
+import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, LABEL } from '../../src/engine/labels.js';
 import { dependencyLevels, plan, type Observed } from '../../src/engine/plan.js';
 
 const ROOT = '/ws';
@@ -42,6 +42,15 @@ function observed(containers: ObservedContainer[], services: DesiredService[], l
 const steps = (p: ReturnType<typeof plan>) => [...p.projects.values()].flatMap((pp) => pp.levels.flat().map((step) => `${step.kind} ${step.service.service}`));
 
 describe('plan', () => {
+  it("refuses to take a network of another workspace of the same name, and removes only this workspace's", () => {
+    const network = (name: string, root: string) => ({ id: name, name, subnets: [], labels: { [LABEL.root]: root, [COMPOSE_LABEL.project]: 'ws' } });
+    const wanted = { key: '_workspace', name: 'envctl_ws', project: undefined, create: {}, hash: 'h' };
+    const base = { ...desired([]), networks: [wanted] };
+    expect(() => plan(base, { ...observed([], []), networks: [network('envctl_ws', '/elsewhere/ws')] })).toThrow(/belongs to the workspace at \/elsewhere\/ws, also named "ws"/);
+    const mine = plan({ ...desired([]) }, { ...observed([], []), networks: [network('envctl_ws', ROOT), network('envctl_other', '/elsewhere/ws')] });
+    expect(mine.removeNetworks.map((r) => r.network.name)).toEqual(['envctl_ws']);
+  });
+
   it('keeps everything when nothing changed', () => {
     const services = [service('a', 'web'), service('b', 'web')];
     const result = plan(desired(services), observed(services.map((s) => container(s)), services));

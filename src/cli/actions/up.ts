@@ -8,7 +8,7 @@ import type { Plan } from '../../engine/plan.js';
 import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { persistRender } from '../../pipeline/persist.js';
-import type { RenderEdges } from '../../pipeline/render-workspace.js';
+import type { RenderEdges, RenderOutcome } from '../../pipeline/render-workspace.js';
 import { summarize, type ProjectSummary } from '../../pipeline/summary.js';
 import { dropStamp, recordStamp } from '../../up-stamp/record.js';
 import { up, type UpOutcome } from '../../pipeline/up.js';
@@ -35,7 +35,6 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const engine = timer.wrap(await connectDocker());
   const edges: UpEdges = { ...(await realEdges(workspace.root, engine)), engine };
 
-  if (!options.dryRun) dropStamp(edges.store.composeDir);
   const outcome = await reconcile(workspace, edges, only, options);
   if (options.dryRun) return printPlan(outcome.plan);
   const failed = reportOutcome(outcome);
@@ -67,7 +66,7 @@ async function stampWholeUp(workspace: Workspace, edges: UpEdges, outcome: UpOut
 
 async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet<string> | undefined, options: UpCommandOptions): Promise<UpOutcome> {
   const run = () =>
-    up(workspace, edges, (result) => persistRender(edges.store, workspace.settings.name, result), reporter(), {
+    up(workspace, edges, (result) => persistAndDropStamp(edges, workspace, result), reporter(), {
       only,
       build: options.build,
       dryRun: options.dryRun,
@@ -76,6 +75,12 @@ async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet
   const outcome = options.dryRun ? await run() : await edges.store.withEngineLock(run, waitingForAnother);
   for (const message of outcome.render.warnings) warn(message);
   return outcome;
+}
+
+/** Once every check passed: what render decided is written, and the last up's stamp no longer holds. */
+function persistAndDropStamp(edges: UpEdges, workspace: Workspace, result: RenderOutcome): void {
+  dropStamp(edges.store.composeDir);
+  persistRender(edges.store, workspace.settings.name, result);
 }
 
 function reporter(): ApplyReporter {
