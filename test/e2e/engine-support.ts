@@ -2,7 +2,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { LABEL } from '../../src/engine/labels.js';
-import { afterEach, expect } from 'vitest';
+import { afterEach } from 'vitest';
 import { makeWorkspace, removeWorkspace, REPO } from '../support/workspace.js';
 
 export const docker = new Docker();
@@ -84,25 +84,6 @@ export function engineWorkspaces(): (files: Record<string, string>) => string {
     roots.push(root);
     return root;
   };
-}
-
-/**
- * The networks a whole `down` could not remove because of dockerd 20.10's stale endpoint count: after many
- * containers leave a network at once it can refuse to remove it "with active endpoints" until it restarts
- * (moby/moby#43286, also seen here through docker-compose). envctl must then have removed every container, say
- * so with exit status 3 and the fix, and leave only networks no container uses. Any other outcome of `down`
- * fails the test; a clean one returns no network names.
- */
-export async function networksLeftByEngineDefect(root: string, down: { exitCode?: number; stderr: string }): Promise<string[]> {
-  if (down.exitCode === 0) return [];
-  const stuck = [...down.stderr.matchAll(/would not remove network (\S+): it says the network still has endpoints, though no container uses it/g)].map((m) => m[1]!);
-  expect(down.exitCode, down.stderr).toBe(3);
-  expect(stuck.length, down.stderr).toBeGreaterThan(0);
-  expect(down.stderr).toContain('restart docker');
-  expect(await workspaceContainers(root)).toEqual([]);
-  for (const name of stuck) expect(Object.keys((await docker.getNetwork(name).inspect()).Containers ?? {})).toEqual([]);
-  process.stderr.write(`note: dockerd kept a stale endpoint on ${stuck.join(', ')} (moby/moby#43286); envctl reported it as it should\n`);
-  return stuck;
 }
 
 /** The output (stdout and stderr) of a long-running envctl, and a wait for a pattern in what came after `from`. */
