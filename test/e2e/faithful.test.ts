@@ -71,7 +71,7 @@ describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
 
 describe.runIf(hasEngine)('up checks everything before it writes anything', () => {
   it('leaves compose/ as it was when a check fails after allocation (a missing env file): exit 2', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19610-19619"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject() });
+    const root = workspace({ 'workspace.yml': 'ports:\n  range: "29010-29019"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject() });
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
     const before = snapshot(join(root, 'compose'));
     writeFiles(root, {
@@ -167,7 +167,7 @@ describe.runIf(hasEngine)('two envctl up started at the same moment on one works
 describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', () => {
   it('says the engine is gone, waits, and reconciles when it is back: the project runs again, nothing lost', async () => {
     const engine = new SecondEngine();
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19600-19609"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(), 'projects/site/notes.md': 'mine\n' });
+    const root = workspace({ 'workspace.yml': 'ports:\n  range: "29000-29009"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(), 'projects/site/notes.md': 'mine\n' });
     let child: ReturnType<typeof execa> | undefined;
     try {
       await engine.start();
