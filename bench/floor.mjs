@@ -8,7 +8,9 @@ import { parse } from 'yaml';
 const [command, file] = process.argv.slice(2);
 const model = parse(readFileSync(file, 'utf8').replaceAll('$$', '$'));
 const docker = new Docker();
-const project = 'floor';
+// A name of its own per run: a network dockerd 20.10 keeps with a stale endpoint (moby/moby#43286) must not
+// block the next run's.
+const project = process.env.FLOOR_PROJECT ?? 'floor';
 const name = (service) => `${project}-${service}`;
 
 if (command === 'up') {
@@ -49,5 +51,21 @@ if (command === 'up') {
     }),
   );
   const networks = await docker.listNetworks({ filters: { label: [`bench=${project}`] } });
-  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove()));
+  await Promise.all(networks.map((n) => removeNetwork(n)));
+}
+
+/** As the engine allows: a moment's retry for an endpoint still going; a stale one is reported, not fatal. */
+async function removeNetwork(network) {
+  for (const delay of [200, 500, 1000, undefined]) {
+    try {
+      return await docker.getNetwork(network.Id).remove();
+    } catch (error) {
+      if (!/has active endpoints/.test(error.message)) throw error;
+      if (delay === undefined) {
+        process.stderr.write(`floor: stale endpoint: dockerd would not remove network ${network.Name}\n`);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }

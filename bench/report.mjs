@@ -12,7 +12,6 @@ const TARGETS = [
   { label: 'no-op up, 1 project ≤ 0.25 × docker-compose', a: 'no-op up 1: envctl', b: 'no-op up 1: docker-compose', max: 0.25 },
   { label: 'no-op up, 10 projects ≤ 0.25 × docker-compose', a: 'no-op up 10: envctl', b: 'no-op up 10: docker-compose', max: 0.25 },
   { label: 'no-op up, 30 projects ≤ 0.25 × docker-compose', a: 'no-op up 30: envctl', b: 'no-op up 30: docker-compose', max: 0.25 },
-  { label: 'no-op up, 100 projects ≤ 0.25 × docker-compose', a: 'no-op up 100: envctl', b: 'no-op up 100: docker-compose', max: 0.25 },
   { label: 'down, 10 projects ≤ 1.2 × floor', a: 'down 10: envctl', b: 'down 10: floor', max: 1.2 },
   { label: 'down, 30 projects ≤ 1.2 × floor', a: 'down 30: envctl', b: 'down 30: floor', max: 1.2 },
   { label: 'down, 100 projects ≤ 1.2 × floor', a: 'down 100: envctl', b: 'down 100: floor', max: 1.2 },

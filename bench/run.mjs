@@ -13,6 +13,7 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'dist', 'bundle', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES = (process.env.BENCH_SIZES ?? '1,10,30,100').split(',').map(Number);
+const COMPOSE_MAX_SIZE = Number(process.env.BENCH_COMPOSE_MAX_SIZE ?? 30);
 const docker = new Docker();
 const results = new Map(); // name → number[] (ms)
 
@@ -74,7 +75,16 @@ function ageFiles(dir) {
 
 const envctl = (root, ...args) => execa('node', [CLI, ...args], { cwd: root, env: { NO_COLOR: '1', ENVCTL_DEBUG: '1' } });
 const compose = (root, ...args) => execa('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: join(root, 'compose') });
-const floor = (root, command) => execa('node', [join(REPO, 'bench', 'floor.mjs'), command, join(root, 'compose', 'docker-compose.yml')]);
+let floorRun = 0;
+const floor = async (root, command) => {
+  if (command === 'up') floorRun += 1;
+  const result = await execa('node', [join(REPO, 'bench', 'floor.mjs'), command, join(root, 'compose', 'docker-compose.yml')], { env: { FLOOR_PROJECT: `floor${floorRun}` } });
+  if (/stale endpoint/.test(result.stderr)) {
+    process.stderr.write(result.stderr);
+    record('floor downs that left a stale endpoint (count)', 1);
+  }
+  return result;
+};
 
 async function engineLifecycles() {
   for (const size of SIZES) {
@@ -90,6 +100,9 @@ async function engineLifecycles() {
       await timed(`down ${size}: envctl`, () => envctl(root, 'down'));
       await timedWithCpu(`up ${size}: floor`, () => floor(root, 'up'));
       await timed(`down ${size}: floor`, () => floor(root, 'down'));
+      // docker-compose 1.29 hung here at 100 projects (26 containers up, the engine idle for 9 minutes): it is
+      // measured up to COMPOSE_MAX_SIZE; envctl is held to the floor at every size.
+      if (size > COMPOSE_MAX_SIZE) continue;
       await timedWithCpu(`up ${size}: docker-compose`, () => compose(root, 'up', '-d'));
       await timed(`no-op up ${size}: docker-compose`, () => compose(root, 'up', '-d'));
       await dockerComposeDown(root, `down ${size}: docker-compose`);
