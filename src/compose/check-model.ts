@@ -12,6 +12,15 @@ export interface ModelProblem {
 
 const REFUSED_HINT = 'Remove it: the README\'s "Compose keys" table lists every key and what envctl does with it.';
 
+/** Top-level keys other than services, networks and volumes (`version` is obsolete in Compose too, and accepted). */
+const TOP_LEVEL_REFUSED: Readonly<Record<string, string>> = {
+  secrets: 'no service can use them under envctl; pass secrets with env_file, or mount the file with volumes',
+  configs: 'no service can use them under envctl; mount the file with volumes',
+  include: 'put what it would include in the project\'s compose.yml, or make it a project of its own',
+  name: 'the Compose project name is the workspace\'s (name: in workspace.yml)',
+  models: 'Docker Model Runner is not applied',
+};
+
 /** Top-level network keys: envctl makes each network itself, with a subnet it allocates. */
 const NETWORK_KEYS: KeyTable = {
   driver: { kind: 'applied', engine: 'Driver' },
@@ -58,10 +67,9 @@ export function modelProblems(fragment: ComposeFile): ModelProblem[] {
       }
     }
   }
-  for (const section of ['secrets', 'configs'] as const) {
-    if (fragment[section]) {
-      problems.push({ path: [section], message: `top-level "${section}" is not applied: no service can use them under envctl`, hint: 'Pass secrets with env_file, or mount the file with volumes.' });
-    }
+  for (const key of Object.keys(fragment)) {
+    const why = TOP_LEVEL_REFUSED[key];
+    if (why) problems.push({ path: [key], message: `top-level "${key}" is not applied: ${why}`, hint: REFUSED_HINT });
   }
   return problems;
 }

@@ -18,7 +18,9 @@ export function locateInProject(project: Project, path: ReadonlyArray<string | n
   const [section, name, key] = path;
   const override = project.override;
   const inOverride = (model: ComposeFile | undefined) => {
-    const entry = section === undefined ? undefined : (model?.[section as string] as Record<string, Record<string, unknown> | null> | undefined)?.[name as string];
+    const top = section === undefined ? undefined : (model?.[section as string] as Record<string, Record<string, unknown> | null> | undefined);
+    if (name === undefined) return top !== undefined;
+    const entry = top?.[name as string];
     return entry !== undefined && (key === undefined || (entry !== null && key in entry));
   };
   if (override && path.length > 0 && inOverride(override.model)) return override.source.locate(path, { key: true });

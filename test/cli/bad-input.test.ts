@@ -68,6 +68,7 @@ const CASES: BadCase[] = [
     where: 'templates/mine/compose.yml:4',
     says: 'which-project decides what runs',
   },
+  { name: 'a top-level key envctl does not apply', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\ninclude:\n  - other.yml\n' }, where: 'projects/thesis/compose.yml:4', says: 'top-level "include" is not applied' },
   { name: 'a dependency that is not a service of the project', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    depends_on: [cache]\n' }, where: 'projects/thesis/compose.yml:4', says: 'depends on "cache"' },
   { name: 'a network mode outside the workspace', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    network_mode: "container:other"\n' }, where: 'projects/thesis/compose.yml:4', says: 'network_mode' },
   {

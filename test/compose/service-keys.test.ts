@@ -207,9 +207,9 @@ describe('every other key is refused at render, by name', () => {
     expect(problemsOf({ scale: 1, deploy: { replicas: 1, mode: 'replicated' }, ports: [{ target: 80, mode: 'host' }], depends_on: { db: { condition: 'service_started', required: true, restart: false } } })).toEqual([]);
   });
 
-  it('refuses top-level network and volume keys it does not apply, and secrets', () => {
-    const problems = modelProblems({ services: {}, networks: { back: { ipam: {} } }, volumes: { data: { driver: 'local', bogus: 1 } }, secrets: { s: { file: 'x' } } });
-    expect(problems.map((problem) => problem.path.join('.'))).toEqual(['networks.back.ipam', 'volumes.data.bogus', 'secrets']);
+  it('refuses top-level keys, network and volume keys it does not apply (version, obsolete, is accepted)', () => {
+    const problems = modelProblems({ version: '3.9', services: {}, networks: { back: { ipam: {} } }, volumes: { data: { driver: 'local', bogus: 1 } }, secrets: { s: { file: 'x' } }, include: ['other.yml'], name: 'mine' });
+    expect(problems.map((problem) => problem.path.join('.'))).toEqual(['networks.back.ipam', 'volumes.data.bogus', 'secrets', 'include', 'name']);
   });
 });
 
