@@ -102,7 +102,7 @@ describe.runIf(hasEngine)('Compose keys on the real engine', () => {
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode, up.stderr).toBe(0);
     const [db, app, migrate] = await Promise.all([inspect(root, 'db'), inspect(root, 'app'), inspect(root, 'migrate')]);
-    expect(db.State.Health.Status).toBe('healthy');
+    expect(db.State.Health?.Status).toBe('healthy');
     expect(migrate.State.ExitCode).toBe(0);
     // app started after db became healthy (2 s into db's life) and after migrate finished.
     expect(Date.parse(app.State.StartedAt)).toBeGreaterThan(Date.parse(db.State.StartedAt) + 1500);

@@ -79,16 +79,16 @@ describe.runIf(hasEngine)('networks for 60 projects on an engine with default se
   });
 
   it('moves a project whose previous subnet is now taken, and down leaves no network of the workspace', async () => {
-    const before = (await workspaceNetworks(root)).find((n) => n.Labels[LABEL.project] === 'duo0')!;
+    const before = (await workspaceNetworks(root)).find((n) => n.Labels?.[LABEL.project] === 'duo0')!;
     const oldSubnet = before.IPAM!.Config![0]!.Subnet!;
     expect((await envctl(root, ['down', 'duo0'])).exitCode).toBe(0);
     const thief = await docker.createNetwork({ Name: `thief-${Date.now()}`, IPAM: { Driver: 'default', Config: [{ Subnet: oldSubnet }] } });
     try {
       const result = await envctl(root, ['up', '-d']);
       expect(result.exitCode, result.stderr).toBe(0);
-      const after = (await workspaceNetworks(root)).find((n) => n.Labels[LABEL.project] === 'duo0')!;
+      const after = (await workspaceNetworks(root)).find((n) => n.Labels?.[LABEL.project] === 'duo0')!;
       expect(after.IPAM!.Config![0]!.Subnet).not.toBe(oldSubnet);
-      const others = (await workspaceNetworks(root)).filter((n) => n.Labels[LABEL.project] !== 'duo0').map((n) => n.IPAM!.Config![0]!.Subnet);
+      const others = (await workspaceNetworks(root)).filter((n) => n.Labels?.[LABEL.project] !== 'duo0').map((n) => n.IPAM!.Config![0]!.Subnet);
       expect(others).not.toContain(after.IPAM!.Config![0]!.Subnet);
     } finally {
       await thief.remove();

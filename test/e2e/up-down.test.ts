@@ -86,7 +86,7 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
     expect(containers.map((c) => c.Labels[LABEL.project])).toEqual(['alpha']);
     const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.project}=beta`, `${LABEL.root}=${root}`] } });
     expect(volumes.Volumes?.map((v) => v.Name)).toHaveLength(1);
-    expect((await workspaceNetworks(root)).map((n) => n.Labels[LABEL.project])).toEqual([undefined]);
+    expect((await workspaceNetworks(root)).map((n) => n.Labels?.[LABEL.project])).toEqual([undefined]);
 
     const down = await envctl(root, ['down']);
     expect(down.exitCode, down.stderr).toBe(0);
