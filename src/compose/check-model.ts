@@ -1,6 +1,6 @@
 import type { ComposeFile, ServiceSpec } from './compose-types.js';
 import { asMapping } from './merge.js';
-import { refusedKeys, type KeyTable } from './service-keys.js';
+import { applied, refused, refusedKeys, type KeyTable } from './service-keys.js';
 
 /** Something in a project's rendered fragment that envctl cannot apply as written. */
 export interface ModelProblem {
@@ -23,25 +23,25 @@ const TOP_LEVEL_REFUSED: Readonly<Record<string, string>> = {
 
 /** Top-level network keys: envctl makes each network itself, with a subnet it allocates. */
 const NETWORK_KEYS: KeyTable = {
-  driver: { kind: 'applied', engine: 'Driver' },
-  labels: { kind: 'applied', engine: 'Labels' },
-  internal: { kind: 'applied', engine: 'Internal' },
-  attachable: { kind: 'applied', engine: 'Attachable' },
-  ipam: { kind: 'refused', why: 'envctl allocates every network\'s subnet (networks.range in workspace.yml)' },
-  name: { kind: 'refused', why: 'envctl names networks envctl_<workspace>_<project>_<network>, so workspaces never clash' },
-  external: { kind: 'refused', why: 'services reach other projects on the workspace network; external networks are not joined' },
-  driver_opts: { kind: 'refused', why: 'not applied' },
-  enable_ipv4: { kind: 'refused', why: 'not applied' },
-  enable_ipv6: { kind: 'refused', why: 'not applied' },
+  driver: applied('Driver'),
+  labels: applied('Labels'),
+  internal: applied('Internal'),
+  attachable: applied('Attachable'),
+  ipam: refused('envctl allocates every network\'s subnet (networks.range in workspace.yml)'),
+  name: refused('envctl names networks envctl_<workspace>_<project>_<network>, so workspaces never clash'),
+  external: refused('services reach other projects on the workspace network; external networks are not joined'),
+  driver_opts: refused('not applied'),
+  enable_ipv4: refused('not applied'),
+  enable_ipv6: refused('not applied'),
 };
 
 /** Top-level volume keys. */
 const VOLUME_KEYS: KeyTable = {
-  driver: { kind: 'applied', engine: 'Driver' },
-  driver_opts: { kind: 'applied', engine: 'DriverOpts' },
-  labels: { kind: 'applied', engine: 'Labels' },
-  name: { kind: 'applied', engine: 'Name' },
-  external: { kind: 'applied', engine: 'not created, never removed' },
+  driver: applied('Driver'),
+  driver_opts: applied('DriverOpts'),
+  labels: applied('Labels'),
+  name: applied('Name'),
+  external: applied('not created, never removed'),
 };
 
 /**
@@ -59,11 +59,8 @@ export function modelProblems(fragment: ComposeFile): ModelProblem[] {
   }
   for (const [section, table] of [['networks', NETWORK_KEYS], ['volumes', VOLUME_KEYS]] as const) {
     for (const [name, spec] of Object.entries(fragment[section] ?? {})) {
-      for (const key of Object.keys(spec ?? {})) {
-        const rule = table[key];
-        if (key.startsWith('x-') || rule?.kind === 'applied') continue;
-        const why = rule?.kind === 'refused' ? rule.why : 'not a key envctl knows here';
-        problems.push({ path: [section, name, key], message: `${section.slice(0, -1)} "${name}" sets "${key}", which envctl does not apply: ${why}`, hint: REFUSED_HINT });
+      for (const { path, why } of refusedKeys(spec ?? {}, table)) {
+        problems.push({ path: [section, name, ...path], message: `${section.slice(0, -1)} "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`, hint: REFUSED_HINT });
       }
     }
   }

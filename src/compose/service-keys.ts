@@ -24,8 +24,8 @@ export interface RefusedKey {
 
 export type KeyTable = Readonly<Record<string, KeyRule>>;
 
-const applied = (engine: string, more: Omit<AppliedKey, 'kind' | 'engine'> = {}): AppliedKey => ({ kind: 'applied', engine, ...more });
-const refused = (why: string, accepts?: (value: unknown) => boolean): RefusedKey => ({ kind: 'refused', why, ...(accepts ? { accepts } : {}) });
+export const applied = (engine: string, more: Omit<AppliedKey, 'kind' | 'engine'> = {}): AppliedKey => ({ kind: 'applied', engine, ...more });
+export const refused = (why: string, accepts?: (value: unknown) => boolean): RefusedKey => ({ kind: 'refused', why, ...(accepts ? { accepts } : {}) });
 
 const SWARM = 'a Docker Swarm setting, with no effect on a single engine';
 const WINDOWS = 'for Windows containers only';
@@ -260,9 +260,9 @@ export interface RefusedUse {
   why: string;
 }
 
-/** The keys of a service (as merged and rendered) that envctl does not apply, with why; empty when all apply. */
-export function refusedKeys(service: Record<string, unknown>): RefusedUse[] {
-  return walk(service, SERVICE_KEYS, []);
+/** The keys of a service (as merged and rendered), or of a value of another table, that envctl does not apply, with why. */
+export function refusedKeys(value: Record<string, unknown>, table: KeyTable = SERVICE_KEYS): RefusedUse[] {
+  return walk(value, table, []);
 }
 
 function walk(value: Record<string, unknown>, table: KeyTable, path: Array<string | number>): RefusedUse[] {

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
+import type { BuildSpec } from './desired.js';
 
 // A CommonJS module whose types say `export default`: under Node's ES module loader the function is the module itself.
 const dockerignore = ((dockerignoreModule as { default?: unknown }).default ?? dockerignoreModule) as () => Ignore;
-import type { BuildSpec } from './desired.js';
 
 /**
  * A content hash of what an image is built from: the Dockerfile, the build arguments, the files its
@@ -51,12 +51,12 @@ const DOCKERIGNORE = '.dockerignore';
  */
 export function contextIgnore(context: string): ContextIgnore {
   const path = join(context, DOCKERIGNORE);
-  const rules = dockerignore().add('.git');
-  if (existsSync(path)) rules.add(readFileSync(path, 'utf8').split(/\r?\n/));
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const rules = dockerignore().add('.git').add(text.split(/\r?\n/));
   // The Dockerfile and .dockerignore always travel, as the docker CLI sends them.
   const ignores = (file: string) => file !== DOCKERIGNORE && rules.ignores(file);
   // A folder can be skipped whole unless a "!" exception may take something back from inside it.
-  const hasExceptions = existsSync(path) && /^\s*!/m.test(readFileSync(path, 'utf8'));
+  const hasExceptions = /^\s*!/m.test(text);
   return Object.assign(ignores, { skipsFolder: (folder: string) => !hasExceptions && rules.ignores(folder) });
 }
 

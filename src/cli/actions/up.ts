@@ -46,8 +46,7 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
 
   const logs = options.detach ? undefined : new LogFollower(engine);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
-  const inputs = () => workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
-  const watcher = options.watch ? await watchWorkspace(globals, workspace.root, inputs(), edges, only, options, timer, logs) : undefined;
+  const watcher = options.watch ? await watchWorkspace(globals, workspace.root, inputsOf(workspace, outcome, edges), edges, only, options, timer, logs) : undefined;
   await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
 }
 
@@ -182,7 +181,7 @@ async function watchWorkspace(
       try {
         const workspace = openWorkspace(globals);
         const outcome = await reconcile(workspace, edges, only, { ...options, build: false });
-        inputs = workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
+        inputs = inputsOf(workspace, outcome, edges);
         lastError = undefined;
         reportOutcome(outcome);
         if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
@@ -202,6 +201,10 @@ async function watchWorkspace(
   watchEngine(edges.engine, watcher);
   process.stdout.write(`Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).\n`);
   return watcher;
+}
+
+function inputsOf(workspace: Workspace, outcome: UpOutcome, edges: UpEdges): WorkspaceInputs {
+  return workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
 }
 
 /** While watching, an engine that stops answering is waited for, and what runs is reconciled when it is back. */
