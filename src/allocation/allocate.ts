@@ -5,18 +5,14 @@
  * which the edge backs with its probes.
  */
 
+import type { Grant } from '../model/grant.js';
+
 export interface Request<V> {
   /** Stable identity, e.g. "course-a/notebook/8888/tcp". */
   key: string;
   /** What the request wants, in order: the first available one is taken. */
   candidates: () => Iterable<V>;
   /** Changes when the user's preference changes, so a new preference wins over stickiness. */
-  signature: string;
-}
-
-export interface Grant<V> {
-  key: string;
-  value: V;
   signature: string;
 }
 

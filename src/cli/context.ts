@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { NO_ENGINE, type EngineView } from '../engine/engine-view.js';
 import { existsSync } from 'node:fs';
-import { KernelRoutes } from '../network/host-routes.js';
+import { KernelRoutes } from '../allocation/network/host-routes.js';
 import type { RenderEdges } from '../pipeline/render-workspace.js';
-import { HostPortProbe } from '../ports/probe.js';
-import { NvidiaSmiProbe } from '../gpu/probe.js';
+import { HostPortProbe } from '../allocation/ports/probe.js';
+import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
 import { StateStore } from '../state/state-store.js';
 import { BUILTIN_TEMPLATES } from '../templates/builtin.js';
 import { loadWorkspace, type Workspace } from '../workspace/load.js';

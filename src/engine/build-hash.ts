@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
-import type { BuildSpec } from './desired.js';
+import type { BuildInputs, BuildSpec } from './engine.js';
 
 // A CommonJS module whose types say `export default`: under Node's ES module loader the function is the module itself.
 const dockerignore = ((dockerignoreModule as { default?: unknown }).default ?? dockerignoreModule) as () => Ignore;
@@ -21,15 +21,6 @@ export function buildHash(build: BuildSpec, inputs: BuildInputs = buildInputs(bu
     hash.update(existsSync(path) ? readFileSync(path) : '(absent)');
   }
   return hash.digest('hex');
-}
-
-export interface BuildInputs {
-  dockerfile: string;
-  dockerfileText: string;
-  /** Context-relative paths of the files the image takes from its context. */
-  files: string[];
-  /** Folders listed to find them: a file added there can change the image. */
-  dirs: string[];
 }
 
 /** What an image is built from, without reading the files' contents. */

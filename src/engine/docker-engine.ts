@@ -4,11 +4,11 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
-import { GPU_LABEL } from '../gpu/holders.js';
 import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
 import { contextIgnore } from './build-hash.js';
 import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
+import { GPU_LABEL } from '../model/labels.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
 export function engineAddress(): string {

@@ -1,5 +1,5 @@
 import { engineGet } from './engine-socket.js';
-import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH, LABEL } from './labels.js';
+import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
 
 /**
  * What the plan stage reads from the engine, reduced to comparable lines: the workspace's containers (id,

@@ -79,6 +79,29 @@ export interface LogStream {
   done: Promise<void>;
 }
 
+export interface BuildInputs {
+  dockerfile: string;
+  dockerfileText: string;
+  /** Context-relative paths of the files the image takes from its context. */
+  files: string[];
+  /** Folders listed to find them: a file added there can change the image. */
+  dirs: string[];
+}
+
+export interface BuildSpec {
+  context: string;
+  dockerfile: string | undefined;
+  args: Record<string, string>;
+  /** The build stage to stop at (a multi-stage Dockerfile's `FROM ... AS target`). */
+  target?: string;
+  /** Files the Dockerfile copies from the context; an empty one is supplied when the project has none. */
+  dependencyFiles: string[];
+  /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
+  hash?: string;
+  /** What that hash read, filled in with it: the Dockerfile, the context's files and the folders listed. */
+  inputs?: BuildInputs;
+}
+
 export interface BuildOptions {
   context: string;
   dockerfile: string | undefined;

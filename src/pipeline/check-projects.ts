@@ -1,14 +1,14 @@
 import type { ComposeFile } from '../compose/compose-types.js';
-import { modelProblems } from '../compose/check-model.js';
-import { nameClashes, namespacedNames, type NamespacedName } from '../compose/namespace.js';
-import { needsProjectNetwork } from '../compose/workspace-model.js';
+import { modelProblems } from '../merge/check-model.js';
+import { nameClashes, namespacedNames, type NamespacedName } from '../merge/namespace.js';
 import { InputError, formatLocation, type SourceLocation } from '../errors/envctl-error.js';
-import type { NetworkRequest } from '../network/allocate-subnets.js';
+import type { NetworkRequest } from '../allocation/network/allocate-subnets.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
-import { LABEL } from '../engine/labels.js';
+import { LABEL } from '../model/labels.js';
 import type { Engine } from '../engine/engine.js';
 import { projectFolders, type Project } from '../workspace/load.js';
 import { checkProjectArguments } from '../workspace/which-project.js';
+import { needsProjectNetwork } from '../allocation/network/network-requests.js';
 
 /**
  * Where a path of a project's rendered fragment was written: the project's own compose.yml when it sets

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MERGED_FILE } from '../compose/write-compose.js';
-import { desiredState, envFileEntries, type Desired } from '../engine/desired.js';
+import { MERGED_FILE } from '../merge/write-compose.js';
+import { desiredState, envFileEntries, type Desired } from '../reconcile/desired.js';
 import { parseEnvFile } from '../state/secrets.js';
 import type { Workspace } from '../workspace/load.js';
-import type { RenderOutcome } from './render-workspace.js';
+import type { RenderOutcome } from '../merge/render-outcome.js';
 
 /**
  * The engine's desired state of a rendered workspace; reads the user's env files. render --check runs it too,

@@ -1,6 +1,6 @@
-import { LABEL } from '../engine/labels.js';
+import { LABEL } from '../model/labels.js';
 import type { Engine, ObservedNetwork } from '../engine/engine.js';
-import { attemptAll, teardownError, type TeardownFailure } from '../engine/teardown.js';
+import { attemptAll, teardownError, type TeardownFailure } from '../execute/teardown.js';
 
 export interface DownOptions {
   only?: ReadonlySet<string>;

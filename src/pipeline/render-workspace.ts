@@ -1,26 +1,27 @@
-import type { Grant } from '../allocation/allocate.js';
+import type { RenderOutcome } from '../merge/render-outcome.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
-import { buildWorkspaceModel } from '../compose/workspace-model.js';
-import { LABEL } from '../engine/labels.js';
+import { buildWorkspaceModel } from '../merge/workspace-model.js';
+import { LABEL, GPU_LABEL } from '../model/labels.js';
 import type { EngineNetwork, EngineView, RunningContainer } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
-import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../network/allocate-subnets.js';
-import { contains, parseCidr, type Cidr } from '../network/cidr.js';
-import type { HostRoute, RouteSource } from '../network/host-routes.js';
-import { networkRequests } from '../network/network-requests.js';
-import { allocatePorts, type EnginePorts } from '../ports/allocate-ports.js';
-import { portKey, type PortGrant, type PortRequest } from '../ports/port-request.js';
-import { portRequestsFor } from '../ports/port-requests.js';
-import type { PortProbe } from '../ports/probe.js';
-import { allocateGpus, type GpuAssignment } from '../gpu/allocate-gpus.js';
-import { GPU_LABEL, gpuHolders } from '../gpu/holders.js';
-import type { GpuDiscovery, GpuProbe } from '../gpu/probe.js';
+import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../allocation/network/allocate-subnets.js';
+import { contains, parseCidr, type Cidr } from '../util/cidr.js';
+import type { HostRoute, RouteSource } from '../allocation/network/host-routes.js';
+import { networkRequests } from '../allocation/network/network-requests.js';
+import { allocatePorts, type EnginePorts } from '../allocation/ports/allocate-ports.js';
+import { portKey, type PortGrant, type PortRequest } from '../allocation/ports/port-request.js';
+import { portRequestsFor } from '../allocation/ports/port-requests.js';
+import type { PortProbe } from '../allocation/ports/probe.js';
+import { allocateGpus, type GpuAssignment } from '../allocation/gpu/allocate-gpus.js';
+import { gpuHolders } from '../allocation/gpu/holders.js';
+import type { GpuDiscovery, GpuProbe } from '../allocation/gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
 import type { State, StateStore } from '../state/state-store.js';
-import { renderProject } from '../templates/render-project.js';
+import { renderProject } from '../render/render-project.js';
 import { checkNameClashes, checkProjectModels } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
+import type { Grant } from '../model/grant.js';
 
 /** The side effects render needs, passed in so tests can hand in fakes for the code beside them. */
 export interface RenderEdges {
@@ -29,21 +30,6 @@ export interface RenderEdges {
   engine: EngineView;
   routes: RouteSource;
   store: StateStore;
-}
-
-export interface RenderOutcome {
-  merged: ComposeFile;
-  perProject: Map<string, ComposeFile>;
-  ports: PortGrant[];
-  networks: NetworkGrant[];
-  secrets: Map<string, Record<string, string>>;
-  /** What each project got of the GPUs. */
-  gpus: Map<string, GpuAssignment>;
-  /** compose/secrets/<project>.env files to write: file → variable → value. */
-  envFiles: Map<string, Record<string, string>>;
-  /** The state to keep, when the caller writes. */
-  state: State;
-  warnings: string[];
 }
 
 export interface RenderOptions {

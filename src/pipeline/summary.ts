@@ -1,9 +1,9 @@
-import { namespaced } from '../compose/namespace.js';
-import { networkKey } from '../compose/workspace-model.js';
-import { describeGpus } from '../gpu/request.js';
+import { namespaced } from '../merge/namespace.js';
+import { describeGpus } from '../allocation/gpu/request.js';
 import { substitute } from '../templates/expressions.js';
 import type { Workspace } from '../workspace/load.js';
-import type { RenderOutcome } from './render-workspace.js';
+import { networkKey } from '../allocation/network/network-requests.js';
+import type { RenderOutcome } from '../merge/render-outcome.js';
 
 export interface PortSummary {
   name: string;

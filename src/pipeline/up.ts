@@ -1,16 +1,17 @@
-import { LABEL } from '../engine/labels.js';
-import { apply, type ApplyReporter, type ApplyResult } from '../engine/apply.js';
-import type { Desired } from '../engine/desired.js';
+import { LABEL } from '../model/labels.js';
+import { apply, type ApplyReporter, type ApplyResult } from '../execute/apply.js';
+import type { Desired } from '../reconcile/desired.js';
 import type { Engine, ObservedImage } from '../engine/engine.js';
 import { buildHash, buildInputs } from '../engine/build-hash.js';
-import { plan, type Observed, type Plan } from '../engine/plan.js';
-import type { PortProbe } from '../ports/probe.js';
+import { plan, type Observed, type Plan } from '../reconcile/plan.js';
+import type { PortProbe } from '../allocation/ports/probe.js';
 import { EngineError } from '../errors/envctl-error.js';
-import { parseCidr } from '../network/cidr.js';
-import type { HostRoute, RouteSource } from '../network/host-routes.js';
+import { parseCidr } from '../util/cidr.js';
+import type { HostRoute, RouteSource } from '../allocation/network/host-routes.js';
 import type { Workspace } from '../workspace/load.js';
-import { renderWorkspace, type RenderEdges, type RenderOutcome } from './render-workspace.js';
+import { renderWorkspace, type RenderEdges } from './render-workspace.js';
 import { desiredOf } from './desired-of.js';
+import type { RenderOutcome } from '../merge/render-outcome.js';
 
 export interface UpOptions {
   only?: ReadonlySet<string>;

@@ -9,7 +9,7 @@ import { YamlSource } from '../util/yaml-source.js';
 import { PROJECT_CONFIG } from '../workspace/project-config.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
 import { listedNames, PROJECT_NAME } from '../workspace/which-project.js';
-import { gpuSpecSchema } from '../gpu/request.js';
+import { gpuSpecSchema } from '../model/gpu-request.js';
 
 /** Starting contents of dependency files a template reads, so the first build has them. */
 const DEPENDENCY_STARTERS: Record<string, (project: string) => string> = {

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
-import type { Grant } from '../allocation/allocate.js';
 import { EnvctlError, InputError } from '../errors/envctl-error.js';
+import type { Grant } from '../model/grant.js';
 
 export const STATE_FILE = 'state.json';
 const STATE_VERSION = 1;

@@ -2,15 +2,15 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { ServiceSpec } from '../compose/compose-types.js';
-import type { Desired } from '../engine/desired.js';
+import type { Desired } from '../reconcile/desired.js';
 import { allRunning, readEngine } from '../engine/engine-snapshot.js';
 import { localEngineSocket } from '../engine/engine-socket.js';
-import type { RenderOutcome } from '../pipeline/render-workspace.js';
-import { workspaceInputs } from '../pipeline/workspace-inputs.js';
+import { workspaceInputs } from '../inputs/workspace-inputs.js';
 import type { Workspace } from '../workspace/load.js';
 import { modifiedMs, signaturesOf } from './file-signature.js';
 import { currentBuild } from './build-id.js';
 import { hostRoutes, outputSignatures, STAMP_FILE, type UpStamp } from './stamp.js';
+import type { RenderOutcome } from '../merge/render-outcome.js';
 
 /**
  * A file changed this close before the up started (or during it) may have been read before the change with

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
-import { parseCidr } from '../network/cidr.js';
-import { fibTriePrefixes, prefixesOutside } from '../network/fib-trie.js';
+import { parseCidr } from '../util/cidr.js';
+import { fibTriePrefixes, prefixesOutside } from '../allocation/network/fib-trie.js';
 import { fileSignature, signaturesOf, treePaths } from './file-signature.js';
 
 /**

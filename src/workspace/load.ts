@@ -3,7 +3,6 @@ import { join, relative } from 'node:path';
 import { checkComposeSource } from '../compose/schema.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { InputError } from '../errors/envctl-error.js';
-import { gpuRequestOf, type GpuRequest } from '../gpu/request.js';
 import { resolveParams } from '../templates/params.js';
 import type { ParamValue } from '../templates/template-schema.js';
 import { findTemplateDir, loadTemplate, templateNames, type Template } from '../templates/template.js';
@@ -14,6 +13,7 @@ import { PROJECT_COMPOSE, PROJECT_CONFIG, PROJECT_CONFIG_HELP, projectConfigSche
 import { WHICH_PROJECT } from './root.js';
 import { loadSettings, type WorkspaceSettings } from './settings.js';
 import { parseWhichProject, PROJECT_NAME } from './which-project.js';
+import { gpuRequestOf, type GpuRequest } from '../model/gpu-request.js';
 
 export interface Project {
   name: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { gpuSpecSchema } from '../gpu/request.js';
+import { gpuSpecSchema } from '../model/gpu-request.js';
 
 export const PROJECT_CONFIG = 'envctl.yml';
 export const PROJECT_COMPOSE = 'compose.yml';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors/envctl-error.js';
-import { parseCidr } from '../network/cidr.js';
+import { parseCidr } from '../util/cidr.js';
 import { validateYaml } from '../util/validate.js';
 import { YamlSource } from '../util/yaml-source.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, type Grant, type Request } from '../../src/allocation/allocate.js';
+import { allocate, type Request } from '../../src/allocation/allocate.js';
+import type { Grant } from '../../src/model/grant.js';
 
 const numbers = { conflicts: (a: number, b: number) => a === b };
 const request = (key: string, candidates: number[], signature = ''): Request<number> => ({ key, signature, candidates: () => candidates });

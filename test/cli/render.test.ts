@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { composeSchemaProblems } from '../../src/compose/schema.js';
-import { parseCidr, overlaps } from '../../src/network/cidr.js';
+import { parseCidr, overlaps } from '../../src/util/cidr.js';
 import { dockerComposeAvailable, dockerComposeConfig } from '../support/docker-compose.js';
 import { CLI, envctl, makeWorkspace, removeWorkspace, REPO, snapshot } from '../support/workspace.js';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/compose-types.js';
-import { modelProblems } from '../../src/compose/check-model.js';
+import { modelProblems } from '../../src/merge/check-model.js';
 import { appliedPaths, SERVICE_KEYS } from '../../src/compose/service-keys.js';
-import { desiredState, type DesiredService } from '../../src/engine/desired.js';
-import { LABEL } from '../../src/engine/labels.js';
+import { desiredState, type DesiredService } from '../../src/reconcile/desired.js';
+import { LABEL } from '../../src/model/labels.js';
 
 /** The desired container of one service "web" (with a service "db" beside it to depend on). */
 function desiredOf(spec: ServiceSpec): DesiredService {

@@ -1,7 +1,7 @@
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { afterEach } from 'vitest';
 import { makeWorkspace, removeWorkspace, REPO } from '../support/workspace.js';
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
 import { engineAnswers, engineWorkspaces, httpGet, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
 

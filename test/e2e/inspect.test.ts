@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
 import { docker, engineAnswers, engineWorkspaces, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
 

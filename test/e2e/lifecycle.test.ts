@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { CLI, envctl } from '../support/workspace.js';
 import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 

@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
-import { overlaps, parseCidr } from '../../src/network/cidr.js';
+import { LABEL } from '../../src/model/labels.js';
+import { overlaps, parseCidr } from '../../src/util/cidr.js';
 import { envctl, removeWorkspace } from '../support/workspace.js';
 import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, workspaceContainers, workspaceNetworks } from './engine-support.js';
 

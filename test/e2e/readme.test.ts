@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { CLI, REPO } from '../support/workspace.js';
 import { cleanEngine, docker, engineAnswers } from './engine-support.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
 import { docker, engineAnswers, engineWorkspaces, httpGet, onGpuMachine, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
 

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } fro
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { STAMP_FILE } from '../../src/up-stamp/stamp.js';
 import { envctl, REPO } from '../support/workspace.js';
 import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers } from './engine-support.js';

@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LABEL } from '../../src/engine/labels.js';
+import { LABEL } from '../../src/model/labels.js';
 import { CLI, removeWorkspace, REPO } from '../support/workspace.js';
 import { cleanEngine, docker, engineAnswers, engineWorkspace, followOutput, httpGet, workspaceContainers } from './engine-support.js';
 

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildHash, copySources } from '../../src/engine/build-hash.js';
-import type { BuildSpec } from '../../src/engine/desired.js';
 import { makeWorkspace, removeWorkspace } from '../support/workspace.js';
+import type { BuildSpec } from '../../src/engine/engine.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach(removeWorkspace));

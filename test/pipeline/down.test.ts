@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine, ObservedContainer, ObservedNetwork } from '../../src/engine/engine.js';
-import { LABEL } from '../../src/engine/labels.js';
-import { attemptAll } from '../../src/engine/teardown.js';
+import { LABEL } from '../../src/model/labels.js';
+import { attemptAll } from '../../src/execute/teardown.js';
 import { down } from '../../src/pipeline/down.js';
 
 const ROOT = '/ws';

@@ -1,9 +1,9 @@
 import { connectDocker, type DockerEngine } from '../../engine/docker-engine.js';
 import { formatLocation, EnvctlError } from '../../errors/envctl-error.js';
-import { NO_GPU_FIX } from '../../gpu/allocate-gpus.js';
-import { NvidiaSmiProbe } from '../../gpu/probe.js';
+import { NO_GPU_FIX } from '../../allocation/gpu/allocate-gpus.js';
+import { NvidiaSmiProbe } from '../../allocation/gpu/probe.js';
 import { renderWorkspace } from '../../pipeline/render-workspace.js';
-import { HostPortProbe } from '../../ports/probe.js';
+import { HostPortProbe } from '../../allocation/ports/probe.js';
 import { StateStore } from '../../state/state-store.js';
 import type { Workspace } from '../../workspace/load.js';
 import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
-import { LABEL } from '../../engine/labels.js';
+import { LABEL, GPU_LABEL } from '../../model/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
-import { GPU_LABEL } from '../../gpu/holders.js';
-import { unitsOf } from '../../gpu/inventory.js';
-import { NvidiaSmiProbe } from '../../gpu/probe.js';
+import { unitsOf } from '../../allocation/gpu/inventory.js';
+import { NvidiaSmiProbe } from '../../allocation/gpu/probe.js';
 import { EnvctlError, ExitCode } from '../../errors/envctl-error.js';
-import { NO_GPU_FIX } from '../../gpu/allocate-gpus.js';
+import { NO_GPU_FIX } from '../../allocation/gpu/allocate-gpus.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 

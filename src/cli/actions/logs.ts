@@ -1,4 +1,4 @@
-import { LABEL } from '../../engine/labels.js';
+import { LABEL } from '../../model/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import type { Engine, LogOptions, LogStream, ObservedContainer } from '../../engine/engine.js';
 import { InputError } from '../../errors/envctl-error.js';

@@ -1,4 +1,4 @@
-import { LABEL } from '../../engine/labels.js';
+import { LABEL } from '../../model/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import { displayAddress } from '../../pipeline/summary.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';

@@ -1,14 +1,20 @@
 import { join, relative } from 'node:path';
-import { composeToYaml, MERGED_FILE } from '../../compose/write-compose.js';
+import { composeToYaml, MERGED_FILE } from '../../merge/write-compose.js';
 import { persistRender } from '../../pipeline/persist.js';
-import { renderWorkspace, type RenderOutcome } from '../../pipeline/render-workspace.js';
+import { renderWorkspace } from '../../pipeline/render-workspace.js';
 import { desiredOf } from '../../pipeline/desired-of.js';
 import { summarize } from '../../pipeline/summary.js';
-import type { RenderOptions } from '../commands/render.js';
 import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { color, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
+import type { RenderOutcome } from '../../merge/render-outcome.js';
+
+export interface RenderOptions {
+  json?: boolean;
+  stdout?: boolean;
+  check?: boolean;
+}
 
 /** envctl render: the pipeline up to compose/ on disk, then the table (or JSON, or the merged file). */
 export async function render(globals: GlobalOptions, options: RenderOptions): Promise<void> {

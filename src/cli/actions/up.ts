@@ -1,28 +1,36 @@
 import pc from 'picocolors';
-import { LABEL } from '../../engine/labels.js';
-import type { ApplyReporter } from '../../engine/apply.js';
-import { teardownError } from '../../engine/teardown.js';
+import { LABEL } from '../../model/labels.js';
+import type { ApplyReporter } from '../../execute/apply.js';
+import { teardownError } from '../../execute/teardown.js';
 import { connectDocker } from '../../engine/docker-engine.js';
 import type { Engine, LogStream, ObservedContainer } from '../../engine/engine.js';
-import type { Plan } from '../../engine/plan.js';
+import type { Plan } from '../../reconcile/plan.js';
 import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { persistRender } from '../../pipeline/persist.js';
-import type { RenderEdges, RenderOutcome } from '../../pipeline/render-workspace.js';
+import type { RenderEdges } from '../../pipeline/render-workspace.js';
 import { summarize, type ProjectSummary } from '../../pipeline/summary.js';
 import { dropStamp, recordStamp } from '../../up-stamp/record.js';
 import { up, type UpOutcome } from '../../pipeline/up.js';
-import { fallbackInputs, mergeInputs, workspaceInputs, type WorkspaceInputs } from '../../pipeline/workspace-inputs.js';
+import { fallbackInputs, mergeInputs, workspaceInputs, type WorkspaceInputs } from '../../inputs/workspace-inputs.js';
 import { didYouMean } from '../../util/suggest.js';
 import type { Workspace } from '../../workspace/load.js';
 import type { WorkspaceWatcher } from '../../watch/watch-workspace.js';
 import { EngineMonitor } from '../../watch/engine-monitor.js';
-import type { UpCommandOptions } from '../commands/engine-commands.js';
 import { openWorkspace, realEdges, type GlobalOptions } from '../context.js';
 import { formatError } from '../report-error.js';
 import { color, debug, NOTHING_TO_DO, stderrColor, waitingForAnother, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
 import { streamLogs } from './logs.js';
+import type { RenderOutcome } from '../../merge/render-outcome.js';
+
+export interface UpCommandOptions {
+  detach?: boolean;
+  cpuOnly?: boolean;
+  watch?: boolean;
+  build?: boolean;
+  dryRun?: boolean;
+}
 
 type UpEdges = RenderEdges & { engine: Engine };
 

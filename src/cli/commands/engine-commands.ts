@@ -1,13 +1,6 @@
 import { Option, type Command } from 'commander';
+import type { UpCommandOptions } from '../actions/up.js';
 import type { GlobalOptions } from '../context.js';
-
-export interface UpCommandOptions {
-  detach?: boolean;
-  cpuOnly?: boolean;
-  watch?: boolean;
-  build?: boolean;
-  dryRun?: boolean;
-}
 
 /** up, down, ps, logs, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
 export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {

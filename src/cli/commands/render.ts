@@ -1,11 +1,6 @@
 import type { Command } from 'commander';
+import type { RenderOptions } from '../actions/render.js';
 import type { GlobalOptions } from '../context.js';
-
-export interface RenderOptions {
-  json?: boolean;
-  stdout?: boolean;
-  check?: boolean;
-}
 
 export function registerRender(program: Command, globals: () => GlobalOptions): void {
   program

@@ -1,0 +1,205 @@
+import { LABEL } from '../model/labels.js';
+import { EngineError, EnvctlError } from '../errors/envctl-error.js';
+import type { DesiredService } from '../reconcile/desired.js';
+import type { Engine } from '../engine/engine.js';
+import { ENVCTL_BUILD_HASH } from '../model/labels.js';
+import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
+import { waitForCondition } from './wait-condition.js';
+import { attemptAll, type TeardownFailure } from './teardown.js';
+
+/** Where apply reports progress: one line per change, and the output of builds and pulls. */
+export interface ApplyReporter {
+  change(project: string | null, text: string): void;
+  progress(project: string, text: string): void;
+}
+
+export interface ProjectFailure {
+  project: string;
+  error: Error;
+  /** A host port the engine could not bind: taken between allocation and start. */
+  portTaken: number | undefined;
+}
+
+export interface ApplyResult {
+  changes: number;
+  /** Subnets another network took between allocation and creation (another workspace's up, at the same moment). */
+  subnetsTaken: string[];
+  failures: ProjectFailure[];
+  /** Removals (of containers and networks no longer wanted) that failed; everything else was attempted. */
+  removalFailures: TeardownFailure[];
+  /** Containers this run started, for a foreground up to stop on Ctrl+C. */
+  started: Array<{ id: string; service: DesiredService }>;
+}
+
+/**
+ * The apply stage: carries out a plan through the engine. Shared objects (networks, volumes) first, then
+ * every project in parallel, each in dependency order. A project whose step fails has the containers this
+ * run made for it removed; the other projects go on.
+ */
+export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter): Promise<ApplyResult> {
+  let changes = 0;
+  const changed = (project: string | null, text: string) => {
+    changes += 1;
+    reporter.change(project, text);
+  };
+
+  const removalFailures = await attemptAll(plan.removeContainers, ({ container }) => `container ${container.name}`, async ({ container, reason }) => {
+    await engine.removeContainer(container.id);
+    changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
+  });
+  for (const network of plan.recreateNetworks) {
+    for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
+    await engine.removeNetwork(network.name);
+  }
+  const subnetsTaken: string[] = [];
+  await Promise.all(
+    [...plan.recreateNetworks, ...plan.createNetworks].map(async (network) => {
+      const subnet = (network.create.IPAM as { Config: Array<{ Subnet?: string }> }).Config[0]?.Subnet;
+      try {
+        await engine.createNetwork(network.create);
+      } catch (error) {
+        if (subnet && /overlaps with other one|Pool overlaps/i.test((error as Error).message)) {
+          subnetsTaken.push(subnet);
+          return;
+        }
+        throw error;
+      }
+      changed(network.project ?? null, `created network ${network.name}${subnet ? ` (${subnet})` : ''}`);
+    }),
+  );
+  if (subnetsTaken.length) return { changes, subnetsTaken, failures: [], started: [], removalFailures };
+  await Promise.all(
+    plan.createVolumes.map(async (volume) => {
+      await engine.createVolume(volume.create);
+      changed(volume.project ?? null, `created volume ${volume.name}`);
+    }),
+  );
+
+  const started: ApplyResult['started'] = [];
+  const failures: ProjectFailure[] = [];
+  await Promise.all(
+    [...plan.projects].map(async ([project, projectPlan]) => {
+      const made: string[] = [];
+      try {
+        await applyProject(project, projectPlan, engine, reporter, changed, made, started);
+      } catch (error) {
+        await Promise.all(made.map((id) => engine.removeContainer(id).catch(() => undefined)));
+        failures.push({ project, error: error as Error, portTaken: portTakenIn(error) });
+      }
+    }),
+  );
+
+  removalFailures.push(...(await removeUnusedNetworks(plan, engine, changed)));
+  return { changes, subnetsTaken, failures, started, removalFailures };
+}
+
+async function applyProject(
+  project: string,
+  projectPlan: ProjectPlan,
+  engine: Engine,
+  reporter: ApplyReporter,
+  changed: (project: string | null, text: string) => void,
+  made: string[],
+  started: ApplyResult['started'],
+): Promise<void> {
+  for (const step of projectPlan.images) {
+    const { service } = step;
+    if (step.kind === 'build') {
+      reporter.progress(project, `building ${service.image} (${step.reason})`);
+      const tail: string[] = [];
+      const onLine = (line: string) => {
+        tail.push(line);
+        if (tail.length > BUILD_TAIL) tail.shift();
+        reporter.progress(project, line);
+      };
+      try {
+        // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
+        const workspace = Object.fromEntries([LABEL.workspace, LABEL.root].flatMap((key) => (service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [])));
+        await engine.buildImage({ ...service.build!, tag: service.image, labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
+      } catch (error) {
+        throw withBuildOutput(error as Error, tail);
+      }
+      changed(project, `built ${service.image}`);
+    } else {
+      reporter.progress(project, `pulling ${service.image}`);
+      await engine.pullImage(service.image, (line) => reporter.progress(project, line));
+      changed(project, `pulled ${service.image}`);
+    }
+  }
+  for (const level of projectPlan.levels) {
+    await Promise.all(level.map((step) => applyStep(step, engine, changed, made, started)));
+  }
+}
+
+async function applyStep(
+  step: ContainerStep,
+  engine: Engine,
+  changed: (project: string | null, text: string) => void,
+  made: string[],
+  started: ApplyResult['started'],
+): Promise<void> {
+  const { service } = step;
+  if (step.kind === 'keep') return;
+  if (step.kind === 'start') {
+    for (const dependency of service.waitFor) await waitForCondition(engine, service.containerName, dependency);
+    await engine.startContainer(step.container.id);
+    started.push({ id: step.container.id, service });
+    changed(service.project, `started ${service.containerName} (${step.reason})`);
+    return;
+  }
+  if (step.kind === 'recreate') {
+    await engine.stopContainer(step.container.id);
+    await engine.removeContainer(step.container.id);
+  }
+  const id = await engine.createContainer(service.containerName, service.create);
+  made.push(id);
+  for (const network of service.networks.slice(1)) await engine.connectNetwork(network.name, id, network.aliases);
+  for (const dependency of service.waitFor) await waitForCondition(engine, service.containerName, dependency);
+  try {
+    await engine.startContainer(id);
+  } catch (error) {
+    throw explainStartFailure(service, error as Error);
+  }
+  started.push({ id, service });
+  changed(service.project, `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`);
+}
+
+async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (project: string | null, text: string) => void): Promise<TeardownFailure[]> {
+  return attemptAll(plan.removeNetworks, ({ network }) => `network ${network.name}`, async ({ network, reason }) => {
+    const users = await engine.networkContainers(network.name);
+    if (users.length) {
+      changed(network.labels[LABEL.project] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
+      return;
+    }
+    await engine.removeNetwork(network.name);
+    changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
+  });
+}
+
+const BUILD_TAIL = 12;
+
+/** A failed build's message with its last lines, which say why: progress is not shown when piped. */
+function withBuildOutput(error: Error, tail: readonly string[]): Error {
+  if (!(error instanceof EnvctlError) || tail.length === 0) return error;
+  const output = tail.map((line) => `    ${line}`).join('\n');
+  return new EngineError(`${error.message}\n  Last lines of the build:\n${output}`, { hint: error.hint, cause: error });
+}
+
+/** The engine's words for a host port that someone else took. */
+export function portTakenIn(error: unknown): number | undefined {
+  const message = (error as Error)?.message ?? '';
+  const match = /:(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(message);
+  return match ? Number(match[1]) : undefined;
+}
+
+function explainStartFailure(service: DesiredService, error: Error): Error {
+  const message = error.message;
+  if (/could not select device driver "nvidia"/.test(message)) {
+    return new EngineError(`${service.containerName} asks for a GPU, but the Docker Engine cannot give one: ${message}`, {
+      cause: error,
+      hint: 'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, then restart dockerd), or remove "gpus:" from the project.',
+    });
+  }
+  if (portTakenIn(error) !== undefined) return error;
+  return error instanceof EnvctlError ? error : new EngineError(`${service.containerName} did not start: ${message}`, { cause: error });
+}

@@ -1,0 +1,6 @@
+/** What an allocation gave a key (a host port, a subnet, a GPU), kept in state.json to stay sticky. */
+export interface Grant<V> {
+  key: string;
+  value: V;
+  signature: string;
+}

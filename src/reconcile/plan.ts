@@ -1,0 +1,165 @@
+import { LABEL } from '../model/labels.js';
+import { InputError } from '../errors/envctl-error.js';
+import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
+import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../engine/engine.js';
+import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH } from '../model/labels.js';
+
+export interface Observed {
+  /** The workspace's containers, found by its label. */
+  containers: ObservedContainer[];
+  /** Every network of the engine: the workspace's and other people's. */
+  networks: ObservedNetwork[];
+  volumes: ObservedVolume[];
+  /** The images the desired services name, by reference, where the engine has them. */
+  images: ReadonlyMap<string, ObservedImage>;
+}
+
+export type ImageStep = { kind: 'build' | 'pull'; service: DesiredService; reason: string };
+export type ContainerStep =
+  | { kind: 'create'; service: DesiredService; reason: string }
+  | { kind: 'recreate'; service: DesiredService; container: ObservedContainer; reason: string }
+  | { kind: 'start'; service: DesiredService; container: ObservedContainer; reason: string }
+  | { kind: 'keep'; service: DesiredService; container: ObservedContainer };
+
+export interface ProjectPlan {
+  images: ImageStep[];
+  /** In dependency order: each level starts only after the one before it. */
+  levels: ContainerStep[][];
+}
+
+export interface Plan {
+  removeContainers: Array<{ container: ObservedContainer; reason: string }>;
+  /** Networks whose settings changed: their containers go first, then the network is made again. */
+  recreateNetworks: DesiredNetwork[];
+  createNetworks: DesiredNetwork[];
+  removeNetworks: Array<{ network: ObservedNetwork; reason: string }>;
+  createVolumes: DesiredVolume[];
+  projects: Map<string, ProjectPlan>;
+}
+
+export interface PlanOptions {
+  /** Only these projects are touched; all listed ones when absent. */
+  only?: ReadonlySet<string>;
+  /** Build every image that has a build section, even when it exists. */
+  build?: boolean;
+}
+
+
+/**
+ * The plan stage: desired state and what the engine holds now → what to do, with a reason each.
+ * Pure: the engine's state comes in as data, so a second `up` with nothing changed plans nothing.
+ */
+export function plan(desired: Desired, observed: Observed, options: PlanOptions = {}): Plan {
+  const inScope = (project: string | undefined) => !options.only || (project !== undefined && options.only.has(project));
+  const wanted = new Map(desired.services.map((service) => [service.service, service]));
+  const removeContainers: Plan['removeContainers'] = [];
+  const byService = new Map<string, ObservedContainer>();
+  for (const container of observed.containers) {
+    const service = container.labels[COMPOSE_LABEL.service] ?? '';
+    const project = container.labels[LABEL.project];
+    if (!wanted.has(service)) {
+      if (inScope(project)) removeContainers.push({ container, reason: project && !desired.services.some((s) => s.project === project) ? `project ${project} is no longer in which-project` : `service ${service} is no longer in project ${project}` });
+    } else if (byService.has(service)) {
+      removeContainers.push({ container, reason: 'a second container of the same service' });
+    } else {
+      byService.set(service, container);
+    }
+  }
+
+  const observedNetworks = new Map(observed.networks.map((network) => [network.name, network]));
+  const createNetworks: DesiredNetwork[] = [];
+  const recreateNetworks: DesiredNetwork[] = [];
+  for (const network of desired.networks) {
+    if (!inScope(network.project) && network.project !== undefined) continue;
+    const existing = observedNetworks.get(network.name);
+    if (existing && existing.labels[LABEL.root] !== desired.root) throw networkOfAnother(existing, desired);
+    if (!existing) createNetworks.push(network);
+    else if (existing.labels[NETWORK_HASH] !== network.hash) recreateNetworks.push(network);
+  }
+  const desiredNetworkNames = new Set(desired.networks.map((network) => network.name));
+  const removeNetworks = observed.networks
+    .filter((network) => network.labels[LABEL.root] === desired.root)
+    .filter((network) => !desiredNetworkNames.has(network.name) && inScope(network.labels[LABEL.project]))
+    .map((network) => ({ network, reason: 'no longer needed' }));
+
+  const observedVolumes = new Set(observed.volumes.map((volume) => volume.name));
+  const createVolumes = desired.volumes.filter((volume) => !volume.external && !observedVolumes.has(volume.name) && inScope(volume.project));
+
+  const changedNetworks = new Set(recreateNetworks.map((network) => network.name));
+  const projects = new Map<string, ProjectPlan>();
+  for (const service of desired.services) {
+    if (!inScope(service.project)) continue;
+    const projectPlan = projects.get(service.project) ?? { images: [], levels: [] };
+    projects.set(service.project, projectPlan);
+    const image = imageStep(service, observed.images, options.build ?? false);
+    if (image) projectPlan.images.push(image);
+  }
+  for (const [project, projectPlan] of projects) {
+    const services = desired.services.filter((service) => service.project === project);
+    const rebuilt = new Set(projectPlan.images.map((step) => step.service.service));
+    projectPlan.levels = dependencyLevels(services).map((level) =>
+      level.map((service) =>
+        containerStep(service, byService.get(service.service), rebuilt.has(service.service), observed.images.get(service.image)?.id, changedNetworks),
+      ),
+    );
+  }
+  return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
+}
+
+function imageStep(service: DesiredService, images: ReadonlyMap<string, ObservedImage>, forceBuild: boolean): ImageStep | undefined {
+  const present = images.get(service.image);
+  if (service.build) {
+    if (!present) return { kind: 'build', service, reason: 'image not built yet' };
+    if (service.build.hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== service.build.hash) return { kind: 'build', service, reason: 'its build inputs changed' };
+    if (forceBuild) return { kind: 'build', service, reason: 'build asked for' };
+    return undefined;
+  }
+  return present ? undefined : { kind: 'pull', service, reason: 'image not on the engine' };
+}
+
+function containerStep(
+  service: DesiredService,
+  container: ObservedContainer | undefined,
+  rebuilt: boolean,
+  imageId: string | undefined,
+  changedNetworks: ReadonlySet<string>,
+): ContainerStep {
+  if (!container) return { kind: 'create', service, reason: 'new' };
+  if (container.labels[COMPOSE_LABEL.configHash] !== service.hash) return { kind: 'recreate', service, container, reason: 'configuration changed' };
+  if (rebuilt) return { kind: 'recreate', service, container, reason: 'image rebuilt' };
+  if (imageId !== undefined && container.imageId !== imageId) return { kind: 'recreate', service, container, reason: 'its image changed' };
+  if (service.networks.some((network) => changedNetworks.has(network.name))) return { kind: 'recreate', service, container, reason: 'network changed' };
+  const attached = new Set(container.networks);
+  if (service.networks.some((network) => !attached.has(network.name))) return { kind: 'recreate', service, container, reason: 'not on all its networks (an interrupted up)' };
+  if (container.state !== 'running') return { kind: 'start', service, container, reason: `was ${container.state}` };
+  return { kind: 'keep', service, container };
+}
+
+/** Services grouped so that each depends only on services of earlier groups. */
+export function dependencyLevels(services: readonly DesiredService[]): DesiredService[][] {
+  const names = new Set(services.map((service) => service.service));
+  const placed = new Set<string>();
+  const levels: DesiredService[][] = [];
+  let remaining = [...services];
+  while (remaining.length) {
+    const ready = remaining.filter((service) => service.dependsOn.every((dep) => placed.has(dep) || !names.has(dep)));
+    // A cycle cannot be ordered; start what is left together rather than never.
+    const level = ready.length ? ready : remaining;
+    levels.push(level);
+    for (const service of level) placed.add(service.service);
+    remaining = remaining.filter((service) => !placed.has(service.service));
+  }
+  return levels;
+}
+
+/**
+ * Another workspace of the same name (or someone's own network) already has this network: recreating it would
+ * take it, and its containers, away from them. envctl names what it makes after the workspace's name.
+ */
+function networkOfAnother(network: ObservedNetwork, desired: Desired): InputError {
+  const owner = network.labels[LABEL.root];
+  return new InputError(
+    `The Docker network ${network.name} already exists and is not this workspace's: it belongs to ${owner ? `the workspace at ${owner}, also named "${desired.projectName}"` : 'something envctl did not make'}.`,
+    { hint: `Give this workspace a name of its own: "name: <name>" in workspace.yml (it defaults to the folder's name).` },
+  );
+}

@@ -1,0 +1,100 @@
+import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec } from '../compose/compose-types.js';
+import { asMapping, mergeCompose } from '../compose/merge.js';
+import { normalizePort } from '../compose/ports.js';
+import { rebasePaths } from '../compose/paths.js';
+import type { GpuAssignment } from '../allocation/gpu/allocate-gpus.js';
+import { deviceReservation } from '../allocation/gpu/request.js';
+import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
+import type { Project } from '../workspace/load.js';
+import { renderFragment } from '../templates/render.js';
+import { GPU_LABEL } from '../model/labels.js';
+
+export interface ProjectRenderInput {
+  project: Project;
+  workspaceName: string;
+  gpus: GpuAssignment;
+  ports: readonly PortGrant[];
+  /** The env file holding the project's generated secrets, if its template declares any. */
+  secretsEnvFile: string | undefined;
+}
+
+/**
+ * The render stage for one project: its template's fragment with placeholders resolved, its ports
+ * published on the allocated host ports, its env and GPU reservation applied, and its own compose.yml
+ * merged over the result. Service names are still the project's own; the merge stage namespaces them.
+ */
+export function renderProject({ project, workspaceName, gpus, ports, secretsEnvFile }: ProjectRenderInput): ComposeFile {
+  const { template } = project;
+  const scope = {
+    params: project.params,
+    ports: Object.fromEntries(ports.map((grant) => [grant.name, grant.host])),
+    project: { name: project.name, dir: project.dir },
+    workspace: { name: workspaceName },
+    ...(template ? { template: { name: template.name, dir: template.dir } } : {}),
+  };
+  let model: ComposeFile = template ? renderFragment(template.fragment, scope, template.dir) : { services: {} };
+  const services = (model.services ??= {});
+  const ownServices = Object.keys(services);
+
+  for (const [name, declared] of Object.entries(template?.declaration.ports ?? {})) {
+    const grant = ports.find((candidate) => candidate.name === name)!;
+    const service = services[declared.service]!;
+    service.ports = [...(service.ports ?? []), published(grant)];
+  }
+  // The files a template builds from travel with the service, so a build can supply missing ones and
+  // (later) rebuild when they change.
+  const dependencyFiles = template?.declaration.dependency_files ?? [];
+  for (const name of ownServices) if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
+  for (const [, secret] of Object.entries(template?.declaration.secrets ?? {})) {
+    for (const name of secret.services) if (secretsEnvFile) addEnvFile(services[name]!, secretsEnvFile);
+  }
+
+  if (project.override) {
+    const override = rebasePaths(structuredClone(project.override.model), project.dir);
+    for (const [name, service] of Object.entries(override.services ?? {})) {
+      if (service?.ports) service.ports = service.ports.map((entry) => publishedFor(project.name, name, entry, ports));
+    }
+    model = mergeCompose(model, override);
+  }
+
+  const targets = template ? ownServices : Object.keys(model.services ?? {});
+  for (const name of targets) applyEnv(model.services![name]!, project.config.env ?? {});
+  const reservation = deviceReservation(gpus);
+  const gpuTargets = template?.declaration.gpu_services ?? targets;
+  if (reservation) for (const name of gpuTargets) reserveDevices(model.services![name]!, reservation, gpus);
+  return model;
+}
+
+/** Short syntax, "127.0.0.1:8888:8888/tcp": the one form every Compose implementation reads with a host address. */
+function published(grant: PortGrant): string {
+  const address = grant.bind.includes(':') ? `[${grant.bind}]` : grant.bind;
+  return `${address}:${grant.host}:${grant.container}/${grant.protocol}`;
+}
+
+function publishedFor(project: string, service: string, entry: string | number | PortSpec, grants: readonly PortGrant[]): string | PortSpec {
+  const port = normalizePort(entry) as PortSpec;
+  const grant = grants.find((candidate) => candidate.key === portKey(project, service, port.target, port.protocol === 'udp' ? 'udp' : 'tcp'));
+  return grant ? published(grant) : port;
+}
+
+function addEnvFile(service: ServiceSpec, file: string): void {
+  const existing = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  service.env_file = [...existing, file];
+}
+
+function applyEnv(service: ServiceSpec, env: Record<string, string | number | boolean>): void {
+  if (Object.keys(env).length === 0) return;
+  const current = asMapping(service.environment, 'environment');
+  service.environment = { ...current, ...Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)])) };
+}
+
+/** The reservation, and labels saying which GPUs the container holds, so others can see it (gpuHolders). */
+function reserveDevices(service: ServiceSpec, reservation: Record<string, unknown>, gpus: GpuAssignment): void {
+  if (gpus.kind === 'ids') {
+    service.labels = { ...asMapping(service.labels, 'labels'), [GPU_LABEL.gpus]: gpus.ids.join(','), [GPU_LABEL.sharing]: gpus.sharing } as Record<string, string>;
+  }
+  const deploy = (service.deploy ??= {});
+  const resources = (deploy.resources ??= {});
+  const reservations = (resources.reservations ??= {});
+  reservations.devices = [reservation];
+}
