@@ -32,7 +32,9 @@ const layerRules = LAYERS.flatMap((layer, index) =>
     severity: 'error',
     from: { path: folder(name) },
     to: {
-      path: `^src/(${above(index).filter((other) => other !== name).join('|')})/`,
+      path: `^src/(${above(index)
+        .filter((other) => other !== name)
+        .join('|')})/`,
     },
   })),
 );

@@ -16,7 +16,12 @@ const name = (service) => `${project}-${service}`;
 if (command === 'up') {
   await Promise.all(
     Object.values(model.networks ?? {}).map((network) =>
-      docker.createNetwork({ Name: `${project}-${network.name}`, Driver: 'bridge', IPAM: { Config: network.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway })) }, Labels: { bench: project } }),
+      docker.createNetwork({
+        Name: `${project}-${network.name}`,
+        Driver: 'bridge',
+        IPAM: { Config: network.ipam.config.map((c) => ({ Subnet: c.subnet, Gateway: c.gateway })) },
+        Labels: { bench: project },
+      }),
     ),
   );
   await Promise.all(
@@ -46,7 +51,10 @@ if (command === 'up') {
   const containers = await docker.listContainers({ all: true, filters: { label: [`bench=${project}`] } });
   await Promise.all(
     containers.map(async (c) => {
-      await docker.getContainer(c.Id).stop().catch(() => undefined);
+      await docker
+        .getContainer(c.Id)
+        .stop()
+        .catch(() => undefined);
       await docker.getContainer(c.Id).remove();
     }),
   );

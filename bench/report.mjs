@@ -9,16 +9,36 @@ const TARGETS = [
   { label: 'up -d, 100 projects ≤ 1.10 × floor', a: 'up 100: envctl', b: 'up 100: floor', max: 1.1 },
   { label: 'up -d, 10 projects ≤ 0.75 × docker-compose', a: 'up 10: envctl', b: 'up 10: docker-compose', max: 0.75 },
   { label: 'up -d, 30 projects ≤ 0.75 × docker-compose', a: 'up 30: envctl', b: 'up 30: docker-compose', max: 0.75 },
-  { label: 'no-op up, 1 project ≤ 0.25 × docker-compose', a: 'no-op up 1: envctl', b: 'no-op up 1: docker-compose', max: 0.25 },
-  { label: 'no-op up, 10 projects ≤ 0.25 × docker-compose', a: 'no-op up 10: envctl', b: 'no-op up 10: docker-compose', max: 0.25 },
-  { label: 'no-op up, 30 projects ≤ 0.25 × docker-compose', a: 'no-op up 30: envctl', b: 'no-op up 30: docker-compose', max: 0.25 },
+  {
+    label: 'no-op up, 1 project ≤ 0.25 × docker-compose',
+    a: 'no-op up 1: envctl',
+    b: 'no-op up 1: docker-compose',
+    max: 0.25,
+  },
+  {
+    label: 'no-op up, 10 projects ≤ 0.25 × docker-compose',
+    a: 'no-op up 10: envctl',
+    b: 'no-op up 10: docker-compose',
+    max: 0.25,
+  },
+  {
+    label: 'no-op up, 30 projects ≤ 0.25 × docker-compose',
+    a: 'no-op up 30: envctl',
+    b: 'no-op up 30: docker-compose',
+    max: 0.25,
+  },
   { label: 'down, 10 projects ≤ 1.2 × floor', a: 'down 10: envctl', b: 'down 10: floor', max: 1.2 },
   { label: 'down, 30 projects ≤ 1.2 × floor', a: 'down 30: envctl', b: 'down 30: floor', max: 1.2 },
   { label: 'down, 100 projects ≤ 1.2 × floor', a: 'down 100: envctl', b: 'down 100: floor', max: 1.2 },
   { label: '1,000 ports allocated < 1 s (cold)', a: 'ports 1000/200 projects: cold', limit: 1000 },
   { label: 'watch reaction < 0.5 s median', a: 'watch reaction (save → first engine call)', limit: 500 },
   { label: 'envctl --version < 150 ms', a: 'envctl --version', limit: 150 },
-  { label: 'watcher peak memory < 120 MB', a: 'peak RSS of up -d --watch holding 50 projects (MB)', limit: 120, unit: 'MB' },
+  {
+    label: 'watcher peak memory < 120 MB',
+    a: 'peak RSS of up -d --watch holding 50 projects (MB)',
+    limit: 120,
+    unit: 'MB',
+  },
 ];
 
 export function writeReport(dir) {
@@ -69,27 +89,58 @@ export function writeReport(dir) {
 
 /** A line plot of up -d time against the number of projects, one line per contender. */
 function plot(r) {
-  const contenders = [['envctl', '#1f77b4'], ['floor', '#2ca02c'], ['docker-compose', '#d62728']];
-  const sizes = [...new Set(Object.keys(r).filter((k) => /^up \d+:/.test(k)).map((k) => Number(/^up (\d+):/.exec(k)[1])))].sort((a, b) => a - b);
-  const W = 560, H = 340, L = 60, B = 40, T = 30, R = 140;
+  const contenders = [
+    ['envctl', '#1f77b4'],
+    ['floor', '#2ca02c'],
+    ['docker-compose', '#d62728'],
+  ];
+  const sizes = [
+    ...new Set(
+      Object.keys(r)
+        .filter((k) => /^up \d+:/.test(k))
+        .map((k) => Number(/^up (\d+):/.exec(k)[1])),
+    ),
+  ].sort((a, b) => a - b);
+  const W = 560,
+    H = 340,
+    L = 60,
+    B = 40,
+    T = 30,
+    R = 140;
   const maxX = Math.max(...sizes, 1);
-  const maxY = Math.max(...Object.entries(r).filter(([k]) => /^up \d+:/.test(k)).map(([, s]) => s.median), 1) * 1.1;
+  const maxY =
+    Math.max(
+      ...Object.entries(r)
+        .filter(([k]) => /^up \d+:/.test(k))
+        .map(([, s]) => s.median),
+      1,
+    ) * 1.1;
   const x = (v) => L + (v / maxX) * (W - L - R);
   const y = (v) => H - B - (v / maxY) * (H - B - T);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
   parts.push(`<text x="${L}" y="18" font-size="14">up -d time (median ms) against projects</text>`);
-  parts.push(`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`);
+  parts.push(
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`,
+  );
   for (const size of sizes) parts.push(`<text x="${x(size)}" y="${H - B + 16}" text-anchor="middle">${size}</text>`);
   for (let i = 0; i <= 4; i++) {
     const v = (maxY / 4) * i;
-    parts.push(`<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#ddd"/>`);
+    parts.push(
+      `<text x="${L - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(0)}</text><line x1="${L}" y1="${y(v)}" x2="${W - R}" y2="${y(v)}" stroke="#ddd"/>`,
+    );
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">projects</text>`);
   contenders.forEach(([name, colour], i) => {
     const points = sizes.filter((s) => r[`up ${s}: ${name}`]).map((s) => `${x(s)},${y(r[`up ${s}: ${name}`].median)}`);
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.join(' ')}"/>`);
-    for (const point of points) parts.push(`<circle cx="${point.split(',')[0]}" cy="${point.split(',')[1]}" r="3" fill="${colour}"/>`);
-    parts.push(`<rect x="${W - R + 15}" y="${T + i * 20}" width="12" height="12" fill="${colour}"/><text x="${W - R + 32}" y="${T + i * 20 + 10}">${name}</text>`);
+    for (const point of points)
+      parts.push(`<circle cx="${point.split(',')[0]}" cy="${point.split(',')[1]}" r="3" fill="${colour}"/>`);
+    parts.push(
+      `<rect x="${W - R + 15}" y="${T + i * 20}" width="12" height="12" fill="${colour}"/><text x="${W - R + 32}" y="${T + i * 20 + 10}">${name}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;

@@ -1,6 +1,17 @@
 // npm run bench: envctl against the engine's floor and docker-compose, interleaved, on a real engine.
 // Writes bench/RESULTS.md and bench/up-time.svg. BENCH_RUNS (default 5) and BENCH_SIZES (default 1,10,30,100).
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,12 +84,18 @@ function ageFiles(dir) {
   }
 }
 
-const envctl = (root, ...args) => execa('node', [CLI, ...args], { cwd: root, env: { NO_COLOR: '1', ENVCTL_DEBUG: '1' } });
-const compose = (root, ...args) => execa('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: join(root, 'compose') });
+const envctl = (root, ...args) =>
+  execa('node', [CLI, ...args], { cwd: root, env: { NO_COLOR: '1', ENVCTL_DEBUG: '1' } });
+const compose = (root, ...args) =>
+  execa('docker-compose', ['-f', 'docker-compose.yml', ...args], { cwd: join(root, 'compose') });
 let floorRun = 0;
 const floor = async (root, command) => {
   if (command === 'up') floorRun += 1;
-  const result = await execa('node', [join(REPO, 'bench', 'floor.mjs'), command, join(root, 'compose', 'docker-compose.yml')], { env: { FLOOR_PROJECT: `floor${floorRun}` } });
+  const result = await execa(
+    'node',
+    [join(REPO, 'bench', 'floor.mjs'), command, join(root, 'compose', 'docker-compose.yml')],
+    { env: { FLOOR_PROJECT: `floor${floorRun}` } },
+  );
   if (/stale endpoint/.test(result.stderr)) {
     process.stderr.write(result.stderr);
     record('floor downs that left a stale endpoint (count)', 1);
@@ -96,7 +113,9 @@ async function engineLifecycles() {
       await timed(`no-op up ${size}: envctl`, async () => expectPath(await envctl(root, 'up', '-d'), 'stamp'));
       // The same no-op without the stamp: render, plan and the engine's answer, as every changed up does.
       rmSync(join(root, 'compose', 'up-stamp.json'));
-      await timed(`no-op up ${size}: envctl, full path`, async () => expectPath(await envctl(root, 'up', '-d'), 'full'));
+      await timed(`no-op up ${size}: envctl, full path`, async () =>
+        expectPath(await envctl(root, 'up', '-d'), 'full'),
+      );
       await timed(`down ${size}: envctl`, () => envctl(root, 'down'));
       await timedWithCpu(`up ${size}: floor`, () => floor(root, 'up'));
       await timed(`down ${size}: floor`, () => floor(root, 'down'));
@@ -121,7 +140,9 @@ async function dockerComposeDown(root, name) {
     await timed(name, () => compose(root, 'down'));
   } catch (error) {
     if (!/has active endpoints/.test(error.stderr ?? '')) throw error;
-    process.stderr.write(`bench: ${name}: docker-compose failed to remove the network (active endpoints); sample dropped\n`);
+    process.stderr.write(
+      `bench: ${name}: docker-compose failed to remove the network (active endpoints); sample dropped\n`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await compose(root, 'down');
   }
@@ -130,38 +151,73 @@ async function dockerComposeDown(root, name) {
 /** The bench measures what it says: a no-op up answered from the stamp, or the full path. */
 function expectPath(result, path) {
   const full = /up takes the full path: (.*)/.exec(result.stderr)?.[1];
-  if ((path === 'full') !== (full !== undefined)) throw new Error(`bench: expected the ${path} path of up, got ${full ? `the full path (${full})` : 'the stamp'}`);
+  if ((path === 'full') !== (full !== undefined))
+    throw new Error(`bench: expected the ${path} path of up, got ${full ? `the full path (${full})` : 'the stamp'}`);
   if (!result.stdout.includes('Nothing to do')) throw new Error(`bench: a no-op up did something:\n${result.stdout}`);
 }
 
 async function portAllocator() {
   const requests = Array.from({ length: 200 }, (_, p) =>
-    Array.from({ length: 5 }, (_, i) => ({ key: `p${p}/web/${8000 + i}/tcp`, project: `p${p}`, service: 'web', name: `port${i}`, container: 8000 + i, protocol: 'tcp', preferred: 30000, bind: '127.0.0.1', url: undefined })),
+    Array.from({ length: 5 }, (_, i) => ({
+      key: `p${p}/web/${8000 + i}/tcp`,
+      project: `p${p}`,
+      service: 'web',
+      name: `port${i}`,
+      container: 8000 + i,
+      protocol: 'tcp',
+      preferred: 30000,
+      bind: '127.0.0.1',
+      url: undefined,
+    })),
   ).flat();
   for (let run = 0; run < RUNS; run++) {
     let state;
     await timed('ports 1000/200 projects: cold', async () => {
-      state = (await allocatePorts({ requests, previous: new Map(), range: { from: 30000, to: 31999 }, probe: new HostPortProbe(), enginePorts: new Map() })).state;
+      state = (
+        await allocatePorts({
+          requests,
+          previous: new Map(),
+          range: { from: 30000, to: 31999 },
+          probe: new HostPortProbe(),
+          enginePorts: new Map(),
+        })
+      ).state;
     });
-    await timed('ports 1000/200 projects: sticky', () => allocatePorts({ requests, previous: state, range: { from: 30000, to: 31999 }, probe: new HostPortProbe(), enginePorts: new Map() }));
+    await timed('ports 1000/200 projects: sticky', () =>
+      allocatePorts({
+        requests,
+        previous: state,
+        range: { from: 30000, to: 31999 },
+        probe: new HostPortProbe(),
+        enginePorts: new Map(),
+      }),
+    );
   }
 }
 
 async function watchReaction() {
   const root = workspace(2, 24000);
   const log = join(root, 'reaction.jsonl');
-  const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: log }, reject: false });
+  const child = execa('node', [CLI, 'up', '-d', '--watch'], {
+    cwd: root,
+    env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: log },
+    reject: false,
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   await until(() => output, /Watching/);
   for (let i = 0; i < 20; i++) {
     const before = output.length;
-    writeFileSync(join(root, 'projects', 'p0', 'envctl.yml'), `template: web\nports: { http: 24000 }\nenv: { SAVE: "${i}" }\n`);
+    writeFileSync(
+      join(root, 'projects', 'p0', 'envctl.yml'),
+      `template: web\nports: { http: 24000 }\nenv: { SAVE: "${i}" }\n`,
+    );
     await until(() => output.slice(before), /recreated/);
   }
   child.kill('SIGINT');
   await child;
-  for (const line of readFileSync(log, 'utf8').trim().split('\n')) record('watch reaction (save → first engine call)', JSON.parse(line).reactionMs);
+  for (const line of readFileSync(log, 'utf8').trim().split('\n'))
+    record('watch reaction (save → first engine call)', JSON.parse(line).reactionMs);
   await envctl(root, 'down');
   rmSync(root, { recursive: true, force: true });
 }
@@ -182,7 +238,12 @@ async function cliStart() {
 
 async function watcherMemory() {
   const root = workspace(50, 26000);
-  const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, env: { NO_COLOR: '1' }, reject: false, all: true });
+  const child = execa('node', [CLI, 'up', '-d', '--watch'], {
+    cwd: root,
+    env: { NO_COLOR: '1' },
+    reject: false,
+    all: true,
+  });
   let output = '';
   child.all.on('data', (chunk) => (output += chunk));
   await until(() => output, /Watching/, 180_000);
@@ -223,7 +284,8 @@ async function machine() {
 async function until(read, pattern, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(read())) {
-    if (Date.now() > deadline) throw new Error(`bench: no ${pattern} within ${timeoutMs} ms in:\n${read().slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`bench: no ${pattern} within ${timeoutMs} ms in:\n${read().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -236,9 +298,15 @@ for (const [name, phase] of Object.entries(phases)) {
   await phase();
 }
 const env = await machine();
-const previous = process.env.BENCH_ONLY && existsSync(join(REPO, 'bench', 'results.json')) ? JSON.parse(readFileSync(join(REPO, 'bench', 'results.json'), 'utf8')).results : {};
+const previous =
+  process.env.BENCH_ONLY && existsSync(join(REPO, 'bench', 'results.json'))
+    ? JSON.parse(readFileSync(join(REPO, 'bench', 'results.json'), 'utf8')).results
+    : {};
 const summary = Object.fromEntries([...results].map(([name, values]) => [name, stats(values)]));
 // BENCH_ONLY re-measures some phases and keeps the others' figures.
-writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify({ date: started.toISOString(), machine: env, runs: RUNS, results: { ...previous, ...summary } }, null, 2)}\n`);
+writeFileSync(
+  join(REPO, 'bench', 'results.json'),
+  `${JSON.stringify({ date: started.toISOString(), machine: env, runs: RUNS, results: { ...previous, ...summary } }, null, 2)}\n`,
+);
 const { writeReport } = await import('./report.mjs');
 writeReport(join(REPO, 'bench'));

@@ -28,13 +28,28 @@ function workspace(trial) {
   for (const name of names) {
     mkdirSync(join(root, 'projects', name), { recursive: true });
     writeFileSync(join(root, 'projects', name, 'envctl.yml'), 'template: web\n');
-    writeFileSync(join(root, 'projects', name, 'compose.yml'), 'services:\n  side:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n');
+    writeFileSync(
+      join(root, 'projects', name, 'compose.yml'),
+      'services:\n  side:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\n',
+    );
   }
   return root;
 }
 
-const logSize = () => { try { return statSync(DOCKERD_LOG).size; } catch { return 0; } };
-const logSince = (offset) => { try { return readFileSync(DOCKERD_LOG).subarray(offset).toString(); } catch { return ''; } };
+const logSize = () => {
+  try {
+    return statSync(DOCKERD_LOG).size;
+  } catch {
+    return 0;
+  }
+};
+const logSince = (offset) => {
+  try {
+    return readFileSync(DOCKERD_LOG).subarray(offset).toString();
+  } catch {
+    return '';
+  }
+};
 
 const rows = [];
 for (let trial = 0; trial < TRIALS; trial++) {
@@ -48,9 +63,21 @@ for (let trial = 0; trial < TRIALS; trial++) {
     const down = await execa('node', [CLI, 'down'], { cwd: root, env, reject: false });
     const downMs = Math.round(performance.now() - start);
     const stuck = [...down.stderr.matchAll(/would not remove network (\S+)/g)].map((m) => m[1]);
-    const overload = logSince(offset).split('\n').filter((line) => OVERLOAD.test(line)).length;
-    const left = (await docker.listContainers({ all: true, filters: { label: [`dev.envctl.workspace.root=${root}`] } })).length;
-    const row = { strategy, trial, containers: PROJECTS * 2, downMs, exit: down.exitCode, stuck: stuck.length, overloadLines: overload, containersLeft: left };
+    const overload = logSince(offset)
+      .split('\n')
+      .filter((line) => OVERLOAD.test(line)).length;
+    const left = (await docker.listContainers({ all: true, filters: { label: [`dev.envctl.workspace.root=${root}`] } }))
+      .length;
+    const row = {
+      strategy,
+      trial,
+      containers: PROJECTS * 2,
+      downMs,
+      exit: down.exitCode,
+      stuck: stuck.length,
+      overloadLines: overload,
+      containersLeft: left,
+    };
     rows.push(row);
     console.log(JSON.stringify(row));
     rmSync(root, { recursive: true, force: true });
@@ -60,5 +87,7 @@ for (const strategy of Object.keys(STRATEGIES)) {
   const mine = rows.filter((row) => row.strategy === strategy);
   const times = mine.map((row) => row.downMs).sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
-  console.log(`${strategy}: ${mine.length} trials, ${mine.filter((row) => row.stuck).length} with a stuck network, ${mine.filter((row) => row.overloadLines).length} with dockerd overload lines, down median ${median} ms (min ${times[0]}, max ${times.at(-1)})`);
+  console.log(
+    `${strategy}: ${mine.length} trials, ${mine.filter((row) => row.stuck).length} with a stuck network, ${mine.filter((row) => row.overloadLines).length} with dockerd overload lines, down median ${median} ms (min ${times[0]}, max ${times.at(-1)})`,
+  );
 }

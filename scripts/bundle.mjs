@@ -51,7 +51,11 @@ copyFileSync('dist/compose/compose-spec-validator.cjs', 'dist/bundle/compose-spe
  */
 function buildId() {
   const hash = createHash('sha256');
-  const files = (dir) => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
-  for (const file of [...files('src').sort(), 'package.json', 'package-lock.json', 'scripts/bundle.mjs']) hash.update(file).update('\0').update(readFileSync(file));
+  const files = (dir) =>
+    readdirSync(dir).flatMap((name) =>
+      statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)],
+    );
+  for (const file of [...files('src').sort(), 'package.json', 'package-lock.json', 'scripts/bundle.mjs'])
+    hash.update(file).update('\0').update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }

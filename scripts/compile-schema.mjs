@@ -9,5 +9,7 @@ import { ajvOptions, prepareSchema } from '../dist/compose/schema-options.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ajv = new Ajv({ ...ajvOptions, code: { source: true } });
-const validate = ajv.compile(prepareSchema(JSON.parse(readFileSync(join(root, 'schema', 'compose-spec.json'), 'utf8'))));
+const validate = ajv.compile(
+  prepareSchema(JSON.parse(readFileSync(join(root, 'schema', 'compose-spec.json'), 'utf8'))),
+);
 writeFileSync(join(root, 'dist', 'compose', 'compose-spec-validator.cjs'), standaloneCode.default(ajv, validate));

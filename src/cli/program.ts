@@ -6,7 +6,6 @@ import { registerWorkspaceCommands } from './commands/workspace-commands.js';
 import { formatError } from './report-error.js';
 
 export function buildProgram(version: string): Command {
-
   const program = new Command('envctl')
     .description('Run many containerised ML/DL environments side by side: which-project says what runs.')
     .version(version)

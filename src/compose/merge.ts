@@ -12,16 +12,20 @@ const LIST_OR_MAPPING = new Set(['environment', 'labels', 'extra_hosts', 'sysctl
 const UNIQUE_BY: Record<string, (entry: unknown) => string> = {
   ports: (entry) => {
     const port = normalizePort(entry as string);
-    return typeof port === 'string' ? JSON.stringify(entry) : `${port.host_ip ?? ''}|${port.target}|${port.published ?? ''}|${port.protocol ?? 'tcp'}`;
+    return typeof port === 'string'
+      ? JSON.stringify(entry)
+      : `${port.host_ip ?? ''}|${port.target}|${port.published ?? ''}|${port.protocol ?? 'tcp'}`;
   },
   volumes: (entry) => (typeof entry === 'string' ? (entry.split(':')[1] ?? entry) : String((entry as Mapping).target)),
-  secrets: (entry) => (typeof entry === 'string' ? entry : String((entry as Mapping).target ?? (entry as Mapping).source)),
-  configs: (entry) => (typeof entry === 'string' ? entry : String((entry as Mapping).target ?? (entry as Mapping).source)),
+  secrets: (entry) =>
+    typeof entry === 'string' ? entry : String((entry as Mapping).target ?? (entry as Mapping).source),
+  configs: (entry) =>
+    typeof entry === 'string' ? entry : String((entry as Mapping).target ?? (entry as Mapping).source),
 };
 
 /** Merges `override` over `base` with the Compose Specification's merge rules (13-merge.md). */
 export function mergeCompose(base: ComposeFile, override: ComposeFile): ComposeFile {
-  const merged = mergeMapping(base as Mapping, override as Mapping, []) as ComposeFile;
+  const merged = mergeMapping(base, override, []) as ComposeFile;
   return merged;
 }
 
@@ -42,7 +46,8 @@ function mergeValue(base: unknown, override: unknown, path: string[]): unknown {
   const key = path.at(-1)!;
   const inService = path.length === 3 && path[0] === 'services';
   if (inService && REPLACED.has(key)) return stripMarkers(override);
-  if (path.length === 4 && path[0] === 'services' && path[2] === 'healthcheck' && key === 'test') return stripMarkers(override);
+  if (path.length === 4 && path[0] === 'services' && path[2] === 'healthcheck' && key === 'test')
+    return stripMarkers(override);
   if (inService && (LIST_OR_MAPPING.has(key) || key === 'depends_on' || key === 'networks')) {
     return mergeMapping(asMapping(base, key), asMapping(override, key), path);
   }
@@ -72,7 +77,8 @@ function appendNew(base: unknown[], override: unknown[]): unknown[] {
 /** ["A=1", "B"] or { A: 1 } → { A: "1", B: null }; depends_on and networks lists → mappings too. */
 export function asMapping(value: unknown, key: string): Mapping {
   if (!Array.isArray(value)) return (value ?? {}) as Mapping;
-  if (key === 'depends_on') return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]));
+  if (key === 'depends_on')
+    return Object.fromEntries(value.map((name) => [String(name), { condition: 'service_started' }]));
   if (key === 'networks') return Object.fromEntries(value.map((name) => [String(name), null]));
   const separator = key === 'extra_hosts' ? /[:=]/ : /=/;
   return Object.fromEntries(

@@ -19,14 +19,16 @@ export function rebasePaths(fragment: ComposeFile, baseDir: string): ComposeFile
 
 function rebaseService(service: ServiceSpec, baseDir: string): void {
   if (typeof service.build === 'string') service.build = absoluteContext(service.build, baseDir);
-  else if (service.build && typeof service.build.context === 'string') service.build.context = absoluteContext(service.build.context, baseDir);
+  else if (service.build && typeof service.build.context === 'string')
+    service.build.context = absoluteContext(service.build.context, baseDir);
   if (Array.isArray(service.volumes)) {
     service.volumes = service.volumes.map((volume) => {
       if (typeof volume === 'string') {
         const [source, ...rest] = volume.split(':');
         return isHostPath(source!) && rest.length > 0 ? [absolute(source!, baseDir), ...rest].join(':') : volume;
       }
-      if (volume.type === 'bind' && typeof volume.source === 'string') return { ...volume, source: absolute(volume.source, baseDir) };
+      if (volume.type === 'bind' && typeof volume.source === 'string')
+        return { ...volume, source: absolute(volume.source, baseDir) };
       return volume;
     });
   }

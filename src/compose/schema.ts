@@ -8,7 +8,13 @@ import { ajvOptions, prepareSchema } from './schema-options.js';
 import type { YamlSource } from '../util/yaml-source.js';
 
 /** schema/compose-spec.json: the Compose Specification's JSON schema, copied with its licence (schema/README.md). */
-export const COMPOSE_SCHEMA_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schema', 'compose-spec.json');
+export const COMPOSE_SCHEMA_FILE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'schema',
+  'compose-spec.json',
+);
 
 const require = createRequire(import.meta.url);
 let compiled: ValidateFunction | undefined;
@@ -21,12 +27,14 @@ function validator(): ValidateFunction {
   if (compiled) return compiled;
   const standalone = join(dirname(fileURLToPath(import.meta.url)), 'compose-spec-validator.cjs');
   if (existsSync(standalone)) {
-    compiled = require(standalone).default as ValidateFunction;
+    compiled = (require(standalone) as { default: ValidateFunction }).default;
     return compiled;
   }
   // Only when running from source: the build ships the compiled validator, so ajv itself is not loaded.
   const { Ajv } = require('ajv') as { Ajv: typeof AjvClass };
-  compiled = new Ajv(ajvOptions).compile(prepareSchema(JSON.parse(readFileSync(COMPOSE_SCHEMA_FILE, 'utf8')) as Record<string, unknown>));
+  compiled = new Ajv(ajvOptions).compile(
+    prepareSchema(JSON.parse(readFileSync(COMPOSE_SCHEMA_FILE, 'utf8')) as Record<string, unknown>),
+  );
   return compiled;
 }
 

@@ -24,8 +24,16 @@ export interface RefusedKey {
 
 export type KeyTable = Readonly<Record<string, KeyRule>>;
 
-export const applied = (engine: string, more: Omit<AppliedKey, 'kind' | 'engine'> = {}): AppliedKey => ({ kind: 'applied', engine, ...more });
-export const refused = (why: string, accepts?: (value: unknown) => boolean): RefusedKey => ({ kind: 'refused', why, ...(accepts ? { accepts } : {}) });
+export const applied = (engine: string, more: Omit<AppliedKey, 'kind' | 'engine'> = {}): AppliedKey => ({
+  kind: 'applied',
+  engine,
+  ...more,
+});
+export const refused = (why: string, accepts?: (value: unknown) => boolean): RefusedKey => ({
+  kind: 'refused',
+  why,
+  ...(accepts ? { accepts } : {}),
+});
 
 const SWARM = 'a Docker Swarm setting, with no effect on a single engine';
 const WINDOWS = 'for Windows containers only';
@@ -39,7 +47,10 @@ const VOLUME_ENTRY: KeyTable = {
   bind: applied('HostConfig.Mounts[].BindOptions', {
     keys: {
       propagation: applied('HostConfig.Mounts[].BindOptions.Propagation'),
-      create_host_path: refused('envctl does not create host folders for you: create the folder first', (value) => value === true),
+      create_host_path: refused(
+        'envctl does not create host folders for you: create the folder first',
+        (value) => value === true,
+      ),
       selinux: refused('an SELinux relabel is not applied; use the short syntax with :z or :Z'),
       recursive: refused(NEWER),
     },
@@ -48,7 +59,10 @@ const VOLUME_ENTRY: KeyTable = {
     keys: { nocopy: applied('HostConfig.Mounts[].VolumeOptions.NoCopy'), subpath: refused(NEWER) },
   }),
   tmpfs: applied('HostConfig.Mounts[].TmpfsOptions', {
-    keys: { size: applied('HostConfig.Mounts[].TmpfsOptions.SizeBytes'), mode: applied('HostConfig.Mounts[].TmpfsOptions.Mode') },
+    keys: {
+      size: applied('HostConfig.Mounts[].TmpfsOptions.SizeBytes'),
+      mode: applied('HostConfig.Mounts[].TmpfsOptions.Mode'),
+    },
   }),
   image: refused(NEWER),
   consistency: refused('macOS only; it has no effect on Linux'),
@@ -86,9 +100,9 @@ const DEPLOY: KeyTable = {
   replicas: refused('envctl runs one container a service', (value) => Number(value) === 1),
   mode: refused(SWARM, (value) => value === 'replicated'),
   endpoint_mode: refused(SWARM),
-  labels: refused('labels of a Swarm service; use the service\'s own labels'),
+  labels: refused("labels of a Swarm service; use the service's own labels"),
   placement: refused(SWARM),
-  restart_policy: refused('use the service\'s restart key'),
+  restart_policy: refused("use the service's restart key"),
   update_config: refused(SWARM),
   rollback_config: refused(SWARM),
 };
@@ -112,7 +126,7 @@ export const SERVICE_KEYS: KeyTable = {
       extra_hosts: refused('not applied to builds'),
       isolation: refused(WINDOWS),
       labels: refused('not applied to images; envctl labels them itself'),
-      network: refused('builds use the engine\'s default network'),
+      network: refused("builds use the engine's default network"),
       no_cache: refused('not applied; use envctl up --build'),
       platforms: refused('needs BuildKit'),
       privileged: refused('needs BuildKit'),
@@ -122,7 +136,7 @@ export const SERVICE_KEYS: KeyTable = {
       secrets: refused('needs BuildKit'),
       shm_size: refused('not applied to builds'),
       ssh: refused('needs BuildKit'),
-      tags: refused('envctl tags the image with the service\'s image name'),
+      tags: refused("envctl tags the image with the service's image name"),
       ulimits: refused('not applied to builds'),
     },
   }),
@@ -151,18 +165,30 @@ export const SERVICE_KEYS: KeyTable = {
     },
   }),
   deploy: applied('HostConfig', { keys: DEPLOY }),
-  develop: refused('Compose Watch is not applied; envctl up --watch follows the project\'s files'),
+  develop: refused("Compose Watch is not applied; envctl up --watch follows the project's files"),
   device_cgroup_rules: applied('HostConfig.DeviceCgroupRules'),
-  devices: applied('HostConfig.Devices', { entries: { source: applied('PathOnHost'), target: applied('PathInContainer'), permissions: applied('CgroupPermissions') } }),
+  devices: applied('HostConfig.Devices', {
+    entries: {
+      source: applied('PathOnHost'),
+      target: applied('PathInContainer'),
+      permissions: applied('CgroupPermissions'),
+    },
+  }),
   dns: applied('HostConfig.Dns'),
   dns_opt: applied('HostConfig.DnsOptions'),
   dns_search: applied('HostConfig.DnsSearch'),
   domainname: applied('Domainname'),
   entrypoint: applied('Entrypoint'),
-  env_file: applied('Env', { entries: { path: applied('Env'), required: applied('Env'), format: refused('only the default env file format is read') } }),
+  env_file: applied('Env', {
+    entries: {
+      path: applied('Env'),
+      required: applied('Env'),
+      format: refused('only the default env file format is read'),
+    },
+  }),
   environment: applied('Env'),
   expose: applied('ExposedPorts'),
-  extends: refused('not applied: put shared settings in the template, or in the project\'s compose.yml'),
+  extends: refused("not applied: put shared settings in the template, or in the project's compose.yml"),
   external_links: refused('projects reach each other as <project>-<service> on the workspace network'),
   extra_hosts: applied('HostConfig.ExtraHosts'),
   gpus: refused('ask for GPUs with "gpus:" in the project\'s envctl.yml, which envctl allocates'),
@@ -185,8 +211,10 @@ export const SERVICE_KEYS: KeyTable = {
   isolation: refused(WINDOWS),
   label_file: refused('write the labels in the file itself'),
   labels: applied('Labels'),
-  links: refused('services reach each other by name on their project\'s network'),
-  logging: applied('HostConfig.LogConfig', { keys: { driver: applied('HostConfig.LogConfig.Type'), options: applied('HostConfig.LogConfig.Config') } }),
+  links: refused("services reach each other by name on their project's network"),
+  logging: applied('HostConfig.LogConfig', {
+    keys: { driver: applied('HostConfig.LogConfig.Type'), options: applied('HostConfig.LogConfig.Config') },
+  }),
   mac_address: refused('not applied'),
   mem_limit: applied('HostConfig.Memory'),
   mem_reservation: applied('HostConfig.MemoryReservation'),
@@ -197,8 +225,8 @@ export const SERVICE_KEYS: KeyTable = {
   networks: applied('NetworkingConfig', {
     entries: {
       aliases: applied('NetworkingConfig.EndpointsConfig[].Aliases'),
-      ipv4_address: refused('envctl allocates the subnets; addresses are the engine\'s'),
-      ipv6_address: refused('envctl allocates the subnets; addresses are the engine\'s'),
+      ipv4_address: refused("envctl allocates the subnets; addresses are the engine's"),
+      ipv6_address: refused("envctl allocates the subnets; addresses are the engine's"),
       link_local_ips: refused('not applied'),
       mac_address: refused('not applied'),
       driver_opts: refused('not applied'),
@@ -211,7 +239,7 @@ export const SERVICE_KEYS: KeyTable = {
   oom_score_adj: applied('HostConfig.OomScoreAdj'),
   pid: applied('HostConfig.PidMode'),
   pids_limit: applied('HostConfig.PidsLimit'),
-  platform: refused('envctl builds and runs images for the engine\'s own platform'),
+  platform: refused("envctl builds and runs images for the engine's own platform"),
   ports: applied('HostConfig.PortBindings', {
     entries: {
       target: applied('HostConfig.PortBindings'),
@@ -219,7 +247,7 @@ export const SERVICE_KEYS: KeyTable = {
       host_ip: applied('HostConfig.PortBindings[].HostIp'),
       protocol: applied('HostConfig.PortBindings'),
       mode: refused(SWARM, (value) => value === 'host'),
-      name: refused('port names are envctl.yml\'s (the template\'s named ports)'),
+      name: refused("port names are envctl.yml's (the template's named ports)"),
       app_protocol: refused('informational only: it has no effect on the engine'),
     },
   }),
@@ -244,7 +272,9 @@ export const SERVICE_KEYS: KeyTable = {
   sysctls: applied('HostConfig.Sysctls'),
   tmpfs: applied('HostConfig.Tmpfs'),
   tty: applied('Tty'),
-  ulimits: applied('HostConfig.Ulimits', { entries: { soft: applied('HostConfig.Ulimits[].Soft'), hard: applied('HostConfig.Ulimits[].Hard') } }),
+  ulimits: applied('HostConfig.Ulimits', {
+    entries: { soft: applied('HostConfig.Ulimits[].Soft'), hard: applied('HostConfig.Ulimits[].Hard') },
+  }),
   use_api_socket: refused('not applied: mount /var/run/docker.sock with volumes if a service needs the engine'),
   user: applied('User'),
   userns_mode: applied('HostConfig.UsernsMode'),
@@ -283,7 +313,11 @@ function walk(value: Record<string, unknown>, table: KeyTable, path: Array<strin
 }
 
 function walkEntries(value: unknown, table: KeyTable, path: Array<string | number>): RefusedUse[] {
-  const entries: Array<[string | number, unknown]> = Array.isArray(value) ? [...value.entries()] : isMapping(value) ? Object.entries(value) : [];
+  const entries: Array<[string | number, unknown]> = Array.isArray(value)
+    ? [...value.entries()]
+    : isMapping(value)
+      ? Object.entries(value)
+      : [];
   return entries.flatMap(([key, entry]) => (isMapping(entry) ? walk(entry, table, [...path, key]) : []));
 }
 
@@ -296,7 +330,10 @@ export function appliedPaths(table: KeyTable = SERVICE_KEYS, prefix = ''): strin
   return Object.entries(table).flatMap(([key, rule]) => {
     if (rule.kind !== 'applied') return [];
     const path = `${prefix}${key}`;
-    const deeper = [...(rule.keys ? appliedPaths(rule.keys, `${path}.`) : []), ...(rule.entries ? appliedPaths(rule.entries, `${path}[].`) : [])];
+    const deeper = [
+      ...(rule.keys ? appliedPaths(rule.keys, `${path}.`) : []),
+      ...(rule.entries ? appliedPaths(rule.entries, `${path}[].`) : []),
+    ];
     return [path, ...deeper];
   });
 }

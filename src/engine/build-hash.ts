@@ -14,7 +14,10 @@ const dockerignore = ((dockerignoreModule as { default?: unknown }).default ?? d
  */
 export function buildHash(build: BuildSpec, inputs: BuildInputs = buildInputs(build)): string {
   const hash = createHash('sha256');
-  hash.update(inputs.dockerfileText).update('\0').update(JSON.stringify(Object.entries(build.args).sort()));
+  hash
+    .update(inputs.dockerfileText)
+    .update('\0')
+    .update(JSON.stringify(Object.entries(build.args).sort()));
   for (const file of inputs.files) {
     hash.update('\0').update(file).update('\0');
     const path = join(build.context, file);
@@ -29,7 +32,12 @@ export function buildInputs(build: BuildSpec): BuildInputs {
   const dockerfileText = existsSync(dockerfile) ? readFileSync(dockerfile, 'utf8') : '';
   const dirs: string[] = [];
   const ignored = contextIgnore(build.context);
-  const files = inputFiles(build.context, [...copySources(dockerfileText), ...build.dependencyFiles], dirs, ignored).filter((file) => !ignored(file));
+  const files = inputFiles(
+    build.context,
+    [...copySources(dockerfileText), ...build.dependencyFiles],
+    dirs,
+    ignored,
+  ).filter((file) => !ignored(file));
   const ignoreFile = join(build.context, DOCKERIGNORE);
   return { dockerfile, dockerfileText, files: existsSync(ignoreFile) ? [...files, DOCKERIGNORE] : files, dirs };
 }
@@ -100,6 +108,9 @@ function walkFolder(dir: string, context: string, dirs: string[], ignored: Conte
 }
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }

@@ -4,7 +4,21 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
-import type { BuildOptions, Engine, LogOptions, LogStream, ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume, ProgressLine } from './engine.js';
+import type {
+  BuildOptions,
+  ContainerCreateBody,
+  ContainerInspect,
+  Engine,
+  LogOptions,
+  LogStream,
+  NetworkCreateBody,
+  ObservedContainer,
+  ObservedImage,
+  ObservedNetwork,
+  ObservedVolume,
+  ProgressLine,
+  VolumeCreateBody,
+} from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
 import { contextIgnore } from './build-hash.js';
 import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
@@ -36,11 +50,22 @@ export class DockerEngine implements Engine {
 
   async answers(): Promise<boolean> {
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
-    return Promise.race([this.docker.ping().then(() => true, () => false), timeout]);
+    return Promise.race([
+      this.docker.ping().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   }
 
   async containers(label: string, value?: string): Promise<ObservedContainer[]> {
-    const list = await this.call(() => this.docker.listContainers({ all: true, filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
+    const list = await this.call(() =>
+      this.docker.listContainers({
+        all: true,
+        filters: { label: [value === undefined ? label : `${label}=${value}`] },
+      }),
+    );
     return list.map((c) => ({
       id: c.Id,
       name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -50,7 +75,9 @@ export class DockerEngine implements Engine {
       imageId: c.ImageID,
       labels: c.Labels ?? {},
       networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
-      ports: (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
+      ports: (c.Ports ?? [])
+        .filter((p) => p.PublicPort)
+        .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
     }));
   }
 
@@ -70,8 +97,13 @@ export class DockerEngine implements Engine {
   }
 
   async volumes(label: string, value?: string): Promise<ObservedVolume[]> {
-    const list = await this.call(() => this.docker.listVolumes({ filters: { label: [value === undefined ? label : `${label}=${value}`] } }));
-    return (list.Volumes ?? []).map((v) => ({ name: v.Name, labels: (v.Labels as Record<string, string> | null) ?? {} }));
+    const list = await this.call(() =>
+      this.docker.listVolumes({ filters: { label: [value === undefined ? label : `${label}=${value}`] } }),
+    );
+    return (list.Volumes ?? []).map((v) => ({
+      name: v.Name,
+      labels: (v.Labels as Record<string, string> | null) ?? {},
+    }));
   }
 
   async image(reference: string): Promise<ObservedImage | undefined> {
@@ -91,7 +123,9 @@ export class DockerEngine implements Engine {
     } catch (cause) {
       throw new EngineError(`Could not pull image ${reference}: ${firstLine(cause)}.`, {
         cause,
-        hint: `The registry could not be reached or has no such image. Build or load the image locally (docker build / docker load) and tag it ${reference}, or change the template's image.`,
+        hint:
+          `The registry could not be reached or has no such image. Build or load the image locally (docker build / docker load) and tag it ` +
+          `${reference}, or change the template's image.`,
       });
     }
   }
@@ -117,7 +151,14 @@ export class DockerEngine implements Engine {
       },
     });
     try {
-      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, { t: options.tag, dockerfile: dockerfileName, buildargs: options.args, labels: options.labels, rm: true, ...(options.target ? { target: options.target } : {}) })) as unknown as Readable;
+      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
+        t: options.tag,
+        dockerfile: dockerfileName,
+        buildargs: options.args,
+        labels: options.labels,
+        rm: true,
+        ...(options.target ? { target: options.target } : {}),
+      })) as unknown as Readable;
       await followProgress(this.docker, stream, progress);
     } catch (cause) {
       throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
@@ -127,29 +168,31 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async createNetwork(body: Record<string, unknown>): Promise<void> {
-    await this.call(() => this.docker.createNetwork(body as unknown as Docker.NetworkCreateOptions));
+  async createNetwork(body: NetworkCreateBody): Promise<void> {
+    await this.call(() => this.docker.createNetwork(body));
   }
 
   async removeNetwork(name: string): Promise<void> {
     await removeOnceEndpointsGo(name, () => this.ignoreMissing(() => this.docker.getNetwork(name).remove()));
   }
 
-  async createVolume(body: Record<string, unknown>): Promise<void> {
-    await this.call(() => this.docker.createVolume(body as unknown as Docker.VolumeCreateOptions));
+  async createVolume(body: VolumeCreateBody): Promise<void> {
+    await this.call(() => this.docker.createVolume(body));
   }
 
   async removeVolume(name: string): Promise<void> {
     await this.ignoreMissing(() => this.docker.getVolume(name).remove());
   }
 
-  async createContainer(name: string, body: Record<string, unknown>): Promise<string> {
-    const container = await this.call(() => this.docker.createContainer({ ...body, name } as unknown as Docker.ContainerCreateOptions));
+  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
+    const container = await this.call(() => this.docker.createContainer({ ...body, name }));
     return container.id;
   }
 
   async connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void> {
-    await this.call(() => this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } }));
+    await this.call(() =>
+      this.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } }),
+    );
   }
 
   async startContainer(id: string): Promise<void> {
@@ -183,15 +226,25 @@ export class DockerEngine implements Engine {
     await this.ignoreMissing(() => this.docker.getContainer(id).remove({ force: true, v: false }));
   }
 
-  async inspectContainer(id: string): Promise<Record<string, any>> {
+  async inspectContainer(id: string): Promise<ContainerInspect> {
     return this.call(() => this.docker.getContainer(id).inspect());
   }
 
-  async logs(id: string, options: LogOptions, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<LogStream> {
+  async logs(
+    id: string,
+    options: LogOptions,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<LogStream> {
     const container = this.docker.getContainer(id);
     const info = await this.inspectContainer(id);
-    const request = { follow: options.follow, stdout: true, stderr: true, tail: options.tail ?? 'all', since: options.since ?? 0 };
-    const raw = (await this.call(() => container.logs(request as never) as unknown as Promise<Readable | Buffer>));
+    const request = {
+      follow: options.follow,
+      stdout: true,
+      stderr: true,
+      tail: options.tail ?? 'all',
+      since: options.since ?? 0,
+    };
+    const raw = await this.call(() => container.logs(request as never) as unknown as Promise<Readable | Buffer>);
     const out = lineSplitter((line) => onLine(line, 'stdout'));
     const err = lineSplitter((line) => onLine(line, 'stderr'));
     if (Buffer.isBuffer(raw)) {
@@ -209,23 +262,36 @@ export class DockerEngine implements Engine {
   async publishedPorts(): Promise<PublishedPort[]> {
     const list = await this.call(() => this.docker.listContainers({ all: true }));
     const running = list.filter((c) => c.State === 'running');
-    const published = running.flatMap((c) => (c.Ports ?? []).filter((p) => p.PublicPort).map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })));
-    const stopped = await Promise.all(list.filter((c) => c.State !== 'running').map((c) => this.boundPorts(c.Id, c.Labels ?? {})));
+    const published = running.flatMap((c) =>
+      (c.Ports ?? [])
+        .filter((p) => p.PublicPort)
+        .map((p) => ({ port: p.PublicPort, protocol: p.Type, privatePort: p.PrivatePort, labels: c.Labels ?? {} })),
+    );
+    const stopped = await Promise.all(
+      list.filter((c) => c.State !== 'running').map((c) => this.boundPorts(c.Id, c.Labels ?? {})),
+    );
     return [...published, ...stopped.flat()];
   }
 
   /** The host ports a container that is not running asks for (HostConfig.PortBindings; "" is any port). */
   private async boundPorts(id: string, labels: Record<string, string>): Promise<PublishedPort[]> {
-    const info = await this.docker.getContainer(id).inspect().catch(() => undefined);
+    const info = await this.docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
     const bindings = (info?.HostConfig?.PortBindings ?? {}) as Record<string, Array<{ HostPort?: string }> | null>;
     return Object.entries(bindings).flatMap(([key, hosts]) => {
       const [privatePort, protocol = 'tcp'] = key.split('/');
-      return (hosts ?? []).filter((host) => Number(host.HostPort) > 0).map((host) => ({ port: Number(host.HostPort), protocol, privatePort: Number(privatePort), labels }));
+      return (hosts ?? [])
+        .filter((host) => Number(host.HostPort) > 0)
+        .map((host) => ({ port: Number(host.HostPort), protocol, privatePort: Number(privatePort), labels }));
     });
   }
 
   async runningWithGpus(): Promise<RunningContainer[]> {
-    const list = await this.call(() => this.docker.listContainers({ all: false, filters: { label: [GPU_LABEL.gpus] } }));
+    const list = await this.call(() =>
+      this.docker.listContainers({ all: false, filters: { label: [GPU_LABEL.gpus] } }),
+    );
     return list.map((container) => ({ labels: container.Labels ?? {} }));
   }
 
@@ -238,8 +304,13 @@ export class DockerEngine implements Engine {
     if (info.Runtimes && 'nvidia' in info.Runtimes) return { supported: 'yes' };
     const path = localDaemonPath();
     if (path === undefined) return { supported: 'unknown' };
-    if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook')))) return { supported: 'yes' };
-    return { supported: 'no', reason: 'the Docker Engine has no NVIDIA runtime and no nvidia-container-runtime-hook on its PATH (the NVIDIA Container Toolkit is not installed)' };
+    if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook'))))
+      return { supported: 'yes' };
+    return {
+      supported: 'no',
+      reason:
+        'the Docker Engine has no NVIDIA runtime and no nvidia-container-runtime-hook on its PATH (the NVIDIA Container Toolkit is not installed)',
+    };
   }
 
   async networks(): Promise<EngineNetwork[]> {
@@ -269,7 +340,10 @@ export class DockerEngine implements Engine {
     if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
       return new EngineError(`No Docker Engine answers at ${this.address} (${code}).`, {
         cause: error,
-        hint: code === 'EACCES' ? 'Add your user to the docker group (then log in again), or run with sudo.' : 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs.',
+        hint:
+          code === 'EACCES'
+            ? 'Add your user to the docker group (then log in again), or run with sudo.'
+            : 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs.',
       });
     }
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
@@ -281,7 +355,11 @@ export class DockerEngine implements Engine {
  * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts:
  * wait and try again, then say what clears it. Callers check beforehand that no container uses the network.
  */
-export async function removeOnceEndpointsGo(name: string, remove: () => Promise<void>, delaysMs: readonly number[] = [200, 500, 1000]): Promise<void> {
+export async function removeOnceEndpointsGo(
+  name: string,
+  remove: () => Promise<void>,
+  delaysMs: readonly number[] = [200, 500, 1000],
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await remove();
@@ -289,10 +367,15 @@ export async function removeOnceEndpointsGo(name: string, remove: () => Promise<
       if (!/has active endpoints/.test((error as Error).message)) throw error;
       const delay = delaysMs[attempt];
       if (delay === undefined) {
-        throw new EngineError(`The Docker Engine would not remove network ${name}: it says the network still has endpoints, though no container uses it.`, {
-          cause: error,
-          hint: 'That is a stale endpoint inside dockerd; restarting the engine (sudo systemctl restart docker) clears it. Your containers are already removed; the network is harmless until then.',
-        });
+        throw new EngineError(
+          `The Docker Engine would not remove network ${name}: it says the network still has endpoints, though no container uses it.`,
+          {
+            cause: error,
+            hint:
+              'That is a stale endpoint inside dockerd; restarting the engine (sudo systemctl restart docker) clears it. Your containers are ' +
+              'already removed; the network is harmless until then.',
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
@@ -307,7 +390,10 @@ function localDaemonPath(): string | undefined {
   if (pid === undefined) return undefined;
   try {
     const environ = readFile(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return environ.find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    return (
+      environ.find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ??
+      '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    );
   } catch {
     return undefined;
   }
@@ -317,7 +403,6 @@ function firstLine(error: unknown): string {
   const text = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
   return text.split('\n')[0]!.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
 }
-
 
 /** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
 function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
@@ -331,7 +416,11 @@ function followProgress(docker: Docker, stream: Readable, progress: ProgressLine
         else resolvePromise();
       },
       (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
-        const text = event.stream ?? (event.status ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}` : '');
+        const text =
+          event.stream ??
+          (event.status
+            ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`
+            : '');
         for (const line of text.split('\n')) if (line.trim()) progress(line.trimEnd());
       },
     );

@@ -41,25 +41,51 @@ interface RawImage {
 }
 
 /** Reads the snapshot of the workspace at `root`, and the engine's subnets, with four GETs at once. */
-export async function readEngine(socketPath: string, root: string, imageReferences: readonly string[]): Promise<EngineReading> {
+export async function readEngine(
+  socketPath: string,
+  root: string,
+  imageReferences: readonly string[],
+): Promise<EngineReading> {
   const filters = encodeURIComponent(JSON.stringify({ label: [`${LABEL.root}=${root}`] }));
   const [containers, networks, volumes, images] = await Promise.all([
     engineGet(socketPath, `/containers/json?all=1&filters=${filters}`),
     engineGet(socketPath, '/networks') as Promise<RawNetwork[]>,
     engineGet(socketPath, `/volumes?filters=${filters}`),
-    Promise.all([...new Set(imageReferences)].map(async (reference) => [reference, await engineGet(socketPath, `/images/${encodeURIComponent(reference)}/json`)] as const)),
+    Promise.all(
+      [...new Set(imageReferences)].map(
+        async (reference) =>
+          [reference, await engineGet(socketPath, `/images/${encodeURIComponent(reference)}/json`)] as const,
+      ),
+    ),
   ]);
   const own = networks.filter((network) => network.Labels?.[LABEL.root] === root);
-  const subnets = networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? '')).filter((subnet) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet));
-  return { snapshot: snapshotOf(containers as RawContainer[], own, volumes as RawVolumes, new Map(images as Array<readonly [string, RawImage | undefined]>)), subnets };
+  const subnets = networks
+    .flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? ''))
+    .filter((subnet) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet));
+  return {
+    snapshot: snapshotOf(
+      containers as RawContainer[],
+      own,
+      volumes as RawVolumes,
+      new Map(images as Array<readonly [string, RawImage | undefined]>),
+    ),
+    subnets,
+  };
 }
 
 /** Pure: the Engine API's answers → the snapshot's sorted lines. */
-export function snapshotOf(containers: readonly RawContainer[], networks: readonly RawNetwork[], volumes: RawVolumes, images: ReadonlyMap<string, RawImage | undefined>): EngineSnapshot {
+export function snapshotOf(
+  containers: readonly RawContainer[],
+  networks: readonly RawNetwork[],
+  volumes: RawVolumes,
+  images: ReadonlyMap<string, RawImage | undefined>,
+): EngineSnapshot {
   return {
     containers: containers
       .map((c) => {
-        const attached = Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(',');
+        const attached = Object.keys(c.NetworkSettings?.Networks ?? {})
+          .sort()
+          .join(',');
         return [c.Id, c.State, c.ImageID, c.Labels?.[COMPOSE_LABEL.configHash] ?? '-', attached].join(' ');
       })
       .sort(),

@@ -28,7 +28,7 @@ export function engineGet(socketPath: string, path: string, timeoutMs = 2000): P
       try {
         resolve(parseResponse(Buffer.concat(chunks).toString('utf8'), path));
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     });
   });

@@ -31,8 +31,8 @@ export type GpuSupport = { supported: 'yes' | 'unknown' } | { supported: 'no'; r
 
 /** Used when no engine answers: render works without one. */
 export const NO_ENGINE: EngineView = {
-  publishedPorts: async () => [],
-  networks: async () => [],
-  runningWithGpus: async () => [],
-  gpuSupport: async () => ({ supported: 'unknown' }),
+  publishedPorts: () => Promise.resolve([]),
+  networks: () => Promise.resolve([]),
+  runningWithGpus: () => Promise.resolve([]),
+  gpuSupport: () => Promise.resolve({ supported: 'unknown' }),
 };

@@ -1,4 +1,11 @@
+import type Docker from 'dockerode';
 import type { EngineView } from './engine-view.js';
+
+/** The Engine API's request and answer bodies, as dockerode types them: the adapter passes them through. */
+export type ContainerCreateBody = Omit<Docker.ContainerCreateOptions, 'name' | 'abortSignal'>;
+export type NetworkCreateBody = Omit<Docker.NetworkCreateOptions, 'abortSignal'>;
+export type VolumeCreateBody = Omit<Docker.VolumeCreateOptions, 'abortSignal'>;
+export type ContainerInspect = Docker.ContainerInspectInfo;
 
 export interface ObservedContainer {
   id: string;
@@ -51,20 +58,24 @@ export interface Engine extends EngineView {
   image(reference: string): Promise<ObservedImage | undefined>;
   pullImage(reference: string, progress: ProgressLine): Promise<void>;
   buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
-  createNetwork(body: Record<string, unknown>): Promise<void>;
+  createNetwork(body: NetworkCreateBody): Promise<void>;
   removeNetwork(name: string): Promise<void>;
-  createVolume(body: Record<string, unknown>): Promise<void>;
+  createVolume(body: VolumeCreateBody): Promise<void>;
   removeVolume(name: string): Promise<void>;
-  createContainer(name: string, body: Record<string, unknown>): Promise<string>;
+  createContainer(name: string, body: ContainerCreateBody): Promise<string>;
   connectNetwork(network: string, containerId: string, aliases: string[]): Promise<void>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   killContainer(id: string): Promise<void>;
   restartContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
-  inspectContainer(id: string): Promise<Record<string, any>>;
+  inspectContainer(id: string): Promise<ContainerInspect>;
   /** Streams a container's output line by line; `done` settles when the output ends (the container stopped, or `stop`). */
-  logs(id: string, options: LogOptions, onLine: (line: string, stream: 'stdout' | 'stderr') => void): Promise<LogStream>;
+  logs(
+    id: string,
+    options: LogOptions,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<LogStream>;
 }
 
 export interface LogOptions {

@@ -1,8 +1,7 @@
-import { LABEL } from '../model/labels.js';
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from '../reconcile/desired.js';
 import type { Engine } from '../engine/engine.js';
-import { ENVCTL_BUILD_HASH } from '../model/labels.js';
+import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
 import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
 import { waitForCondition } from './wait-condition.js';
 import { attemptAll, type TeardownFailure } from './teardown.js';
@@ -43,10 +42,14 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
     reporter.change(project, text);
   };
 
-  const removalFailures = await attemptAll(plan.removeContainers, ({ container }) => `container ${container.name}`, async ({ container, reason }) => {
-    await engine.removeContainer(container.id);
-    changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
-  });
+  const removalFailures = await attemptAll(
+    plan.removeContainers,
+    ({ container }) => `container ${container.name}`,
+    async ({ container, reason }) => {
+      await engine.removeContainer(container.id);
+      changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
+    },
+  );
   for (const network of plan.recreateNetworks) {
     for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
     await engine.removeNetwork(network.name);
@@ -114,8 +117,19 @@ async function applyProject(
       };
       try {
         // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
-        const workspace = Object.fromEntries([LABEL.workspace, LABEL.root].flatMap((key) => (service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [])));
-        await engine.buildImage({ ...service.build!, tag: service.image, labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' } }, onLine);
+        const workspace = Object.fromEntries(
+          [LABEL.workspace, LABEL.root].flatMap((key) =>
+            service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [],
+          ),
+        );
+        await engine.buildImage(
+          {
+            ...service.build!,
+            tag: service.image,
+            labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' },
+          },
+          onLine,
+        );
       } catch (error) {
         throw withBuildOutput(error as Error, tail);
       }
@@ -161,19 +175,33 @@ async function applyStep(
     throw explainStartFailure(service, error as Error);
   }
   started.push({ id, service });
-  changed(service.project, `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`);
+  changed(
+    service.project,
+    `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`,
+  );
 }
 
-async function removeUnusedNetworks(plan: Plan, engine: Engine, changed: (project: string | null, text: string) => void): Promise<TeardownFailure[]> {
-  return attemptAll(plan.removeNetworks, ({ network }) => `network ${network.name}`, async ({ network, reason }) => {
-    const users = await engine.networkContainers(network.name);
-    if (users.length) {
-      changed(network.labels[LABEL.project] ?? null, `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`);
-      return;
-    }
-    await engine.removeNetwork(network.name);
-    changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
-  });
+async function removeUnusedNetworks(
+  plan: Plan,
+  engine: Engine,
+  changed: (project: string | null, text: string) => void,
+): Promise<TeardownFailure[]> {
+  return attemptAll(
+    plan.removeNetworks,
+    ({ network }) => `network ${network.name}`,
+    async ({ network, reason }) => {
+      const users = await engine.networkContainers(network.name);
+      if (users.length) {
+        changed(
+          network.labels[LABEL.project] ?? null,
+          `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`,
+        );
+        return;
+      }
+      await engine.removeNetwork(network.name);
+      changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
+    },
+  );
 }
 
 const BUILD_TAIL = 12;
@@ -195,11 +223,18 @@ export function portTakenIn(error: unknown): number | undefined {
 function explainStartFailure(service: DesiredService, error: Error): Error {
   const message = error.message;
   if (/could not select device driver "nvidia"/.test(message)) {
-    return new EngineError(`${service.containerName} asks for a GPU, but the Docker Engine cannot give one: ${message}`, {
-      cause: error,
-      hint: 'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, then restart dockerd), or remove "gpus:" from the project.',
-    });
+    return new EngineError(
+      `${service.containerName} asks for a GPU, but the Docker Engine cannot give one: ${message}`,
+      {
+        cause: error,
+        hint:
+          'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, then restart dockerd), or ' +
+          'remove "gpus:" from the project.',
+      },
+    );
   }
   if (portTakenIn(error) !== undefined) return error;
-  return error instanceof EnvctlError ? error : new EngineError(`${service.containerName} did not start: ${message}`, { cause: error });
+  return error instanceof EnvctlError
+    ? error
+    : new EngineError(`${service.containerName} did not start: ${message}`, { cause: error });
 }

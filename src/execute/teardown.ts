@@ -18,7 +18,12 @@ export interface TeardownFailure {
  * Runs `work` on every item, at most `limit` at once, and never stops at a failure: every item is
  * attempted, and the failures come back together.
  */
-export async function attemptAll<T>(items: readonly T[], describe: (item: T) => string, work: (item: T) => Promise<void>, limit = TEARDOWN_CONCURRENCY): Promise<TeardownFailure[]> {
+export async function attemptAll<T>(
+  items: readonly T[],
+  describe: (item: T) => string,
+  work: (item: T) => Promise<void>,
+  limit = TEARDOWN_CONCURRENCY,
+): Promise<TeardownFailure[]> {
   const bounded = pLimit(limit);
   const failures: TeardownFailure[] = [];
   await Promise.all(
@@ -38,9 +43,16 @@ export async function attemptAll<T>(items: readonly T[], describe: (item: T) => 
 /** Every failure of a teardown in one error (exit status 3), each with what the engine said and its fix. */
 export function teardownError(failures: readonly TeardownFailure[]): EngineError {
   const lines = failures.map(({ what, error }) => `  - ${what}: ${error.message}`);
-  const hints = [...new Set(failures.map(({ error }) => (error as { hint?: string }).hint).filter((hint): hint is string => Boolean(hint)))];
-  return new EngineError(`${failures.length} of the removals failed; everything else was removed:\n${lines.join('\n')}`, {
-    hint: hints.length ? hints.join(' ') : 'Run the command again; "docker info" shows whether the engine is well.',
-    cause: failures[0]?.error,
-  });
+  const hints = [
+    ...new Set(
+      failures.map(({ error }) => (error as { hint?: string }).hint).filter((hint): hint is string => Boolean(hint)),
+    ),
+  ];
+  return new EngineError(
+    `${failures.length} of the removals failed; everything else was removed:\n${lines.join('\n')}`,
+    {
+      hint: hints.length ? hints.join(' ') : 'Run the command again; "docker info" shows whether the engine is well.',
+      cause: failures[0]?.error,
+    },
+  );
 }

@@ -1,6 +1,11 @@
 import { EngineError } from '../errors/envctl-error.js';
 import type { DependencyCondition } from '../reconcile/desired.js';
-import type { Engine } from '../engine/engine.js';
+import type { ContainerInspect, Engine } from '../engine/engine.js';
+
+/** The part of an inspected container's state a condition reads. */
+type ContainerState = Partial<Pick<ContainerInspect['State'], 'Status' | 'ExitCode'>> & {
+  Health?: { Status?: string; Log?: Array<{ Output?: string; ExitCode?: number }> };
+};
 
 export type Sleep = (ms: number) => Promise<void>;
 
@@ -24,17 +29,20 @@ export async function waitForCondition(
     const verdict = conditionVerdict(info, dependency.condition);
     if (verdict === 'met') return;
     if (verdict !== 'waiting') {
-      throw new EngineError(`${dependent} waits for ${dependency.containerName} (${dependency.condition}), which ${verdict}.`, {
-        hint: 'Fix that service (its command or its health check), then run envctl up again.',
-      });
+      throw new EngineError(
+        `${dependent} waits for ${dependency.containerName} (${dependency.condition}), which ${verdict}.`,
+        {
+          hint: 'Fix that service (its command or its health check), then run envctl up again.',
+        },
+      );
     }
     await sleep(options.pollMs ?? 250);
   }
 }
 
 /** 'met', 'waiting', or why the condition can no longer be met. */
-export function conditionVerdict(info: Record<string, any>, condition: DependencyCondition): string {
-  const state = (info.State ?? {}) as { Status?: string; ExitCode?: number; Health?: { Status?: string; Log?: Array<{ Output?: string; ExitCode?: number }> } };
+export function conditionVerdict(info: { State?: ContainerState }, condition: DependencyCondition): string {
+  const state = info.State ?? {};
   const exited = state.Status === 'exited' || state.Status === 'dead';
   if (condition === 'service_completed_successfully') {
     if (!exited) return 'waiting';
@@ -43,7 +51,9 @@ export function conditionVerdict(info: Record<string, any>, condition: Dependenc
   if (!state.Health) return 'has no health check (add a healthcheck to it, or depend on service_started)';
   if (state.Health.Status === 'healthy') return 'met';
   const last = state.Health.Log?.at(-1);
-  const output = last?.Output?.trim() ? `; its last health check said: ${last.Output.trim().split('\n').slice(-5).join(' | ')}` : '';
+  const output = last?.Output?.trim()
+    ? `; its last health check said: ${last.Output.trim().split('\n').slice(-5).join(' | ')}`
+    : '';
   if (state.Health.Status === 'unhealthy') return `is unhealthy${output}`;
   if (exited) return `exited with code ${state.ExitCode} before it was healthy${output}`;
   return 'waiting';

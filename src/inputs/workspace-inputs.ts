@@ -39,7 +39,8 @@ export function workspaceInputs({ workspace, render, desired, composeDir }: Inpu
     for (const dir of workspace.templateDirs) paths.push(join(dir, project.template.name, TEMPLATE_FILE));
     paths.push(join(project.template.dir, project.template.declaration.compose));
   }
-  for (const service of Object.values(render.merged.services ?? {})) paths.push(...envFileEntries(service).map((entry) => entry.path));
+  for (const service of Object.values(render.merged.services ?? {}))
+    paths.push(...envFileEntries(service).map((entry) => entry.path));
   for (const { build } of desired.services) {
     if (!build) continue;
     const inputs = build.inputs ?? buildInputs(build);
@@ -57,11 +58,13 @@ export function workspaceInputs({ workspace, render, desired, composeDir }: Inpu
  */
 export function fallbackInputs(root: string): WorkspaceInputs {
   const paths = [join(root, WHICH_PROJECT), join(root, SETTINGS_FILE)];
-  for (const name of projectFolders(root)) paths.push(join(root, 'projects', name, PROJECT_CONFIG), join(root, 'projects', name, PROJECT_COMPOSE));
+  for (const name of projectFolders(root))
+    paths.push(join(root, 'projects', name, PROJECT_CONFIG), join(root, 'projects', name, PROJECT_COMPOSE));
   const templates = join(root, 'templates');
   for (const name of existsSync(templates) ? readdirSync(templates) : []) {
     const dir = join(templates, name);
-    if (statSync(dir).isDirectory()) paths.push(...readdirSync(dir).map((file) => join(dir, file)), join(dir, TEMPLATE_FILE));
+    if (statSync(dir).isDirectory())
+      paths.push(...readdirSync(dir).map((file) => join(dir, file)), join(dir, TEMPLATE_FILE));
   }
   return { paths, folders: [] };
 }

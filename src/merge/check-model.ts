@@ -16,8 +16,8 @@ const REFUSED_HINT = 'Remove it: the README\'s "Compose keys" table lists every 
 const TOP_LEVEL_REFUSED: Readonly<Record<string, string>> = {
   secrets: 'no service can use them under envctl; pass secrets with env_file, or mount the file with volumes',
   configs: 'no service can use them under envctl; mount the file with volumes',
-  include: 'put what it would include in the project\'s compose.yml, or make it a project of its own',
-  name: 'the Compose project name is the workspace\'s (name: in workspace.yml)',
+  include: "put what it would include in the project's compose.yml, or make it a project of its own",
+  name: "the Compose project name is the workspace's (name: in workspace.yml)",
   models: 'Docker Model Runner is not applied',
 };
 
@@ -27,7 +27,7 @@ const NETWORK_KEYS: KeyTable = {
   labels: applied('Labels'),
   internal: applied('Internal'),
   attachable: applied('Attachable'),
-  ipam: refused('envctl allocates every network\'s subnet (networks.range in workspace.yml)'),
+  ipam: refused("envctl allocates every network's subnet (networks.range in workspace.yml)"),
   name: refused('envctl names networks envctl_<workspace>_<project>_<network>, so workspaces never clash'),
   external: refused('services reach other projects on the workspace network; external networks are not joined'),
   driver_opts: refused('not applied'),
@@ -53,14 +53,25 @@ export function modelProblems(fragment: ComposeFile): ModelProblem[] {
   const services = fragment.services ?? {};
   for (const [name, service] of Object.entries(services)) {
     for (const { path, why } of refusedKeys(service)) {
-      problems.push({ path: ['services', name, ...path], message: `service "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`, hint: REFUSED_HINT });
+      problems.push({
+        path: ['services', name, ...path],
+        message: `service "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`,
+        hint: REFUSED_HINT,
+      });
     }
     problems.push(...serviceValueProblems(name, service, Object.keys(services)));
   }
-  for (const [section, table] of [['networks', NETWORK_KEYS], ['volumes', VOLUME_KEYS]] as const) {
+  for (const [section, table] of [
+    ['networks', NETWORK_KEYS],
+    ['volumes', VOLUME_KEYS],
+  ] as const) {
     for (const [name, spec] of Object.entries(fragment[section] ?? {})) {
-      for (const { path, why } of refusedKeys(spec ?? {}, table)) {
-        problems.push({ path: [section, name, ...path], message: `${section.slice(0, -1)} "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`, hint: REFUSED_HINT });
+      for (const { path, why } of refusedKeys((spec ?? {}) as Record<string, unknown>, table)) {
+        problems.push({
+          path: [section, name, ...path],
+          message: `${section.slice(0, -1)} "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`,
+          hint: REFUSED_HINT,
+        });
       }
     }
   }
@@ -86,14 +97,22 @@ function serviceValueProblems(name: string, service: ServiceSpec, serviceNames: 
     }
     for (const key of ['ports', 'networks'] as const) {
       if (service[key] !== undefined) {
-        problems.push({ path: at(key), message: `service "${name}" has network_mode "${mode}" and "${key}": the engine cannot give it both`, hint: `Remove "${key}", or network_mode.` });
+        problems.push({
+          path: at(key),
+          message: `service "${name}" has network_mode "${mode}" and "${key}": the engine cannot give it both`,
+          hint: `Remove "${key}", or network_mode.`,
+        });
       }
     }
   }
   for (const key of ['pid', 'ipc'] as const) {
     const value = service[key];
     if (typeof value === 'string' && value.startsWith('service:')) {
-      problems.push({ path: at(key), message: `service "${name}" has ${key} "${value}", which envctl does not apply`, hint: `Use "${key}: host", "${key}: private" or leave it out.` });
+      problems.push({
+        path: at(key),
+        message: `service "${name}" has ${key} "${value}", which envctl does not apply`,
+        hint: `Use "${key}: host", "${key}: private" or leave it out.`,
+      });
     }
   }
   for (const dependency of Object.keys(asMapping(service.depends_on, 'depends_on'))) {
@@ -119,7 +138,9 @@ const SAME_SETTING: Array<[string, string[]]> = [
 
 function doubleSettings(name: string, service: ServiceSpec): ModelProblem[] {
   const resources = (service.deploy?.resources ?? {}) as Record<string, Record<string, unknown> | undefined>;
-  return SAME_SETTING.filter(([key, [group, inner]]) => service[key] !== undefined && resources[group!]?.[inner!] !== undefined).map(([key, [group, inner]]) => ({
+  return SAME_SETTING.filter(
+    ([key, [group, inner]]) => service[key] !== undefined && resources[group!]?.[inner!] !== undefined,
+  ).map(([key, [group, inner]]) => ({
     path: ['services', name, key],
     message: `service "${name}" sets both "${key}" and "deploy.resources.${group}.${inner}", which set the same thing`,
     hint: 'Keep one of them.',
@@ -127,5 +148,8 @@ function doubleSettings(name: string, service: ServiceSpec): ModelProblem[] {
 }
 
 function dotted(path: ReadonlyArray<string | number>): string {
-  return path.map((step) => (typeof step === 'number' ? `[${step}]` : step)).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((step) => (typeof step === 'number' ? `[${step}]` : step))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }

@@ -20,7 +20,9 @@ export function namespaceProject(project: string, fragment: ComposeFile): Compos
   for (const [name, spec] of Object.entries(fragment.services ?? {})) {
     const service: ServiceSpec = { ...spec };
     if (service.depends_on) {
-      service.depends_on = Object.fromEntries(Object.entries(asMapping(service.depends_on, 'depends_on')).map(([dep, cond]) => [renameService(dep), cond]));
+      service.depends_on = Object.fromEntries(
+        Object.entries(asMapping(service.depends_on, 'depends_on')).map(([dep, cond]) => [renameService(dep), cond]),
+      );
     }
     if (service.links) service.links = service.links.map((link) => renameLink(link, renameService));
     if (service.volumes_from) {
@@ -45,8 +47,12 @@ export function namespaceProject(project: string, fragment: ComposeFile): Compos
     }
     services[rename(name)] = service;
   }
-  const volumes = Object.fromEntries(Object.entries(fragment.volumes ?? {}).map(([name, spec]) => [rename(name), spec]));
-  const networks = Object.fromEntries(Object.entries(fragment.networks ?? {}).map(([name, spec]) => [rename(name), spec]));
+  const volumes = Object.fromEntries(
+    Object.entries(fragment.volumes ?? {}).map(([name, spec]) => [rename(name), spec]),
+  );
+  const networks = Object.fromEntries(
+    Object.entries(fragment.networks ?? {}).map(([name, spec]) => [rename(name), spec]),
+  );
   return { ...fragment, services, volumes, networks };
 }
 
@@ -70,7 +76,12 @@ export interface NamespacedName {
 /** The merged model's names of one project's services, volumes and networks. */
 export function namespacedNames(project: string, fragment: ComposeFile, hasOwnNetwork: boolean): NamespacedName[] {
   const names = (kind: NamespacedName['kind'], section: 'services' | 'volumes' | 'networks') =>
-    Object.keys(fragment[section] ?? {}).map((name) => ({ kind, name: namespaced(project, name), project, path: [section, name] }));
+    Object.keys(fragment[section] ?? {}).map((name) => ({
+      kind,
+      name: namespaced(project, name),
+      project,
+      path: [section, name],
+    }));
   const own: NamespacedName[] = hasOwnNetwork ? [{ kind: 'network', name: project, project, path: [] }] : [];
   return [...names('service', 'services'), ...names('volume', 'volumes'), ...names('network', 'networks'), ...own];
 }

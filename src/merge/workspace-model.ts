@@ -5,7 +5,6 @@ import type { ComposeFile, ServiceSpec } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
 import { namespaced, namespaceProject } from './namespace.js';
 
-
 export interface RenderedProject {
   name: string;
   /** The project's fragment after render, with its own service names. */
@@ -42,26 +41,34 @@ export function buildWorkspaceModel(
     const namespacedFragment = namespaceProject(project, fragment);
     const projectLabels = { ...baseLabels, [LABEL.project]: project };
     const out: ComposeFile = { services: {}, networks: {}, volumes: {} };
-    const workspaceNetwork = { [WORKSPACE_NETWORK]: merged.networks![WORKSPACE_NETWORK]! };
+    const workspaceNetwork = { [WORKSPACE_NETWORK]: merged.networks![WORKSPACE_NETWORK] };
 
     for (const name of declared) {
       const spec = fragment.networks?.[name] ?? {};
       const grant = networks.get(networkKey(project, name));
-      out.networks![namespaced(project, name)] = grant ? networkSpec(grant, projectLabels, networkKey(project, name), spec) : spec;
+      out.networks![namespaced(project, name)] = grant
+        ? networkSpec(grant, projectLabels, networkKey(project, name), spec)
+        : spec;
     }
     if (ownNetwork) out.networks![project] = networkSpec(ownNetwork, projectLabels, ownNetworkKey);
 
     for (const [serviceName, spec] of Object.entries(namespacedFragment.services ?? {})) {
       const shortName = serviceName.slice(project.length + 1);
       const service: ServiceSpec = { ...spec };
-      service.labels = { ...asMapping(service.labels, 'labels'), ...projectLabels, [LABEL.service]: shortName } as Record<string, string>;
+      service.labels = {
+        ...asMapping(service.labels, 'labels'),
+        ...projectLabels,
+        [LABEL.service]: shortName,
+      };
       if (service.network_mode === undefined) {
         service.networks = serviceNetworks(project, shortName, service, ownNetwork !== undefined);
       }
       out.services![serviceName] = sortKeys(service);
     }
     for (const [volume, spec] of Object.entries(namespacedFragment.volumes ?? {})) {
-      out.volumes![volume] = spec?.external ? spec : { ...(spec ?? {}), labels: { ...asMapping(spec?.labels, 'labels'), ...projectLabels } };
+      out.volumes![volume] = spec?.external
+        ? spec
+        : { ...(spec ?? {}), labels: { ...asMapping(spec?.labels, 'labels'), ...projectLabels } };
     }
     for (const section of ['secrets', 'configs'] as const) {
       if (fragment[section]) out[section] = fragment[section];
@@ -71,7 +78,8 @@ export function buildWorkspaceModel(
     Object.assign(merged.services!, out.services);
     Object.assign(merged.networks!, out.networks);
     Object.assign(merged.volumes!, out.volumes);
-    for (const section of ['secrets', 'configs'] as const) if (out[section]) merged[section] = { ...(merged[section] ?? {}), ...out[section] };
+    for (const section of ['secrets', 'configs'] as const)
+      if (out[section]) merged[section] = { ...(merged[section] ?? {}), ...out[section] };
   }
   merged.services = sortKeys(merged.services!);
   merged.networks = sortKeys(merged.networks!);
@@ -79,7 +87,12 @@ export function buildWorkspaceModel(
   return { merged: dropEmpty(merged), perProject };
 }
 
-function serviceNetworks(project: string, shortName: string, service: ServiceSpec, hasOwnNetwork: boolean): NonNullable<ServiceSpec['networks']> {
+function serviceNetworks(
+  project: string,
+  shortName: string,
+  service: ServiceSpec,
+  hasOwnNetwork: boolean,
+): NonNullable<ServiceSpec['networks']> {
   const result: Record<string, { aliases?: string[] } | null> = {};
   for (const [name, spec] of Object.entries(asMapping(service.networks, 'networks'))) {
     const target = name === 'default' ? (hasOwnNetwork ? project : WORKSPACE_NETWORK) : namespaced(project, name);
@@ -93,11 +106,16 @@ function serviceNetworks(project: string, shortName: string, service: ServiceSpe
   return sortKeys(result);
 }
 
-function networkSpec(grant: NetworkGrant, labels: Record<string, string>, key: string, declared: Record<string, unknown> = {}): Record<string, unknown> {
+function networkSpec(
+  grant: NetworkGrant,
+  labels: Record<string, string>,
+  key: string,
+  declared: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     ...declared,
     name: grant.name,
-    driver: (declared.driver as string | undefined) ?? 'bridge',
+    driver: declared.driver ?? 'bridge',
     ipam: { config: [{ subnet: grant.subnet, gateway: grant.gateway }] },
     labels: { ...asMapping(declared.labels, 'labels'), ...labels, [LABEL.network]: key },
   };
@@ -109,6 +127,8 @@ function sortKeys<T extends object>(value: T): T {
 
 function dropEmpty(model: ComposeFile): ComposeFile {
   return Object.fromEntries(
-    Object.entries(model).filter(([, value]) => !(value && typeof value === 'object' && Object.keys(value).length === 0)),
-  ) as ComposeFile;
+    Object.entries(model).filter(
+      ([, value]) => !(value && typeof value === 'object' && Object.keys(value).length === 0),
+    ),
+  );
 }

@@ -2,14 +2,16 @@ import { z } from 'zod';
 
 /** What a project asks of the GPUs: nothing, every GPU, a number of them, or named ones. */
 export type GpuRequest =
-  | { kind: 'none' }
-  | { kind: 'all' }
-  | { kind: 'count'; count: number }
-  | { kind: 'ids'; ids: string[] };
+  { kind: 'none' } | { kind: 'all' } | { kind: 'count'; count: number } | { kind: 'ids'; ids: string[] };
 
 const gpuId = z.union([
   z.number().int().min(0),
-  z.string().regex(/^(\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+)$/, 'must be a GPU index (0, 1, ...), a "GPU-…" UUID or a "MIG-…" UUID'),
+  z
+    .string()
+    .regex(
+      /^(\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+)$/,
+      'must be a GPU index (0, 1, ...), a "GPU-…" UUID or a "MIG-…" UUID',
+    ),
 ]);
 
 export const gpuSpecSchema = z.union([

@@ -18,7 +18,10 @@ export function locateInProject(project: Project, path: ReadonlyArray<string | n
   const [section, name, key] = path;
   const override = project.override;
   const inOverride = (model: ComposeFile | undefined) => {
-    const top = section === undefined ? undefined : (model?.[section as string] as Record<string, Record<string, unknown> | null> | undefined);
+    const top =
+      section === undefined
+        ? undefined
+        : (model?.[section as string] as Record<string, Record<string, unknown> | null> | undefined);
     if (name === undefined) return top !== undefined;
     const entry = top?.[name as string];
     return entry !== undefined && (key === undefined || (entry !== null && key in entry));
@@ -43,7 +46,11 @@ export function checkProjectModels(projects: readonly Project[], fragments: Read
  * Two projects must not put the same name into the merged file ("course" + "a-web" and "course-a" + "web"
  * both make "course-a-web"), nor the same network name on the engine: one of them would silently vanish.
  */
-export function checkNameClashes(projects: readonly Project[], fragments: ReadonlyMap<string, ComposeFile>, networkRequests: readonly NetworkRequest[]): void {
+export function checkNameClashes(
+  projects: readonly Project[],
+  fragments: ReadonlyMap<string, ComposeFile>,
+  networkRequests: readonly NetworkRequest[],
+): void {
   const byName = new Map(projects.map((project) => [project.name, project]));
   const modelNames = projects.flatMap((project) => {
     const fragment = fragments.get(project.name)!;
@@ -52,15 +59,24 @@ export function checkNameClashes(projects: readonly Project[], fragments: Readon
   const engineNames: NamespacedName[] = networkRequests.flatMap((request) => {
     const [, project, network] = request.key.split(':');
     if (!project) return [];
-    return [{ kind: 'network' as const, name: request.name, project, path: network === undefined ? [] : ['networks', network] }];
+    return [
+      {
+        kind: 'network' as const,
+        name: request.name,
+        project,
+        path: network === undefined ? [] : ['networks', network],
+      },
+    ];
   });
   const clash = nameClashes([...modelNames, ...engineNames])[0];
   if (!clash) return;
   const [first, second] = clash;
   const where = (entry: NamespacedName) => formatLocation(locateInProject(byName.get(entry.project)!, entry.path));
-  const what = (entry: NamespacedName) => (entry.path.length ? `its ${entry.kind} "${entry.path[1]}"` : 'its own project network');
+  const what = (entry: NamespacedName) =>
+    entry.path.length ? `its ${entry.kind} "${entry.path[1]}"` : 'its own project network';
   throw new InputError(
-    `Projects "${first.project}" and "${second.project}" would both make the ${first.kind} "${first.name}": "${first.project}" from ${what(first)} (${where(first)}), "${second.project}" from ${what(second)} (${where(second)}). One of them would silently replace the other.`,
+    `Projects "${first.project}" and "${second.project}" would both make the ${first.kind} "${first.name}": "${first.project}" from ${what(first)} ` +
+      `(${where(first)}), "${second.project}" from ${what(second)} (${where(second)}). One of them would silently replace the other.`,
     {
       location: locateInProject(byName.get(second.project)!, second.path),
       hint: `Rename one of the ${first.kind}s, or one of the projects (its folder under projects/ and its line in which-project).`,
@@ -71,6 +87,8 @@ export function checkNameClashes(projects: readonly Project[], fragments: Readon
 /** The projects a command names exist: as folders, or as what the engine runs for this workspace. */
 export async function checkNamedProjects(engine: Engine, root: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const onEngine = (await engine.containers(LABEL.root, root)).map((container) => container.labels[LABEL.project] ?? '');
+  const onEngine = (await engine.containers(LABEL.root, root)).map(
+    (container) => container.labels[LABEL.project] ?? '',
+  );
   checkProjectArguments(names, [...projectFolders(root), ...onEngine.filter(Boolean)]);
 }

@@ -5,19 +5,19 @@ import { buildWorkspaceModel } from '../merge/workspace-model.js';
 import { LABEL, GPU_LABEL } from '../model/labels.js';
 import type { EngineNetwork, EngineView, RunningContainer } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
-import { allocateSubnets, type BusyBlock, type NetworkGrant } from '../allocation/network/allocate-subnets.js';
+import { allocateSubnets, type BusyBlock } from '../allocation/network/allocate-subnets.js';
 import { contains, parseCidr, type Cidr } from '../util/cidr.js';
 import type { HostRoute, RouteSource } from '../allocation/network/host-routes.js';
 import { networkRequests } from '../allocation/network/network-requests.js';
-import { allocatePorts, type EnginePorts } from '../allocation/ports/allocate-ports.js';
-import { portKey, type PortGrant, type PortRequest } from '../allocation/ports/port-request.js';
+import { allocatePorts } from '../allocation/ports/allocate-ports.js';
+import { portKey, type PortRequest } from '../allocation/ports/port-request.js';
 import { portRequestsFor } from '../allocation/ports/port-requests.js';
 import type { PortProbe } from '../allocation/ports/probe.js';
-import { allocateGpus, type GpuAssignment } from '../allocation/gpu/allocate-gpus.js';
+import { allocateGpus } from '../allocation/gpu/allocate-gpus.js';
 import { gpuHolders } from '../allocation/gpu/holders.js';
 import type { GpuDiscovery, GpuProbe } from '../allocation/gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
-import type { State, StateStore } from '../state/state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import { renderProject } from '../render/render-project.js';
 import { checkNameClashes, checkProjectModels } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
@@ -65,7 +65,9 @@ export async function renderWorkspace(
 
     const enginePorts = new Map<number, string | undefined>();
     for (const port of published) {
-      const owner = isOurs(port.labels) ? portKey(port.labels[LABEL.project] ?? '', port.labels[LABEL.service] ?? '', port.privatePort, port.protocol) : undefined;
+      const owner = isOurs(port.labels)
+        ? portKey(port.labels[LABEL.project] ?? '', port.labels[LABEL.service] ?? '', port.privatePort, port.protocol)
+        : undefined;
       enginePorts.set(port.port, owner);
     }
     const portRequests = workspace.projects.flatMap((project) => portRequestsFor(project, workspace.settings));
@@ -74,7 +76,7 @@ export async function renderWorkspace(
       previous: withEnginePorts(previous.ports, portRequests, enginePorts),
       range: workspace.settings.ports.range,
       probe: edges.ports,
-      enginePorts: enginePorts as EnginePorts,
+      enginePorts: enginePorts,
       listed: new Set(workspace.projects.map((project) => project.name)),
     });
 
@@ -98,7 +100,10 @@ export async function renderWorkspace(
     const envFiles = new Map<string, Record<string, string>>();
     const fragments = new Map<string, ComposeFile>();
     for (const project of workspace.projects) {
-      const declared = Object.entries(project.template?.declaration.secrets ?? {}).map(([name, spec]) => ({ name, env: spec.env }));
+      const declared = Object.entries(project.template?.declaration.secrets ?? {}).map(([name, spec]) => ({
+        name,
+        env: spec.env,
+      }));
       const envFile = declared.length ? secretsEnvFile(edges.store.composeDir, project.name) : undefined;
       if (envFile) {
         const values = ensureSecrets(declared, previous.secrets.get(project.name), envFile);
@@ -106,7 +111,16 @@ export async function renderWorkspace(
         envFiles.set(envFile, Object.fromEntries(declared.map(({ name, env }) => [env, values[name]!])));
       }
       const ports = portAllocation.grants.filter((grant) => grant.project === project.name);
-      fragments.set(project.name, renderProject({ project, workspaceName: workspace.settings.name, gpus: gpuAllocation.assignments.get(project.name)!, ports, secretsEnvFile: envFile }));
+      fragments.set(
+        project.name,
+        renderProject({
+          project,
+          workspaceName: workspace.settings.name,
+          gpus: gpuAllocation.assignments.get(project.name)!,
+          ports,
+          secretsEnvFile: envFile,
+        }),
+      );
     }
 
     checkProjectModels(workspace.projects, fragments);
@@ -127,9 +141,12 @@ export async function renderWorkspace(
     );
     const problem = composeSchemaProblems(merged)[0];
     if (problem) {
-      throw new EnvctlError(`envctl generated a compose file the Compose Specification rejects: ${problem.path.join('.')} ${problem.message}.`, {
-        hint: 'This is a bug in envctl or in a template; please report it with the template and project that caused it.',
-      });
+      throw new EnvctlError(
+        `envctl generated a compose file the Compose Specification rejects: ${problem.path.join('.')} ${problem.message}.`,
+        {
+          hint: 'This is a bug in envctl or in a template; please report it with the template and project that caused it.',
+        },
+      );
     }
     const outcome: RenderOutcome = {
       merged,
@@ -153,35 +170,51 @@ export async function renderWorkspace(
  * The state under compose/ is a cache: where it lost a port that one of our running containers publishes,
  * the engine's labels say what it was.
  */
-function withEnginePorts(previous: ReadonlyMap<string, Grant<number>>, requests: readonly PortRequest[], enginePorts: ReadonlyMap<number, string | undefined>) {
+function withEnginePorts(
+  previous: ReadonlyMap<string, Grant<number>>,
+  requests: readonly PortRequest[],
+  enginePorts: ReadonlyMap<number, string | undefined>,
+) {
   const seeded = new Map(previous);
   for (const [port, key] of enginePorts) {
     const request = key === undefined ? undefined : requests.find((candidate) => candidate.key === key);
-    if (request && !seeded.has(request.key)) seeded.set(request.key, { key: request.key, value: port, signature: `${request.preferred ?? ''}` });
+    if (request && !seeded.has(request.key))
+      seeded.set(request.key, { key: request.key, value: port, signature: `${request.preferred ?? ''}` });
   }
   return seeded;
 }
 
 /** Likewise for the subnets of our networks on the engine. */
-function withEngineNetworks(previous: ReadonlyMap<string, Grant<string>>, networks: readonly EngineNetwork[], isOurs: (labels: Record<string, string>) => boolean) {
+function withEngineNetworks(
+  previous: ReadonlyMap<string, Grant<string>>,
+  networks: readonly EngineNetwork[],
+  isOurs: (labels: Record<string, string>) => boolean,
+) {
   const seeded = new Map(previous);
   for (const network of networks) {
     const key = network.labels[LABEL.network];
     const subnet = network.subnets.find((candidate) => !candidate.includes(':'));
-    if (key && subnet && isOurs(network.labels) && !seeded.has(key)) seeded.set(key, { key, value: subnet, signature: '' });
+    if (key && subnet && isOurs(network.labels) && !seeded.has(key))
+      seeded.set(key, { key, value: subnet, signature: '' });
   }
   return seeded;
 }
 
 /** Likewise for the GPUs our running containers hold (their dev.envctl.gpus labels). */
-function withEngineGpus(previous: ReadonlyMap<string, Grant<string>>, running: readonly RunningContainer[], isOurs: (labels: Record<string, string>) => boolean) {
+function withEngineGpus(
+  previous: ReadonlyMap<string, Grant<string>>,
+  running: readonly RunningContainer[],
+  isOurs: (labels: Record<string, string>) => boolean,
+) {
   const seeded = new Map(previous);
   for (const { labels } of running) {
     const project = labels[LABEL.project];
     if (!project || !isOurs(labels) || labels[GPU_LABEL.sharing] !== 'exclusive') continue;
     if ([...seeded.keys()].some((key) => key.startsWith(`${project}/gpu/`))) continue;
     const ids = (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean);
-    ids.forEach((id, i) => seeded.set(`${project}/gpu/${i}`, { key: `${project}/gpu/${i}`, value: id, signature: `count:${ids.length}` }));
+    ids.forEach((id, i) =>
+      seeded.set(`${project}/gpu/${i}`, { key: `${project}/gpu/${i}`, value: id, signature: `count:${ids.length}` }),
+    );
   }
   return seeded;
 }
@@ -210,13 +243,17 @@ function busyBlocks(
     const ownerKey = isOurs(network.labels) ? network.labels[LABEL.network] : undefined;
     if (ownerKey) bridgeOwner.set(`br-${network.id.slice(0, 12)}`, ownerKey);
     for (const subnet of network.subnets) {
-      if (!subnet.includes(':')) busy.push({ cidr: parseCidr(subnet), holder: `Docker network ${network.name}`, ownerKey });
+      if (!subnet.includes(':'))
+        busy.push({ cidr: parseCidr(subnet), holder: `Docker network ${network.name}`, ownerKey });
     }
   }
   // Without an engine to ask, a bridge route inside a subnet we handed out is taken to be ours.
-  const previousOwner = (cidr: Cidr) => [...previous.values()].find((grant) => contains(parseCidr(grant.value), cidr))?.key;
+  const previousOwner = (cidr: Cidr) =>
+    [...previous.values()].find((grant) => contains(parseCidr(grant.value), cidr))?.key;
   for (const route of routes) {
-    const ownerKey = route.device.startsWith('br-') ? (bridgeOwner.get(route.device) ?? previousOwner(route.cidr)) : undefined;
+    const ownerKey = route.device.startsWith('br-')
+      ? (bridgeOwner.get(route.device) ?? previousOwner(route.cidr))
+      : undefined;
     busy.push({ cidr: route.cidr, holder: `host route via ${route.device}`, ownerKey });
   }
   return busy;

@@ -46,27 +46,40 @@ export async function up(
   options: UpOptions = {},
 ): Promise<UpOutcome> {
   const taken = new Set<number>();
-  const ports: PortProbe = { isFree: async (port, protocol) => !taken.has(port) && (await edges.ports.isFree(port, protocol)) };
+  const ports: PortProbe = {
+    isFree: async (port, protocol) => !taken.has(port) && (await edges.ports.isFree(port, protocol)),
+  };
   // Subnets another workspace took at the same moment count as routed, so allocation steps round them.
   const takenSubnets: HostRoute[] = [];
   const routes: RouteSource = { routes: async () => [...(await edges.routes.routes()), ...takenSubnets] };
   for (let attempt = 0; ; attempt++) {
     let desired: Desired | undefined;
-    const render = await renderWorkspace(workspace, { ...edges, ports, routes }, options.dryRun ? () => undefined : persist, {
-      enforceGpus: true,
-      cpuOnly: options.cpuOnly,
-      check: (outcome) => {
-        desired = hashBuilds(desiredOf(workspace, edges.store.composeDir, outcome));
+    const render = await renderWorkspace(
+      workspace,
+      { ...edges, ports, routes },
+      options.dryRun ? () => undefined : persist,
+      {
+        enforceGpus: true,
+        cpuOnly: options.cpuOnly,
+        check: (outcome) => {
+          desired = hashBuilds(desiredOf(workspace, edges.store.composeDir, outcome));
+        },
       },
-    });
+    );
     if (!desired) throw new Error('render returned without its check');
     const observed = await observe(edges.engine, workspace.root, desired);
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
     const result = await apply(thePlan, edges.engine, reporter);
-    const stolen = result.failures.map((failure) => failure.portTaken).filter((port): port is number => port !== undefined);
+    const stolen = result.failures
+      .map((failure) => failure.portTaken)
+      .filter((port): port is number => port !== undefined);
     if ((stolen.length === 0 && result.subnetsTaken.length === 0) || attempt >= RETRIES) {
-      if (result.subnetsTaken.length) throw new EngineError(`The subnets ${result.subnetsTaken.join(', ')} were taken by other networks each time envctl tried.`, { hint: 'Run envctl up again, or set networks.range in workspace.yml to a range nothing else uses.' });
+      if (result.subnetsTaken.length)
+        throw new EngineError(
+          `The subnets ${result.subnetsTaken.join(', ')} were taken by other networks each time envctl tried.`,
+          { hint: 'Run envctl up again, or set networks.range in workspace.yml to a range nothing else uses.' },
+        );
       return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
     }
     for (const subnet of result.subnetsTaken) {
@@ -92,7 +105,11 @@ function hashBuilds(desired: Desired): Desired {
 }
 
 async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {
-  const [containers, networks, volumes] = await Promise.all([engine.containers(LABEL.root, root), engine.allNetworks(), engine.volumes(LABEL.root, root)]);
+  const [containers, networks, volumes] = await Promise.all([
+    engine.containers(LABEL.root, root),
+    engine.allNetworks(),
+    engine.volumes(LABEL.root, root),
+  ]);
   const references = [...new Set(desired.services.map((service) => service.image))];
   const images = new Map<string, ObservedImage>();
   await Promise.all(

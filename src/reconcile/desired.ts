@@ -1,13 +1,40 @@
-import type { BuildSpec, BuildInputs } from '../engine/engine.js';
 import { createHash } from 'node:crypto';
 import { parse as parseShell } from 'shell-quote';
-import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec, type VolumeMount } from '../compose/compose-types.js';
+import type { BuildSpec, ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from '../engine/engine.js';
+import {
+  DEPENDENCY_FILES,
+  type ComposeFile,
+  type PortSpec,
+  type ServiceSpec,
+  type VolumeMount,
+} from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
-import { LABEL } from '../model/labels.js';
 import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
-import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH } from '../model/labels.js';
+import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
+import { scalarText } from '../compose/scalar.js';
+
+type NetworkSpec = NonNullable<NonNullable<ComposeFile['networks']>[string]>;
+
+interface HealthcheckSpec {
+  disable?: boolean;
+  test?: string | string[];
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  start_period?: string;
+}
+
+interface DeviceSpec {
+  driver?: string;
+  count?: number | 'all';
+  device_ids?: string[];
+  capabilities?: string[];
+  options?: Record<string, string>;
+}
+
+type DeviceRequest = NonNullable<NonNullable<ContainerCreateBody['HostConfig']>['DeviceRequests']>[number];
 
 /** One container envctl wants running, with everything the engine needs to make it. */
 export interface DesiredService {
@@ -18,7 +45,7 @@ export interface DesiredService {
   image: string;
   build: BuildSpec | undefined;
   /** The Engine API's container create body, less the networks beyond the first. */
-  create: Record<string, any>;
+  create: ContainerCreateBody;
   /** Networks to join (engine names) with the aliases the service answers to there; the first is joined at create. */
   networks: Array<{ name: string; aliases: string[] }>;
   dependsOn: string[];
@@ -34,7 +61,7 @@ export interface DesiredNetwork {
   key: string;
   name: string;
   project: string | undefined;
-  create: Record<string, any>;
+  create: NetworkCreateBody;
   hash: string;
 }
 
@@ -43,7 +70,7 @@ export interface DesiredVolume {
   name: string;
   project: string | undefined;
   external: boolean;
-  create: Record<string, any>;
+  create: VolumeCreateBody;
 }
 
 export interface Desired {
@@ -66,29 +93,56 @@ export interface DesiredContext {
 
 /** The merged compose model as what the engine should hold: containers, networks and volumes. */
 export function desiredState(model: ComposeFile, context: DesiredContext): Desired {
-  const networkNames = new Map(Object.entries(model.networks ?? {}).map(([key, spec]) => [key, String(spec?.name ?? `${context.projectName}_${key}`)]));
-  const volumeNames = new Map(
-    Object.entries(model.volumes ?? {}).map(([key, spec]) => [key, String(spec?.name ?? `${context.projectName}_${key}`)]),
+  const networkNames = new Map(
+    Object.entries(model.networks ?? {}).map(([key, spec]) => [
+      key,
+      spec?.name === undefined ? `${context.projectName}_${key}` : scalarText(spec.name),
+    ]),
   );
-  const networks = Object.entries(model.networks ?? {}).map(([key, spec]) => desiredNetwork(key, networkNames.get(key)!, spec ?? {}, context));
+  const volumeNames = new Map(
+    Object.entries(model.volumes ?? {}).map(([key, spec]) => [
+      key,
+      spec?.name === undefined ? `${context.projectName}_${key}` : scalarText(spec.name),
+    ]),
+  );
+  const networks = Object.entries(model.networks ?? {}).map(([key, spec]) =>
+    desiredNetwork(key, networkNames.get(key)!, spec ?? {}, context),
+  );
   const volumes = Object.entries(model.volumes ?? {}).map(([key, spec]): DesiredVolume => {
-    const labels: Record<string, string> = { ...(asMapping(spec?.labels, 'labels') as Record<string, string>), [COMPOSE_LABEL.project]: context.projectName, [COMPOSE_LABEL.volume]: key, [COMPOSE_LABEL.version]: COMPOSE_VERSION };
+    const labels: Record<string, string> = {
+      ...(asMapping(spec?.labels, 'labels') as Record<string, string>),
+      [COMPOSE_LABEL.project]: context.projectName,
+      [COMPOSE_LABEL.volume]: key,
+      [COMPOSE_LABEL.version]: COMPOSE_VERSION,
+    };
     return {
       key,
       name: volumeNames.get(key)!,
       project: labels[LABEL.project],
       external: Boolean(spec?.external),
-      create: { Name: volumeNames.get(key)!, Driver: spec?.driver ?? 'local', DriverOpts: spec?.driver_opts ?? {}, Labels: labels },
+      create: {
+        Name: volumeNames.get(key)!,
+        Driver: spec?.driver ?? 'local',
+        DriverOpts: spec?.driver_opts ?? {},
+        Labels: labels,
+      },
     };
   });
-  const services = Object.entries(model.services ?? {}).map(([name, spec]) => desiredService(name, spec, context, networkNames, volumeNames));
+  const services = Object.entries(model.services ?? {}).map(([name, spec]) =>
+    desiredService(name, spec, context, networkNames, volumeNames),
+  );
   return { projectName: context.projectName, root: context.root, services, networks, volumes };
 }
 
-function desiredNetwork(key: string, name: string, spec: Record<string, any>, context: DesiredContext): DesiredNetwork {
-  const labels: Record<string, string> = { ...(asMapping(spec.labels, 'labels') as Record<string, string>), [COMPOSE_LABEL.project]: context.projectName, [COMPOSE_LABEL.network]: key, [COMPOSE_LABEL.version]: COMPOSE_VERSION };
-  const ipam = (spec.ipam?.config ?? []) as Array<{ subnet?: string; gateway?: string }>;
-  const create = {
+function desiredNetwork(key: string, name: string, spec: NetworkSpec, context: DesiredContext): DesiredNetwork {
+  const labels: Record<string, string> = {
+    ...(asMapping(spec.labels, 'labels') as Record<string, string>),
+    [COMPOSE_LABEL.project]: context.projectName,
+    [COMPOSE_LABEL.network]: key,
+    [COMPOSE_LABEL.version]: COMPOSE_VERSION,
+  };
+  const ipam = spec.ipam?.config ?? [];
+  const create: NetworkCreateBody = {
     Name: name,
     Driver: spec.driver ?? 'bridge',
     CheckDuplicate: true,
@@ -121,11 +175,16 @@ function desiredService(
   const waitFor = Object.entries(asMapping(spec.depends_on, 'depends_on')).map(([service, value]) => ({
     service,
     containerName: containerOf(service),
-    condition: ((value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started') as DependencyCondition,
+    condition: (value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started',
   }));
-  const sharedNetwork = typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:') ? spec.network_mode.slice('service:'.length) : undefined;
-  const dependsOn = [...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])])];
-  const containerLabels = {
+  const sharedNetwork =
+    typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:')
+      ? spec.network_mode.slice('service:'.length)
+      : undefined;
+  const dependsOn = [
+    ...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])]),
+  ];
+  const containerLabels: Record<string, string> = {
     ...labels,
     [COMPOSE_LABEL.project]: context.projectName,
     [COMPOSE_LABEL.service]: name,
@@ -136,7 +195,7 @@ function desiredService(
     [COMPOSE_LABEL.version]: COMPOSE_VERSION,
   };
   const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
-  const create: Record<string, any> = prune({
+  const create: ContainerCreateBody = prune({
     Image: image,
     Cmd: commandOf(spec.command),
     Entrypoint: commandOf(spec.entrypoint),
@@ -148,16 +207,36 @@ function desiredService(
     Tty: spec.tty,
     OpenStdin: spec.stdin_open,
     StopSignal: spec.stop_signal,
-    StopTimeout: spec.stop_grace_period === undefined ? undefined : Math.round(parseDurationNs(spec.stop_grace_period as string) / 1e9),
-    Healthcheck: healthcheckOf(spec.healthcheck as Record<string, any> | undefined),
+    StopTimeout:
+      spec.stop_grace_period === undefined ? undefined : Math.round(parseDurationNs(spec.stop_grace_period) / 1e9),
+    Healthcheck: healthcheckOf(spec.healthcheck as HealthcheckSpec | undefined),
     ExposedPorts: exposed,
     Labels: containerLabels,
-    HostConfig: prune(hostConfigOf(spec, bindings, volumeNames, serviceNetworks[0]?.name, sharedNetwork && containerOf(sharedNetwork))),
-    NetworkingConfig: serviceNetworks[0] ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } } : undefined,
+    HostConfig: prune(
+      hostConfigOf(spec, bindings, volumeNames, serviceNetworks[0]?.name, sharedNetwork && containerOf(sharedNetwork)),
+    ),
+    NetworkingConfig: serviceNetworks[0]
+      ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } }
+      : undefined,
   });
-  const hash = hashOf({ create: { ...create, Labels: { ...containerLabels, [COMPOSE_LABEL.configHash]: undefined } }, networks: serviceNetworks, build });
-  create.Labels[COMPOSE_LABEL.configHash] = hash;
-  return { project, service: name, containerName: containerOf(name), image, build, create, networks: serviceNetworks, dependsOn, waitFor, hash };
+  const hash = hashOf({
+    create: { ...create, Labels: { ...containerLabels, [COMPOSE_LABEL.configHash]: undefined } },
+    networks: serviceNetworks,
+    build,
+  });
+  containerLabels[COMPOSE_LABEL.configHash] = hash;
+  return {
+    project,
+    service: name,
+    containerName: containerOf(name),
+    image,
+    build,
+    create,
+    networks: serviceNetworks,
+    dependsOn,
+    waitFor,
+    hash,
+  };
 }
 
 /** The container's HostConfig: every applied key of compose/service-keys.ts that lands there. */
@@ -169,7 +248,10 @@ function hostConfigOf(
   sharedNetworkContainer: string | undefined,
 ): Record<string, unknown> {
   const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames);
-  const resources = (spec.deploy?.resources ?? {}) as { limits?: Record<string, unknown>; reservations?: Record<string, unknown> };
+  const resources = (spec.deploy?.resources ?? {}) as {
+    limits?: Record<string, unknown>;
+    reservations?: Record<string, unknown>;
+  };
   const limits = resources.limits ?? {};
   const reservations = resources.reservations ?? {};
   const bytes = (value: unknown) => (value === undefined ? undefined : parseBytes(value as string));
@@ -186,12 +268,20 @@ function hostConfigOf(
     CapAdd: spec.cap_add,
     CapDrop: spec.cap_drop,
     Privileged: spec.privileged,
-    ExtraHosts: spec.extra_hosts === undefined ? undefined : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${ip}`),
+    ExtraHosts:
+      spec.extra_hosts === undefined
+        ? undefined
+        : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${scalarText(ip)}`),
     Init: spec.init,
     ReadonlyRootfs: spec.read_only,
     Memory: bytes(limits.memory ?? spec.mem_limit),
     MemoryReservation: bytes(reservations.memory ?? spec.mem_reservation),
-    MemorySwap: spec.memswap_limit === undefined ? undefined : spec.memswap_limit === -1 || spec.memswap_limit === '-1' ? -1 : bytes(spec.memswap_limit),
+    MemorySwap:
+      spec.memswap_limit === undefined
+        ? undefined
+        : spec.memswap_limit === -1 || spec.memswap_limit === '-1'
+          ? -1
+          : bytes(spec.memswap_limit),
     MemorySwappiness: spec.mem_swappiness,
     NanoCpus: nanoCpus(limits.cpus ?? spec.cpus),
     CpuShares: reservations.cpus === undefined ? spec.cpu_shares : Math.round(Number(reservations.cpus) * 1024),
@@ -228,23 +318,28 @@ function listOf(value: unknown): string[] | undefined {
 }
 
 function stringValues(mapping: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(mapping).map(([key, value]) => [key, String(value ?? '')]));
+  return Object.fromEntries(Object.entries(mapping).map(([key, value]) => [key, scalarText(value ?? '')]));
 }
 
 /** `nofile: 65535` or `nofile: { soft: 1024, hard: 2048 }`. */
 function ulimitsOf(ulimits: unknown): Array<{ Name: string; Soft: number; Hard: number }> | undefined {
   if (ulimits === undefined) return undefined;
   return Object.entries(ulimits as Record<string, number | { soft: number; hard: number }>).map(([name, value]) =>
-    typeof value === 'object' ? { Name: name, Soft: Number(value.soft), Hard: Number(value.hard) } : { Name: name, Soft: Number(value), Hard: Number(value) },
+    typeof value === 'object'
+      ? { Name: name, Soft: Number(value.soft), Hard: Number(value.hard) }
+      : { Name: name, Soft: Number(value), Hard: Number(value) },
   );
 }
 
 /** "/dev/ttyUSB0", "/dev/ttyUSB0:/dev/ttyS0:rw", or { source, target, permissions }. */
-function devicesOf(devices: unknown): Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | undefined {
+function devicesOf(
+  devices: unknown,
+): Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | undefined {
   if (devices === undefined) return undefined;
   return (devices as Array<string | { source: string; target?: string; permissions?: string }>).map((device) => {
-    const [source, target, permissions] = typeof device === 'string' ? device.split(':') : [device.source, device.target, device.permissions];
-    return { PathOnHost: source!, PathInContainer: target ?? source!, CgroupPermissions: permissions ?? 'rwm' };
+    const [source, target, permissions] =
+      typeof device === 'string' ? device.split(':') : [device.source, device.target, device.permissions];
+    return { PathOnHost: source, PathInContainer: target ?? source, CgroupPermissions: permissions ?? 'rwm' };
   });
 }
 
@@ -252,13 +347,17 @@ function devicesOf(devices: unknown): Array<{ PathOnHost: string; PathInContaine
 function tmpfsOf(tmpfs: unknown): Record<string, string> | undefined {
   if (tmpfs === undefined) return undefined;
   const entries = (Array.isArray(tmpfs) ? tmpfs : [tmpfs]).map(String);
-  return Object.fromEntries(entries.map((entry) => {
-    const colon = entry.indexOf(':');
-    return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
-  }));
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const colon = entry.indexOf(':');
+      return colon < 0 ? [entry, ''] : [entry.slice(0, colon), entry.slice(colon + 1)];
+    }),
+  );
 }
 
-function logConfigOf(logging: { driver?: string; options?: Record<string, unknown> } | undefined): { Type: string; Config: Record<string, string> } | undefined {
+function logConfigOf(
+  logging: { driver?: string; options?: Record<string, unknown> } | undefined,
+): { Type: string; Config: Record<string, string> } | undefined {
   if (!logging) return undefined;
   return { Type: logging.driver ?? '', Config: stringValues(logging.options ?? {}) };
 }
@@ -268,10 +367,10 @@ function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): Buil
   const spec = typeof build === 'string' ? { context: build } : build;
   const args = asMapping(spec.args, 'args');
   return {
-    context: String(spec.context ?? '.'),
-    dockerfile: spec.dockerfile === undefined ? undefined : String(spec.dockerfile),
-    ...(spec.target === undefined ? {} : { target: String(spec.target) }),
-    args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, String(value ?? '')])),
+    context: scalarText(spec.context ?? '.'),
+    dockerfile: spec.dockerfile === undefined ? undefined : scalarText(spec.dockerfile),
+    ...(spec.target === undefined ? {} : { target: scalarText(spec.target) }),
+    args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, scalarText(value ?? '')])),
     dependencyFiles,
   };
 }
@@ -290,8 +389,17 @@ function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMa
       binds.push([source!.startsWith('/') ? source : named, target, mode].filter(Boolean).join(':'));
     } else {
       const type = volume.type ?? 'volume';
-      const source = type === 'volume' && volume.source ? (volumeNames.get(volume.source) ?? volume.source) : volume.source;
-      mounts.push(prune({ Type: type, Source: source, Target: volume.target, ReadOnly: volume.read_only as boolean | undefined, ...mountOptions(volume) }));
+      const source =
+        type === 'volume' && volume.source ? (volumeNames.get(volume.source) ?? volume.source) : volume.source;
+      mounts.push(
+        prune({
+          Type: type,
+          Source: source,
+          Target: volume.target,
+          ReadOnly: volume.read_only as boolean | undefined,
+          ...mountOptions(volume),
+        }),
+      );
     }
   }
   return { binds: binds.length ? binds : undefined, mounts: mounts.length ? mounts : undefined };
@@ -304,7 +412,9 @@ function mountOptions(volume: VolumeMount): Record<string, unknown> {
   return prune({
     BindOptions: bind?.propagation === undefined ? undefined : { Propagation: bind.propagation },
     VolumeOptions: named?.nocopy === undefined ? undefined : { NoCopy: named.nocopy },
-    TmpfsOptions: tmpfs ? prune({ SizeBytes: tmpfs.size === undefined ? undefined : parseBytes(tmpfs.size), Mode: tmpfs.mode }) : undefined,
+    TmpfsOptions: tmpfs
+      ? prune({ SizeBytes: tmpfs.size === undefined ? undefined : parseBytes(tmpfs.size), Mode: tmpfs.mode })
+      : undefined,
   });
 }
 
@@ -315,23 +425,29 @@ function portsOf(ports: Array<string | number | PortSpec>, expose: unknown[]) {
     const port = normalizePort(entry) as PortSpec;
     const key = `${port.target}/${port.protocol ?? 'tcp'}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostIp: port.host_ip ?? '', HostPort: port.published === undefined ? '' : String(port.published) });
+    (bindings[key] ??= []).push({
+      HostIp: port.host_ip ?? '',
+      HostPort: port.published === undefined ? '' : scalarText(port.published),
+    });
   }
   for (const entry of expose) {
-    const [target, protocol = 'tcp'] = String(entry).split('/');
+    const [target, protocol = 'tcp'] = scalarText(entry).split('/');
     exposed[`${target}/${protocol}`] = {};
   }
-  return { exposed: Object.keys(exposed).length ? exposed : undefined, bindings: Object.keys(bindings).length ? bindings : undefined };
+  return {
+    exposed: Object.keys(exposed).length ? exposed : undefined,
+    bindings: Object.keys(bindings).length ? bindings : undefined,
+  };
 }
 
 function restartPolicy(restart: unknown): { Name: string; MaximumRetryCount?: number } | undefined {
   if (restart === undefined || restart === 'no') return undefined;
-  const [name, retries] = String(restart).split(':');
+  const [name, retries] = scalarText(restart).split(':');
   return retries === undefined ? { Name: name! } : { Name: name!, MaximumRetryCount: Number(retries) };
 }
 
-function deviceRequests(spec: ServiceSpec): Array<Record<string, unknown>> | undefined {
-  const devices = (spec.deploy?.resources?.reservations?.devices ?? []) as Array<Record<string, any>>;
+function deviceRequests(spec: ServiceSpec): DeviceRequest[] | undefined {
+  const devices = (spec.deploy?.resources?.reservations?.devices ?? []) as DeviceSpec[];
   if (devices.length === 0) return undefined;
   return devices.map((device) =>
     prune({
@@ -346,12 +462,18 @@ function deviceRequests(spec: ServiceSpec): Array<Record<string, unknown>> | und
 
 function commandOf(command: unknown): string[] | undefined {
   if (command === undefined || command === null) return undefined;
-  if (Array.isArray(command)) return command.map(String);
-  return parseShell(String(command)).map((part) => (typeof part === 'string' ? part : 'op' in part ? part.op : String(part)));
+  if (Array.isArray(command)) return command.map(scalarText);
+  return parseShell(scalarText(command)).map((part) =>
+    typeof part === 'string' ? part : 'op' in part ? part.op : scalarText(part),
+  );
 }
 
 /** env_file entries first, then `environment`, which wins: the Compose order. */
-function environmentOf(name: string, spec: ServiceSpec, envFiles: ReadonlyMap<string, Record<string, string>>): string[] | undefined {
+function environmentOf(
+  name: string,
+  spec: ServiceSpec,
+  envFiles: ReadonlyMap<string, Record<string, string>>,
+): string[] | undefined {
   const values: Record<string, string> = {};
   for (const { path, required } of envFileEntries(spec)) {
     const file = envFiles.get(path);
@@ -364,7 +486,7 @@ function environmentOf(name: string, spec: ServiceSpec, envFiles: ReadonlyMap<st
     Object.assign(values, file ?? {});
   }
   for (const [key, value] of Object.entries(asMapping(spec.environment, 'environment'))) {
-    if (value !== null && value !== undefined) values[key] = String(value);
+    if (value !== null && value !== undefined) values[key] = scalarText(value);
   }
   const entries = Object.entries(values);
   return entries.length ? entries.map(([key, value]) => `${key}=${value}`) : undefined;
@@ -373,15 +495,23 @@ function environmentOf(name: string, spec: ServiceSpec, envFiles: ReadonlyMap<st
 /** A service's env_file entries in long form. */
 export function envFileEntries(spec: ServiceSpec): Array<{ path: string; required: boolean }> {
   const files = spec.env_file === undefined ? [] : Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file];
-  return files.map((file) => (typeof file === 'string' ? { path: file, required: true } : { path: file.path, required: file.required ?? true }));
+  return files.map((file) =>
+    typeof file === 'string' ? { path: file, required: true } : { path: file.path, required: file.required ?? true },
+  );
 }
 
-function healthcheckOf(healthcheck: Record<string, any> | undefined): Record<string, unknown> | undefined {
+function healthcheckOf(healthcheck: HealthcheckSpec | undefined): ContainerCreateBody['Healthcheck'] {
   if (!healthcheck) return undefined;
   if (healthcheck.disable) return { Test: ['NONE'] };
   const test = typeof healthcheck.test === 'string' ? ['CMD-SHELL', healthcheck.test] : healthcheck.test;
   const ns = (value: unknown) => (value === undefined ? undefined : parseDurationNs(value as string));
-  return prune({ Test: test, Interval: ns(healthcheck.interval), Timeout: ns(healthcheck.timeout), Retries: healthcheck.retries, StartPeriod: ns(healthcheck.start_period) });
+  return prune({
+    Test: test,
+    Interval: ns(healthcheck.interval),
+    Timeout: ns(healthcheck.timeout),
+    Retries: healthcheck.retries,
+    StartPeriod: ns(healthcheck.start_period),
+  });
 }
 
 function prune<T extends Record<string, unknown>>(value: T): T {
@@ -395,7 +525,9 @@ export function hashOf(value: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

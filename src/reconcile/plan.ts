@@ -1,8 +1,7 @@
-import { LABEL } from '../model/labels.js';
 import { InputError } from '../errors/envctl-error.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
 import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../engine/engine.js';
-import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH } from '../model/labels.js';
+import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH, LABEL } from '../model/labels.js';
 
 export interface Observed {
   /** The workspace's containers, found by its label. */
@@ -44,13 +43,13 @@ export interface PlanOptions {
   build?: boolean;
 }
 
-
 /**
  * The plan stage: desired state and what the engine holds now → what to do, with a reason each.
  * Pure: the engine's state comes in as data, so a second `up` with nothing changed plans nothing.
  */
 export function plan(desired: Desired, observed: Observed, options: PlanOptions = {}): Plan {
-  const inScope = (project: string | undefined) => !options.only || (project !== undefined && options.only.has(project));
+  const inScope = (project: string | undefined) =>
+    !options.only || (project !== undefined && options.only.has(project));
   const wanted = new Map(desired.services.map((service) => [service.service, service]));
   const removeContainers: Plan['removeContainers'] = [];
   const byService = new Map<string, ObservedContainer>();
@@ -58,7 +57,14 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     const service = container.labels[COMPOSE_LABEL.service] ?? '';
     const project = container.labels[LABEL.project];
     if (!wanted.has(service)) {
-      if (inScope(project)) removeContainers.push({ container, reason: project && !desired.services.some((s) => s.project === project) ? `project ${project} is no longer in which-project` : `service ${service} is no longer in project ${project}` });
+      if (inScope(project))
+        removeContainers.push({
+          container,
+          reason:
+            project && !desired.services.some((s) => s.project === project)
+              ? `project ${project} is no longer in which-project`
+              : `service ${service} is no longer in project ${project}`,
+        });
     } else if (byService.has(service)) {
       removeContainers.push({ container, reason: 'a second container of the same service' });
     } else {
@@ -83,7 +89,9 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     .map((network) => ({ network, reason: 'no longer needed' }));
 
   const observedVolumes = new Set(observed.volumes.map((volume) => volume.name));
-  const createVolumes = desired.volumes.filter((volume) => !volume.external && !observedVolumes.has(volume.name) && inScope(volume.project));
+  const createVolumes = desired.volumes.filter(
+    (volume) => !volume.external && !observedVolumes.has(volume.name) && inScope(volume.project),
+  );
 
   const changedNetworks = new Set(recreateNetworks.map((network) => network.name));
   const projects = new Map<string, ProjectPlan>();
@@ -99,18 +107,29 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     const rebuilt = new Set(projectPlan.images.map((step) => step.service.service));
     projectPlan.levels = dependencyLevels(services).map((level) =>
       level.map((service) =>
-        containerStep(service, byService.get(service.service), rebuilt.has(service.service), observed.images.get(service.image)?.id, changedNetworks),
+        containerStep(
+          service,
+          byService.get(service.service),
+          rebuilt.has(service.service),
+          observed.images.get(service.image)?.id,
+          changedNetworks,
+        ),
       ),
     );
   }
   return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
 }
 
-function imageStep(service: DesiredService, images: ReadonlyMap<string, ObservedImage>, forceBuild: boolean): ImageStep | undefined {
+function imageStep(
+  service: DesiredService,
+  images: ReadonlyMap<string, ObservedImage>,
+  forceBuild: boolean,
+): ImageStep | undefined {
   const present = images.get(service.image);
   if (service.build) {
     if (!present) return { kind: 'build', service, reason: 'image not built yet' };
-    if (service.build.hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== service.build.hash) return { kind: 'build', service, reason: 'its build inputs changed' };
+    if (service.build.hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== service.build.hash)
+      return { kind: 'build', service, reason: 'its build inputs changed' };
     if (forceBuild) return { kind: 'build', service, reason: 'build asked for' };
     return undefined;
   }
@@ -125,12 +144,16 @@ function containerStep(
   changedNetworks: ReadonlySet<string>,
 ): ContainerStep {
   if (!container) return { kind: 'create', service, reason: 'new' };
-  if (container.labels[COMPOSE_LABEL.configHash] !== service.hash) return { kind: 'recreate', service, container, reason: 'configuration changed' };
+  if (container.labels[COMPOSE_LABEL.configHash] !== service.hash)
+    return { kind: 'recreate', service, container, reason: 'configuration changed' };
   if (rebuilt) return { kind: 'recreate', service, container, reason: 'image rebuilt' };
-  if (imageId !== undefined && container.imageId !== imageId) return { kind: 'recreate', service, container, reason: 'its image changed' };
-  if (service.networks.some((network) => changedNetworks.has(network.name))) return { kind: 'recreate', service, container, reason: 'network changed' };
+  if (imageId !== undefined && container.imageId !== imageId)
+    return { kind: 'recreate', service, container, reason: 'its image changed' };
+  if (service.networks.some((network) => changedNetworks.has(network.name)))
+    return { kind: 'recreate', service, container, reason: 'network changed' };
   const attached = new Set(container.networks);
-  if (service.networks.some((network) => !attached.has(network.name))) return { kind: 'recreate', service, container, reason: 'not on all its networks (an interrupted up)' };
+  if (service.networks.some((network) => !attached.has(network.name)))
+    return { kind: 'recreate', service, container, reason: 'not on all its networks (an interrupted up)' };
   if (container.state !== 'running') return { kind: 'start', service, container, reason: `was ${container.state}` };
   return { kind: 'keep', service, container };
 }
@@ -159,7 +182,10 @@ export function dependencyLevels(services: readonly DesiredService[]): DesiredSe
 function networkOfAnother(network: ObservedNetwork, desired: Desired): InputError {
   const owner = network.labels[LABEL.root];
   return new InputError(
-    `The Docker network ${network.name} already exists and is not this workspace's: it belongs to ${owner ? `the workspace at ${owner}, also named "${desired.projectName}"` : 'something envctl did not make'}.`,
-    { hint: `Give this workspace a name of its own: "name: <name>" in workspace.yml (it defaults to the folder's name).` },
+    `The Docker network ${network.name} already exists and is not this workspace's: it belongs to ` +
+      `${owner ? `the workspace at ${owner}, also named "${desired.projectName}"` : 'something envctl did not make'}.`,
+    {
+      hint: `Give this workspace a name of its own: "name: <name>" in workspace.yml (it defaults to the folder's name).`,
+    },
   );
 }

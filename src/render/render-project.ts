@@ -23,7 +23,13 @@ export interface ProjectRenderInput {
  * published on the allocated host ports, its env and GPU reservation applied, and its own compose.yml
  * merged over the result. Service names are still the project's own; the merge stage namespaces them.
  */
-export function renderProject({ project, workspaceName, gpus, ports, secretsEnvFile }: ProjectRenderInput): ComposeFile {
+export function renderProject({
+  project,
+  workspaceName,
+  gpus,
+  ports,
+  secretsEnvFile,
+}: ProjectRenderInput): ComposeFile {
   const { template } = project;
   const scope = {
     params: project.params,
@@ -44,7 +50,8 @@ export function renderProject({ project, workspaceName, gpus, ports, secretsEnvF
   // The files a template builds from travel with the service, so a build can supply missing ones and
   // (later) rebuild when they change.
   const dependencyFiles = template?.declaration.dependency_files ?? [];
-  for (const name of ownServices) if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
+  for (const name of ownServices)
+    if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
   for (const [, secret] of Object.entries(template?.declaration.secrets ?? {})) {
     for (const name of secret.services) if (secretsEnvFile) addEnvFile(services[name]!, secretsEnvFile);
   }
@@ -71,27 +78,42 @@ function published(grant: PortGrant): string {
   return `${address}:${grant.host}:${grant.container}/${grant.protocol}`;
 }
 
-function publishedFor(project: string, service: string, entry: string | number | PortSpec, grants: readonly PortGrant[]): string | PortSpec {
+function publishedFor(
+  project: string,
+  service: string,
+  entry: string | number | PortSpec,
+  grants: readonly PortGrant[],
+): string | PortSpec {
   const port = normalizePort(entry) as PortSpec;
-  const grant = grants.find((candidate) => candidate.key === portKey(project, service, port.target, port.protocol === 'udp' ? 'udp' : 'tcp'));
+  const grant = grants.find(
+    (candidate) => candidate.key === portKey(project, service, port.target, port.protocol === 'udp' ? 'udp' : 'tcp'),
+  );
   return grant ? published(grant) : port;
 }
 
 function addEnvFile(service: ServiceSpec, file: string): void {
-  const existing = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+  const existing =
+    service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
   service.env_file = [...existing, file];
 }
 
 function applyEnv(service: ServiceSpec, env: Record<string, string | number | boolean>): void {
   if (Object.keys(env).length === 0) return;
   const current = asMapping(service.environment, 'environment');
-  service.environment = { ...current, ...Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)])) };
+  service.environment = {
+    ...current,
+    ...Object.fromEntries(Object.entries(env).map(([key, value]) => [key, String(value)])),
+  };
 }
 
 /** The reservation, and labels saying which GPUs the container holds, so others can see it (gpuHolders). */
 function reserveDevices(service: ServiceSpec, reservation: Record<string, unknown>, gpus: GpuAssignment): void {
   if (gpus.kind === 'ids') {
-    service.labels = { ...asMapping(service.labels, 'labels'), [GPU_LABEL.gpus]: gpus.ids.join(','), [GPU_LABEL.sharing]: gpus.sharing } as Record<string, string>;
+    service.labels = {
+      ...asMapping(service.labels, 'labels'),
+      [GPU_LABEL.gpus]: gpus.ids.join(','),
+      [GPU_LABEL.sharing]: gpus.sharing,
+    };
   }
   const deploy = (service.deploy ??= {});
   const resources = (deploy.resources ??= {});

@@ -21,10 +21,13 @@ export function initWorkspace(dir: string): string[] {
   ];
   const existing = files.map(([name]) => name).filter((name) => existsSync(join(root, name)));
   if (existing.length) {
-    throw new InputError(`${root} already holds ${existing.join(' and ')}: envctl init does not overwrite a workspace.`, {
-      location: { file: join(root, existing[0]!) },
-      hint: 'Use that workspace as it is (envctl new <project> adds a project), or run envctl init in an empty folder.',
-    });
+    throw new InputError(
+      `${root} already holds ${existing.join(' and ')}: envctl init does not overwrite a workspace.`,
+      {
+        location: { file: join(root, existing[0]!) },
+        hint: 'Use that workspace as it is (envctl new <project> adds a project), or run envctl init in an empty folder.',
+      },
+    );
   }
   mkdirSync(join(root, 'projects'), { recursive: true });
   mkdirSync(join(root, 'templates'), { recursive: true });

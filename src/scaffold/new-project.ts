@@ -13,8 +13,11 @@ import { gpuSpecSchema } from '../model/gpu-request.js';
 
 /** Starting contents of dependency files a template reads, so the first build has them. */
 const DEPENDENCY_STARTERS: Record<string, (project: string) => string> = {
-  'requirements.txt': () => '# Python packages of this project, one a line (pip install -r); envctl rebuilds when this changes.\n',
-  'environment.yml': (project) => `# The conda environment of this project; envctl rebuilds its image when this changes.\nname: ${project}\nchannels:\n  - conda-forge\ndependencies:\n  - python=3.11\n  - pip\n`,
+  'requirements.txt': () =>
+    '# Python packages of this project, one a line (pip install -r); envctl rebuilds when this changes.\n',
+  'environment.yml': (project) =>
+    `# The conda environment of this project; envctl rebuilds its image when this changes.\nname: ${project}\nchannels:\n  - ` +
+    `conda-forge\ndependencies:\n  - python=3.11\n  - pip\n`,
 };
 
 export interface NewProjectOptions {
@@ -25,7 +28,12 @@ export interface NewProjectOptions {
 }
 
 /** envctl new: projects/<name>/envctl.yml and the template's dependency files, validated like up would. */
-export function newProject(root: string, name: string, options: NewProjectOptions, templateDirs: readonly string[]): string[] {
+export function newProject(
+  root: string,
+  name: string,
+  options: NewProjectOptions,
+  templateDirs: readonly string[],
+): string[] {
   if (!PROJECT_NAME.test(name)) {
     throw new InputError(`"${name}" is not a valid project name.`, {
       hint: 'A project name is lowercase letters, digits, "-" and "_", starting with a letter or digit (e.g. "intro-ml").',
@@ -41,7 +49,9 @@ export function newProject(root: string, name: string, options: NewProjectOption
   const templateDir = findTemplateDir(options.template, templateDirs);
   if (!templateDir) {
     const names = templateNames(templateDirs);
-    throw new InputError(`There is no template "${options.template}".`, { hint: `${didYouMean(options.template, names)}Templates: ${listOrNone(names)}.` });
+    throw new InputError(`There is no template "${options.template}".`, {
+      hint: `${didYouMean(options.template, names)}Templates: ${listOrNone(names)}.`,
+    });
   }
   const template = loadTemplate(options.template, templateDir, root);
   const config: Record<string, unknown> = { template: options.template };
@@ -71,7 +81,10 @@ function enable(root: string, name: string): void {
   appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${name}\n`);
 }
 
-function parseParam(pair: string, declared: Record<string, { default: string | number | boolean }>): [string, string | number | boolean] {
+function parseParam(
+  pair: string,
+  declared: Record<string, { default: string | number | boolean }>,
+): [string, string | number | boolean] {
   const at = pair.indexOf('=');
   if (at <= 0) throw new InputError(`--param "${pair}" is not NAME=VALUE.`, { hint: 'Write --param python=3.12.' });
   const key = pair.slice(0, at);
@@ -83,8 +96,15 @@ function parseParam(pair: string, declared: Record<string, { default: string | n
 }
 
 function parseGpus(text: string): unknown {
-  const value = /^\d+$/.test(text) ? Number(text) : text.includes(',') || /^GPU-|^MIG-/.test(text) ? text.split(',').map((id) => (/^\d+$/.test(id) ? Number(id) : id)) : text;
+  const value = /^\d+$/.test(text)
+    ? Number(text)
+    : text.includes(',') || /^GPU-|^MIG-/.test(text)
+      ? text.split(',').map((id) => (/^\d+$/.test(id) ? Number(id) : id))
+      : text;
   const checked = gpuSpecSchema.safeParse(value);
-  if (!checked.success) throw new InputError(`--gpus "${text}" is not a GPU request.`, { hint: 'Write --gpus 1, --gpus all, --gpus none, or --gpus 0,1 (indexes or GPU-/MIG- UUIDs).' });
+  if (!checked.success)
+    throw new InputError(`--gpus "${text}" is not a GPU request.`, {
+      hint: 'Write --gpus 1, --gpus all, --gpus none, or --gpus 0,1 (indexes or GPU-/MIG- UUIDs).',
+    });
   return checked.data;
 }

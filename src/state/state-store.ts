@@ -40,7 +40,7 @@ export class StateStore {
   }
 
   /** Runs `work` holding the workspace lock; other envctl processes wait for it. */
-  async withLock<T>(work: () => Promise<T>): Promise<T> {
+  async withLock<T>(work: () => T | Promise<T>): Promise<T> {
     mkdirSync(this.composeDir, { recursive: true });
     let release: () => Promise<void>;
     try {
@@ -81,7 +81,10 @@ export class StateStore {
       if ((error as { code?: string }).code !== 'ELOCKED') throw error;
       onWait();
       // Wait as long as an up can take (a large build), checking every second.
-      release = await lockfile.lock(key, { ...options, retries: { retries: 3600, factor: 1, minTimeout: 1000, maxTimeout: 1000 } });
+      release = await lockfile.lock(key, {
+        ...options,
+        retries: { retries: 3600, factor: 1, minTimeout: 1000, maxTimeout: 1000 },
+      });
     }
     try {
       return await work();
@@ -114,15 +117,24 @@ export class StateStore {
       if (error instanceof InputError) throw error;
       return {
         state: emptyState(),
-        warning: `${this.file} could not be read (${(error as Error).message}); allocations were made again from the engine and the host. Generated secrets were renewed.`,
+        warning:
+          `${this.file} could not be read (${(error as Error).message}); allocations were made again from the engine and the host. Generated ` +
+          `secrets were renewed.`,
       };
     }
   }
 
   write(state: State): void {
     mkdirSync(this.composeDir, { recursive: true });
-    const sorted = <V>(map: Map<string, V>) => Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
-    const body = { version: STATE_VERSION, ports: sorted(state.ports), networks: sorted(state.networks), gpus: sorted(state.gpus), secrets: sorted(state.secrets) };
+    const sorted = <V>(map: Map<string, V>) =>
+      Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const body = {
+      version: STATE_VERSION,
+      ports: sorted(state.ports),
+      networks: sorted(state.networks),
+      gpus: sorted(state.gpus),
+      secrets: sorted(state.secrets),
+    };
     const text = `${JSON.stringify(body, null, 2)}\n`;
     if (existsSync(this.file) && readFileSync(this.file, 'utf8') === text) return;
     writeFileAtomic.sync(this.file, text, { mode: 0o600 });
@@ -131,8 +143,13 @@ export class StateStore {
 
 /** A newer envctl wrote the state: reading it as ours would reset and overwrite it, losing its decisions. */
 function newerStateError(file: string, version: number): InputError {
-  return new InputError(`${file} was written by a newer envctl (state version ${version}; this envctl reads version ${STATE_VERSION}), so this one will not read or overwrite it.`, {
-    location: { file },
-    hint: `Use the newer envctl on this workspace, or move ${file} away: envctl then makes its allocations again from the engine's labels (generated secrets are renewed).`,
-  });
+  return new InputError(
+    `${file} was written by a newer envctl (state version ${version}; this envctl reads version ${STATE_VERSION}), so this one will not read or overwrite it.`,
+    {
+      location: { file },
+      hint:
+        `Use the newer envctl on this workspace, or move ${file} away: envctl then makes its allocations again from the engine's labels (generated ` +
+        `secrets are renewed).`,
+    },
+  );
 }

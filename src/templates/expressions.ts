@@ -20,7 +20,9 @@ export function hasPlaceholder(text: string): boolean {
 export function substitute(text: string, scope: Scope, location: SourceLocation): ParamValue {
   const whole = /^\$\{\{(.*?)\}\}$/.exec(text);
   if (whole && !whole[1]!.includes('}}')) return lookup(whole[1]!, scope, location);
-  const replaced = text.replace(PLACEHOLDER, (_match, expression: string) => String(lookup(expression, scope, location)));
+  const replaced = text.replace(PLACEHOLDER, (_match, expression: string) =>
+    String(lookup(expression, scope, location)),
+  );
   if (replaced.includes('${{')) {
     throw new InputError(`${where(location)}: unclosed placeholder in "${text}".`, {
       location,
@@ -33,7 +35,9 @@ export function substitute(text: string, scope: Scope, location: SourceLocation)
 function lookup(expression: string, scope: Scope, location: SourceLocation): ParamValue {
   const trimmed = expression.trim();
   const match = EXPRESSION.exec(trimmed);
-  const known = Object.entries(scope).flatMap(([namespace, values]) => Object.keys(values).map((name) => `${namespace}.${name}`));
+  const known = Object.entries(scope).flatMap(([namespace, values]) =>
+    Object.keys(values).map((name) => `${namespace}.${name}`),
+  );
   if (!match) {
     throw new InputError(`${where(location)}: "\${{ ${trimmed} }}" is not a placeholder envctl understands.`, {
       location,

@@ -19,7 +19,8 @@ export interface Template {
 /** Template folders, highest priority first: the workspace's own, then those shipped with envctl. */
 export function templateNames(searchDirs: readonly string[]): string[] {
   const names = new Set<string>();
-  for (const dir of searchDirs) for (const name of listFolders(dir)) if (existsSync(join(dir, name, TEMPLATE_FILE))) names.add(name);
+  for (const dir of searchDirs)
+    for (const name of listFolders(dir)) if (existsSync(join(dir, name, TEMPLATE_FILE))) names.add(name);
   return [...names].sort();
 }
 
@@ -30,13 +31,20 @@ export function findTemplateDir(name: string, searchDirs: readonly string[]): st
 export function loadTemplate(name: string, dir: string, displayRoot: string): Template {
   const show = (file: string) => relative(displayRoot, file) || file;
   const source = YamlSource.read(join(dir, TEMPLATE_FILE), show(join(dir, TEMPLATE_FILE)));
-  const declaration = validateYaml(source, templateSchema, () => `See "Templates" in the README for what ${TEMPLATE_FILE} declares.`);
+  const declaration = validateYaml(
+    source,
+    templateSchema,
+    () => `See "Templates" in the README for what ${TEMPLATE_FILE} declares.`,
+  );
   const fragmentFile = join(dir, declaration.compose);
   if (!existsSync(fragmentFile)) {
-    throw new InputError(`${source.file}: the compose fragment "${declaration.compose}" does not exist in ${show(dir)}.`, {
-      location: source.locate(['compose']),
-      hint: `Create ${show(fragmentFile)}, or set "compose:" in ${TEMPLATE_FILE} to the fragment's file name.`,
-    });
+    throw new InputError(
+      `${source.file}: the compose fragment "${declaration.compose}" does not exist in ${show(dir)}.`,
+      {
+        location: source.locate(['compose']),
+        hint: `Create ${show(fragmentFile)}, or set "compose:" in ${TEMPLATE_FILE} to the fragment's file name.`,
+      },
+    );
   }
   const fragment = YamlSource.read(fragmentFile, show(fragmentFile));
   const template = { name, dir, declaration, source, fragment };
@@ -46,22 +54,34 @@ export function loadTemplate(name: string, dir: string, displayRoot: string): Te
 
 /** Every service that template.yml points at must be a service of its fragment. */
 function checkServicesExist(template: Template): void {
-  const services = Object.keys(((template.fragment.toJS() as { services?: object } | null)?.services ?? {}) as object);
+  const services = Object.keys((template.fragment.toJS() as { services?: object } | null)?.services ?? {});
   const { ports, secrets, gpu_services: gpuServices } = template.declaration;
   const references: Array<[string, Array<string | number>]> = [
-    ...Object.entries(ports).map(([port, spec]): [string, Array<string | number>] => [spec.service, ['ports', port, 'service']]),
+    ...Object.entries(ports).map(([port, spec]): [string, Array<string | number>] => [
+      spec.service,
+      ['ports', port, 'service'],
+    ]),
     ...Object.entries(secrets).flatMap(([secret, spec]) =>
-      spec.services.map((service, index): [string, Array<string | number>] => [service, ['secrets', secret, 'services', index]]),
+      spec.services.map((service, index): [string, Array<string | number>] => [
+        service,
+        ['secrets', secret, 'services', index],
+      ]),
     ),
-    ...(gpuServices ?? []).map((service, index): [string, Array<string | number>] => [service, ['gpu_services', index]]),
+    ...(gpuServices ?? []).map((service, index): [string, Array<string | number>] => [
+      service,
+      ['gpu_services', index],
+    ]),
   ];
   for (const [service, path] of references) {
     if (services.includes(service)) continue;
     const location = template.source.locate(path);
-    throw new InputError(`${location.file}:${location.line}: service "${service}" is not a service of ${template.fragment.file}.`, {
-      location,
-      hint: `${didYouMean(service, services)}Services there: ${listOrNone(services)}.`,
-    });
+    throw new InputError(
+      `${location.file}:${location.line}: service "${service}" is not a service of ${template.fragment.file}.`,
+      {
+        location,
+        hint: `${didYouMean(service, services)}Services there: ${listOrNone(services)}.`,
+      },
+    );
   }
 }
 

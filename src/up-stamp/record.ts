@@ -44,7 +44,9 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
   // A MIG layout can change without a restart: workspaces with GPUs read nvidia-smi on every up.
   if (usesGpus(sources)) return 'the workspace uses GPUs';
   const inputs = signaturesOf(workspaceInputs(sources).paths);
-  const racy = Object.keys(inputs).find((path) => (modifiedMs(inputs[path]!) ?? 0) >= sources.startedAtMs - RACY_MARGIN_MS);
+  const racy = Object.keys(inputs).find(
+    (path) => (modifiedMs(inputs[path]!) ?? 0) >= sources.startedAtMs - RACY_MARGIN_MS,
+  );
   if (racy) return `${racy} changed just before or during this up`;
   const imageReferences = [...new Set(sources.desired.services.map((service) => service.image))].sort();
   const { snapshot: engine, subnets } = await readEngine(engineSocket, sources.workspace.root, imageReferences);
@@ -69,5 +71,7 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
 
 function usesGpus({ workspace, render }: StampSources): boolean {
   if (workspace.projects.some((project) => project.gpus.kind !== 'none')) return true;
-  return Object.values(render.merged.services ?? {}).some((service: ServiceSpec) => Boolean(service.deploy?.resources?.reservations?.devices?.length));
+  return Object.values(render.merged.services ?? {}).some((service: ServiceSpec) =>
+    Boolean(service.deploy?.resources?.reservations?.devices?.length),
+  );
 }

@@ -71,7 +71,11 @@ export function outputSignatures(composeDir: string): Record<string, string> {
  * Pure but for the inputs' stat calls: why the stamp no longer describes the files, or undefined when it
  * does. Cheap, so it runs before the engine is asked anything.
  */
-export function filesDifference(stamp: UpStamp, now: { build: string | undefined; engineSocket: string | undefined; outputs: Record<string, string> }, inputSignature: (path: string) => string = fileSignature): string | undefined {
+export function filesDifference(
+  stamp: UpStamp,
+  now: { build: string | undefined; engineSocket: string | undefined; outputs: Record<string, string> },
+  inputSignature: (path: string) => string = fileSignature,
+): string | undefined {
   if (now.build === undefined || now.build !== stamp.build) return 'another envctl build wrote the stamp';
   if (now.engineSocket !== stamp.engineSocket) return 'another engine';
   const input = Object.keys(stamp.inputs).find((path) => inputSignature(path) !== stamp.inputs[path]);
@@ -82,7 +86,9 @@ export function filesDifference(stamp: UpStamp, now: { build: string | undefined
 
 /** Pure: what differs between the engine (and the host's routes) the stamp saw and now, or undefined. */
 export function engineDifference(stamp: UpStamp, now: EngineSnapshot, routes: string): string | undefined {
-  const part = (['containers', 'networks', 'volumes', 'images'] as const).find((key) => !sameLines(stamp.engine[key], now[key]));
+  const part = (['containers', 'networks', 'volumes', 'images'] as const).find(
+    (key) => !sameLines(stamp.engine[key], now[key]),
+  );
   if (part) return `the engine's ${part} changed`;
   return routes === stamp.routes ? undefined : "the host's routes changed";
 }

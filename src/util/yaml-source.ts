@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { InputError, type SourceLocation } from '../errors/envctl-error.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
@@ -18,7 +18,12 @@ export class YamlSource {
 
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, customTags: composeTags });
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      customTags: composeTags,
+    });
     const problem = doc.errors[0];
     if (problem) {
       // An unclosed quote or bracket is reported at the end of the file: point at the last line written.
@@ -39,7 +44,7 @@ export class YamlSource {
 
   /** Location of the value at `path`, or of its nearest existing ancestor. With `key`, the key's line. */
   locate(path: YamlPath, options: { key?: boolean } = {}): SourceLocation {
-    return this.locationOf(findNode(this.doc.contents as Node | null, path, options.key ?? false));
+    return this.locationOf(findNode(this.doc.contents, path, options.key ?? false));
   }
 
   locationOf(node: Node | null | undefined): SourceLocation {
@@ -55,7 +60,9 @@ function findNode(root: Node | null, path: YamlPath, wantKey: boolean): Node | n
   for (const [index, step] of path.entries()) {
     const last = index === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(step));
+      const pair = node.items.find(
+        (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(step),
+      );
       if (!pair) return node;
       if (last && wantKey) return pair.key as Node;
       node = (pair.value as Node | null) ?? (pair.key as Node);
@@ -87,7 +94,8 @@ const composeTags = (['!reset', '!override'] as const).flatMap((tag) =>
     collection: collection === 'scalar' ? undefined : collection,
     identify: (value: unknown) => value instanceof ComposeTagged && value.tag === tag,
     resolve: (value: unknown) => {
-      const plain = value && typeof value === 'object' && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value;
+      const plain =
+        value && typeof value === 'object' && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value;
       return new ComposeTagged(tag, plain);
     },
   })),

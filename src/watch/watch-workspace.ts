@@ -44,8 +44,13 @@ export class WorkspaceWatcher {
 
   /** Resolves once the initial scan is done and events are being watched. */
   start(): Promise<void> {
-    this.watcher = watch(this.options.root, { ignoreInitial: true, ignored: (path) => !this.isWatched(path), atomic: true });
-    for (const event of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const) this.watcher.on(event, (path) => this.onEvent(path));
+    this.watcher = watch(this.options.root, {
+      ignoreInitial: true,
+      ignored: (path) => !this.isWatched(path),
+      atomic: true,
+    });
+    for (const event of ['add', 'change', 'unlink', 'addDir', 'unlinkDir'] as const)
+      this.watcher.on(event, (path) => this.onEvent(path));
     return new Promise((resolve) => this.watcher!.once('ready', () => resolve()));
   }
 
@@ -54,7 +59,9 @@ export class WorkspaceWatcher {
     const before = this.ancestors;
     this.files = new Set(inputs.paths);
     this.folders = new Set(inputs.folders);
-    this.ancestors = new Set([...inputs.paths, ...inputs.folders].flatMap((path) => ancestorsOf(path, this.options.root)));
+    this.ancestors = new Set(
+      [...inputs.paths, ...inputs.folders].flatMap((path) => ancestorsOf(path, this.options.root)),
+    );
     const fresh = [...this.ancestors, ...this.folders].filter((dir) => !before.has(dir));
     // chokidar does not go back into a folder it skipped; ask it to look at the new ones.
     if (this.watcher && fresh.length) this.watcher.add(fresh);
@@ -83,7 +90,8 @@ export class WorkspaceWatcher {
 
   /** Whether a path is an input, an entry of a folder that is, or a folder on the way to one. */
   isWatched(path: string): boolean {
-    if (path === this.options.root || this.files.has(path) || this.ancestors.has(path) || this.folders.has(path)) return true;
+    if (path === this.options.root || this.files.has(path) || this.ancestors.has(path) || this.folders.has(path))
+      return true;
     return this.folders.has(dirname(path));
   }
 

@@ -9,7 +9,13 @@ import { findTemplateDir, loadTemplate, templateNames, type Template } from '../
 import { didYouMean, listOrNone } from '../util/suggest.js';
 import { validateYaml } from '../util/validate.js';
 import { ComposeTagged, YamlSource } from '../util/yaml-source.js';
-import { PROJECT_COMPOSE, PROJECT_CONFIG, PROJECT_CONFIG_HELP, projectConfigSchema, type ProjectConfig } from './project-config.js';
+import {
+  PROJECT_COMPOSE,
+  PROJECT_CONFIG,
+  PROJECT_CONFIG_HELP,
+  projectConfigSchema,
+  type ProjectConfig,
+} from './project-config.js';
 import { WHICH_PROJECT } from './root.js';
 import { loadSettings, type WorkspaceSettings } from './settings.js';
 import { parseWhichProject, PROJECT_NAME } from './which-project.js';
@@ -74,21 +80,31 @@ export function loadProject(root: string, name: string, line: number, templateDi
   const composeFile = join(dir, PROJECT_COMPOSE);
   const hasConfig = existsSync(configFile);
   if (!hasConfig && !existsSync(composeFile)) {
-    throw new InputError(`${WHICH_PROJECT}:${line}: project "${name}" has neither ${show(configFile)} nor ${show(composeFile)}.`, {
-      location: { file: WHICH_PROJECT, line },
-      hint: `Create ${show(configFile)} naming a template (e.g. "template: jupyter"), or a plain Compose fragment at ${show(composeFile)}.`,
-    });
+    throw new InputError(
+      `${WHICH_PROJECT}:${line}: project "${name}" has neither ${show(configFile)} nor ${show(composeFile)}.`,
+      {
+        location: { file: WHICH_PROJECT, line },
+        hint: `Create ${show(configFile)} naming a template (e.g. "template: jupyter"), or a plain Compose fragment at ${show(composeFile)}.`,
+      },
+    );
   }
   const configSource = hasConfig ? YamlSource.read(configFile, show(configFile)) : undefined;
-  const config: ProjectConfig = configSource ? validateYaml(configSource, projectConfigSchema, () => PROJECT_CONFIG_HELP) : {};
-  const template = config.template ? findAndLoadTemplate(config.template, configSource!, root, templateDirs) : undefined;
+  const config: ProjectConfig = configSource
+    ? validateYaml(configSource, projectConfigSchema, () => PROJECT_CONFIG_HELP)
+    : {};
+  const template = config.template
+    ? findAndLoadTemplate(config.template, configSource!, root, templateDirs)
+    : undefined;
   const override = existsSync(composeFile) ? loadOverride(composeFile, show(composeFile)) : undefined;
   if (!template && !override) {
     const location = configSource!.locate([]);
-    throw new InputError(`${location.file}: project "${name}" names no template and has no ${PROJECT_COMPOSE}, so it has nothing to run.`, {
-      location,
-      hint: `Add "template: <name>" (templates: ${listOrNone(templateNames(templateDirs))}), or write ${show(composeFile)}.`,
-    });
+    throw new InputError(
+      `${location.file}: project "${name}" names no template and has no ${PROJECT_COMPOSE}, so it has nothing to run.`,
+      {
+        location,
+        hint: `Add "template: <name>" (templates: ${listOrNone(templateNames(templateDirs))}), or write ${show(composeFile)}.`,
+      },
+    );
   }
   if (!template) rejectTemplateOnlyKeys(config, configSource);
   const params = template ? resolveParams(template, config.params ?? {}, configSource!) : {};
@@ -108,7 +124,12 @@ export function loadProject(root: string, name: string, line: number, templateDi
   };
 }
 
-function findAndLoadTemplate(name: string, source: YamlSource, root: string, templateDirs: readonly string[]): Template {
+function findAndLoadTemplate(
+  name: string,
+  source: YamlSource,
+  root: string,
+  templateDirs: readonly string[],
+): Template {
   const dir = findTemplateDir(name, templateDirs);
   if (!dir) {
     const location = source.locate(['template']);
@@ -140,7 +161,8 @@ function stripTags(value: unknown): unknown {
     return stripTags(value.value);
   }
   if (Array.isArray(value)) return value.map(stripTags);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripTags(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripTags(v)]));
   return value;
 }
 
@@ -159,9 +181,12 @@ function checkPortNames(config: ProjectConfig, template: Template, source: YamlS
   for (const name of Object.keys(config.ports ?? {})) {
     if (names.includes(name)) continue;
     const location = source.locate(['ports', name], { key: true });
-    throw new InputError(`${location.file}:${location.line}: template "${template.name}" has no port named "${name}".`, {
-      location,
-      hint: `${didYouMean(name, names)}Its ports: ${listOrNone(names)}.`,
-    });
+    throw new InputError(
+      `${location.file}:${location.line}: template "${template.name}" has no port named "${name}".`,
+      {
+        location,
+        hint: `${didYouMean(name, names)}Its ports: ${listOrNone(names)}.`,
+      },
+    );
   }
 }

@@ -17,13 +17,18 @@ const portPreference = z.union([
 export const projectConfigSchema = z
   .object({
     description: z.string().optional(),
-    template: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must name a folder under templates/').optional(),
+    template: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must name a folder under templates/')
+      .optional(),
     params: z.record(z.string(), scalar).optional(),
     ports: z.record(z.string(), portPreference).optional(),
     gpus: gpuSpecSchema.optional(),
     gpu_sharing: z.enum(['exclusive', 'shared']).optional(),
     gpus_optional: z.boolean().optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), scalar).optional(),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), scalar)
+      .optional(),
   })
   .strict();
 
@@ -31,4 +36,7 @@ export type ProjectConfig = z.infer<typeof projectConfigSchema>;
 export type PortPreference = z.infer<typeof portPreference>;
 
 export const PROJECT_CONFIG_HELP =
-  'envctl.yml accepts: template (a folder under templates/), params (the template\'s parameters), ports (preferred host port per named port, or { port, bind }), gpus (none | all | a count | a list of GPU indexes or UUIDs), gpu_sharing (exclusive | shared), gpus_optional (true to run without a GPU where there is none), env (environment variables), description.';
+  "envctl.yml accepts: template (a folder under templates/), params (the template's parameters), " +
+  'ports (preferred host port per named port, or { port, bind }), ' +
+  'gpus (none | all | a count | a list of GPU indexes or UUIDs), gpu_sharing (exclusive | shared), ' +
+  'gpus_optional (true to run without a GPU where there is none), env (environment variables), description.';

@@ -32,8 +32,11 @@ function findRoot(start: string, explicit?: string): string {
     if (parent === folder) break;
     folder = parent;
   }
-  throw new InputError(`No envctl workspace here: no ${WHICH_PROJECT} file in ${resolve(start)} or any folder above it.`, {
-    location: { file: resolve(start) },
-    hint: `Run envctl from inside a workspace, pass --workspace DIR, or create a ${WHICH_PROJECT} file listing your projects.`,
-  });
+  throw new InputError(
+    `No envctl workspace here: no ${WHICH_PROJECT} file in ${resolve(start)} or any folder above it.`,
+    {
+      location: { file: resolve(start) },
+      hint: `Run envctl from inside a workspace, pass --workspace DIR, or create a ${WHICH_PROJECT} file listing your projects.`,
+    },
+  );
 }

@@ -28,7 +28,10 @@ export const DEFAULT_PROJECT_PREFIX = 26;
 const portNumber = z.number().int().min(1).max(65535);
 const settingsSchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" and "_"').optional(),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" and "_"')
+      .optional(),
     ports: z
       .object({
         range: z
@@ -53,7 +56,11 @@ const settingsSchema = z
 export function loadSettings(root: string): WorkspaceSettings {
   const file = join(root, SETTINGS_FILE);
   const raw = existsSync(file)
-    ? validateYaml(YamlSource.read(file), settingsSchema, () => `See "Workspace settings" in the README for the keys ${SETTINGS_FILE} accepts.`)
+    ? validateYaml(
+        YamlSource.read(file),
+        settingsSchema,
+        () => `See "Workspace settings" in the README for the keys ${SETTINGS_FILE} accepts.`,
+      )
     : {};
   const range = raw.ports?.range ? parsePortRange(raw.ports.range, file) : DEFAULT_PORT_RANGE;
   const networkRange = raw.networks?.range ?? DEFAULT_NETWORK_RANGE;
@@ -85,6 +92,9 @@ function parsePortRange(text: string, file: string): PortRange {
 
 /** A folder name made into what Compose accepts as a project name. */
 export function composeNameFor(folder: string): string {
-  const name = folder.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+/, '');
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[-_]+/, '');
   return name || 'envctl';
 }

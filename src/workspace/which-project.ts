@@ -32,7 +32,9 @@ export function parseWhichProject(text: string, file: string, existing: readonly
     if (!PROJECT_NAME.test(name)) {
       throw new InputError(`${file}:${line}: "${name}" is not a valid project name.`, {
         location,
-        hint: `A project name is lowercase letters, digits, "-" and "_", starting with a letter or digit, one a line. ${didYouMean(name.toLowerCase(), existing)}Projects that exist: ${listOrNone(existing)}.`,
+        hint:
+          `A project name is lowercase letters, digits, "-" and "_", starting with a letter or digit, one a line. ` +
+          `${didYouMean(name.toLowerCase(), existing)}Projects that exist: ${listOrNone(existing)}.`,
       });
     }
     const earlier = seen.get(name);
@@ -63,8 +65,11 @@ export function checkProjectArguments(names: readonly string[], known: readonly 
   for (const name of names) {
     const project = name.split('/')[0]!;
     if (sorted.includes(project)) continue;
-    throw new InputError(`There is no project "${project}" in this workspace (no folder projects/${project}/, and nothing of it on the engine).`, {
-      hint: `${didYouMean(project, sorted)}Projects: ${listOrNone(sorted)}.`,
-    });
+    throw new InputError(
+      `There is no project "${project}" in this workspace (no folder projects/${project}/, and nothing of it on the engine).`,
+      {
+        hint: `${didYouMean(project, sorted)}Projects: ${listOrNone(sorted)}.`,
+      },
+    );
   }
 }

@@ -3,22 +3,34 @@ import { allocate, type Request } from '../../src/allocation/allocate.js';
 import type { Grant } from '../../src/model/grant.js';
 
 const numbers = { conflicts: (a: number, b: number) => a === b };
-const request = (key: string, candidates: number[], signature = ''): Request<number> => ({ key, signature, candidates: () => candidates });
+const request = (key: string, candidates: number[], signature = ''): Request<number> => ({
+  key,
+  signature,
+  candidates: () => candidates,
+});
 const grants = (entries: Array<[string, number, string?]>) =>
   new Map<string, Grant<number>>(entries.map(([key, value, signature = '']) => [key, { key, value, signature }]));
 
 describe('allocate', () => {
   it('gives each key its first free candidate, never the same value twice', async () => {
-    const outcome = await allocate([request('a', [1, 2, 3]), request('b', [1, 2, 3]), request('c', [1, 2, 3])], new Map(), [], {
-      ...numbers,
-      isAvailable: () => true,
-    });
+    const outcome = await allocate(
+      [request('a', [1, 2, 3]), request('b', [1, 2, 3]), request('c', [1, 2, 3])],
+      new Map(),
+      [],
+      {
+        ...numbers,
+        isAvailable: () => true,
+      },
+    );
     expect([...outcome.granted.values()].map((g) => g.value)).toEqual([1, 2, 3]);
     expect(outcome.unmet).toEqual([]);
   });
 
   it('keeps a previous grant ahead of a newcomer that prefers the same value', async () => {
-    const outcome = await allocate([request('new', [5, 6]), request('old', [5, 6])], grants([['old', 5]]), [], { ...numbers, isAvailable: () => true });
+    const outcome = await allocate([request('new', [5, 6]), request('old', [5, 6])], grants([['old', 5]]), [], {
+      ...numbers,
+      isAvailable: () => true,
+    });
     expect(outcome.granted.get('old')?.value).toBe(5);
     expect(outcome.granted.get('new')?.value).toBe(6);
   });
@@ -39,7 +51,10 @@ describe('allocate', () => {
   });
 
   it('respects reserved values and reports keys that found nothing', async () => {
-    const outcome = await allocate([request('a', [1, 2]), request('b', [1, 2])], new Map(), [1], { ...numbers, isAvailable: () => true });
+    const outcome = await allocate([request('a', [1, 2]), request('b', [1, 2])], new Map(), [1], {
+      ...numbers,
+      isAvailable: () => true,
+    });
     expect(outcome.granted.get('a')?.value).toBe(2);
     expect(outcome.unmet).toEqual(['b']);
   });

@@ -18,25 +18,122 @@ interface BadCase {
 }
 
 const CASES: BadCase[] = [
-  { name: 'a typo in which-project', files: { 'which-project': 'course-a\ntheis\n' }, where: 'which-project:2', says: 'Did you mean "thesis"?' },
-  { name: 'a duplicate in which-project', files: { 'which-project': 'course-a\n# x\ncourse-a\n' }, where: 'which-project:3', says: 'listed twice' },
-  { name: 'an invalid project name', files: { 'which-project': 'Course-A\n' }, where: 'which-project:1', says: 'not a valid project name' },
-  { name: 'a project folder with nothing in it', files: { 'which-project': 'course-a\nempty\n', 'projects/empty/notes.txt': 'hi' }, where: 'which-project:2', says: 'has neither' },
-  { name: 'an unknown key in envctl.yml', files: { 'projects/course-a/envctl.yml': 'template: jupyter\ngpu: 1\n' }, where: 'projects/course-a/envctl.yml:2', says: 'unknown key "gpu"' },
-  { name: 'malformed YAML in envctl.yml', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  python: "3.12\n' }, where: 'projects/course-a/envctl.yml:3', says: 'not valid YAML' },
-  { name: 'a duplicate key in envctl.yml', files: { 'projects/course-a/envctl.yml': 'template: jupyter\ntemplate: pytorch\n' }, where: 'projects/course-a/envctl.yml:2', says: 'not valid YAML' },
-  { name: 'an unknown template', files: { 'projects/course-a/envctl.yml': 'template: jupiter\n' }, where: 'projects/course-a/envctl.yml:1', says: 'Did you mean "jupyter"?' },
-  { name: 'an unknown template parameter', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  pyton: "3.12"\n' }, where: 'projects/course-a/envctl.yml:3', says: 'Did you mean "python"?' },
-  { name: 'a parameter of the wrong type', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  python: 3.12\n' }, where: 'projects/course-a/envctl.yml:3', says: 'must be a string' },
-  { name: 'a parameter outside its choices', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  app: voila\n' }, where: 'projects/course-a/envctl.yml:3', says: 'Choose one of "lab", "notebook"' },
-  { name: 'an unknown port name', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nports:\n  jupyterlab: 8890\n' }, where: 'projects/course-a/envctl.yml:3', says: 'no port named "jupyterlab"' },
-  { name: 'a port number out of range', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nports:\n  jupyter: 70000\n' }, where: 'projects/course-a/envctl.yml:3', says: 'ports.jupyter' },
-  { name: 'a GPU request that is not one', files: { 'projects/thesis/envctl.yml': 'template: pytorch\ngpus: two\n' }, where: 'projects/thesis/envctl.yml:2', says: 'gpus' },
-  { name: 'a GPU list with a bad id', files: { 'projects/thesis/envctl.yml': 'template: pytorch\ngpus: [0, "GPU0"]\n' }, where: 'projects/thesis/envctl.yml:2', says: 'GPU index' },
-  { name: 'an invalid environment variable name', files: { 'projects/course-a/envctl.yml': 'template: jupyter\nenv:\n  1BAD: x\n' }, where: 'projects/course-a/envctl.yml:3', says: 'environment variable name' },
-  { name: 'malformed YAML in compose.yml', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n   image: x\n  - y\n' }, where: 'projects/thesis/compose.yml:', says: 'not valid YAML' },
-  { name: 'an unknown service key in compose.yml', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    imagee: postgres:16\n' }, where: 'projects/thesis/compose.yml:3', says: '"imagee" is not a Compose key' },
-  { name: 'a port range in compose.yml', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    ports:\n      - "8000-8010:8000-8010"\n' }, where: 'projects/thesis/compose.yml:5', says: 'port ranges' },
+  {
+    name: 'a typo in which-project',
+    files: { 'which-project': 'course-a\ntheis\n' },
+    where: 'which-project:2',
+    says: 'Did you mean "thesis"?',
+  },
+  {
+    name: 'a duplicate in which-project',
+    files: { 'which-project': 'course-a\n# x\ncourse-a\n' },
+    where: 'which-project:3',
+    says: 'listed twice',
+  },
+  {
+    name: 'an invalid project name',
+    files: { 'which-project': 'Course-A\n' },
+    where: 'which-project:1',
+    says: 'not a valid project name',
+  },
+  {
+    name: 'a project folder with nothing in it',
+    files: { 'which-project': 'course-a\nempty\n', 'projects/empty/notes.txt': 'hi' },
+    where: 'which-project:2',
+    says: 'has neither',
+  },
+  {
+    name: 'an unknown key in envctl.yml',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\ngpu: 1\n' },
+    where: 'projects/course-a/envctl.yml:2',
+    says: 'unknown key "gpu"',
+  },
+  {
+    name: 'malformed YAML in envctl.yml',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  python: "3.12\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'not valid YAML',
+  },
+  {
+    name: 'a duplicate key in envctl.yml',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\ntemplate: pytorch\n' },
+    where: 'projects/course-a/envctl.yml:2',
+    says: 'not valid YAML',
+  },
+  {
+    name: 'an unknown template',
+    files: { 'projects/course-a/envctl.yml': 'template: jupiter\n' },
+    where: 'projects/course-a/envctl.yml:1',
+    says: 'Did you mean "jupyter"?',
+  },
+  {
+    name: 'an unknown template parameter',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  pyton: "3.12"\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'Did you mean "python"?',
+  },
+  {
+    name: 'a parameter of the wrong type',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  python: 3.12\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'must be a string',
+  },
+  {
+    name: 'a parameter outside its choices',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nparams:\n  app: voila\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'Choose one of "lab", "notebook"',
+  },
+  {
+    name: 'an unknown port name',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nports:\n  jupyterlab: 8890\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'no port named "jupyterlab"',
+  },
+  {
+    name: 'a port number out of range',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nports:\n  jupyter: 70000\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'ports.jupyter',
+  },
+  {
+    name: 'a GPU request that is not one',
+    files: { 'projects/thesis/envctl.yml': 'template: pytorch\ngpus: two\n' },
+    where: 'projects/thesis/envctl.yml:2',
+    says: 'gpus',
+  },
+  {
+    name: 'a GPU list with a bad id',
+    files: { 'projects/thesis/envctl.yml': 'template: pytorch\ngpus: [0, "GPU0"]\n' },
+    where: 'projects/thesis/envctl.yml:2',
+    says: 'GPU index',
+  },
+  {
+    name: 'an invalid environment variable name',
+    files: { 'projects/course-a/envctl.yml': 'template: jupyter\nenv:\n  1BAD: x\n' },
+    where: 'projects/course-a/envctl.yml:3',
+    says: 'environment variable name',
+  },
+  {
+    name: 'malformed YAML in compose.yml',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n   image: x\n  - y\n' },
+    where: 'projects/thesis/compose.yml:',
+    says: 'not valid YAML',
+  },
+  {
+    name: 'an unknown service key in compose.yml',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    imagee: postgres:16\n' },
+    where: 'projects/thesis/compose.yml:3',
+    says: '"imagee" is not a Compose key',
+  },
+  {
+    name: 'a port range in compose.yml',
+    files: {
+      'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    ports:\n      - "8000-8010:8000-8010"\n',
+    },
+    where: 'projects/thesis/compose.yml:5',
+    says: 'port ranges',
+  },
   {
     name: 'an unknown placeholder in a template',
     files: {
@@ -49,28 +146,72 @@ const CASES: BadCase[] = [
   },
   {
     name: 'an unknown key in template.yml',
-    files: { 'projects/course-a/envctl.yml': 'template: mine\n', 'templates/mine/template.yml': 'description: mine\nparameters: {}\n', 'templates/mine/compose.yml': 'services: {app: {image: busybox}}\n' },
+    files: {
+      'projects/course-a/envctl.yml': 'template: mine\n',
+      'templates/mine/template.yml': 'description: mine\nparameters: {}\n',
+      'templates/mine/compose.yml': 'services: {app: {image: busybox}}\n',
+    },
     where: 'templates/mine/template.yml:2',
     says: 'unknown key "parameters"',
   },
-  { name: 'a bad port range in workspace.yml', files: { 'workspace.yml': 'ports:\n  range: 9000-8000\n' }, where: 'workspace.yml', says: 'ports.range' },
-  { name: 'params without a template', files: { 'projects/course-a/envctl.yml': 'params:\n  python: "3"\n', 'projects/course-a/compose.yml': 'services: {a: {image: x}}\n' }, where: 'projects/course-a/envctl.yml:1', says: 'needs a template' },
-  { name: 'a Compose key envctl does not apply, in compose.yml', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    container_name: mydb\n' }, where: 'projects/thesis/compose.yml:4', says: '"container_name", which envctl does not apply' },
+  {
+    name: 'a bad port range in workspace.yml',
+    files: { 'workspace.yml': 'ports:\n  range: 9000-8000\n' },
+    where: 'workspace.yml',
+    says: 'ports.range',
+  },
+  {
+    name: 'params without a template',
+    files: {
+      'projects/course-a/envctl.yml': 'params:\n  python: "3"\n',
+      'projects/course-a/compose.yml': 'services: {a: {image: x}}\n',
+    },
+    where: 'projects/course-a/envctl.yml:1',
+    says: 'needs a template',
+  },
+  {
+    name: 'a Compose key envctl does not apply, in compose.yml',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    container_name: mydb\n' },
+    where: 'projects/thesis/compose.yml:4',
+    says: '"container_name", which envctl does not apply',
+  },
   {
     name: 'a nested Compose key envctl does not apply',
-    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    deploy:\n      resources:\n        limits: {memory: 1g}\n      placement:\n        constraints: []\n' },
+    files: {
+      'projects/thesis/compose.yml':
+        'services:\n  db:\n    image: x\n    deploy:\n      resources:\n        limits: {memory: 1g}\n      placement:\n        constraints: []\n',
+    },
     where: 'projects/thesis/compose.yml:7',
     says: '"deploy.placement"',
   },
   {
     name: 'a Compose key envctl does not apply, in a template',
-    files: { 'projects/course-a/envctl.yml': 'template: mine\n', 'templates/mine/template.yml': 'description: mine\n', 'templates/mine/compose.yml': 'services:\n  app:\n    image: busybox\n    profiles: [dev]\n' },
+    files: {
+      'projects/course-a/envctl.yml': 'template: mine\n',
+      'templates/mine/template.yml': 'description: mine\n',
+      'templates/mine/compose.yml': 'services:\n  app:\n    image: busybox\n    profiles: [dev]\n',
+    },
     where: 'templates/mine/compose.yml:4',
     says: 'which-project decides what runs',
   },
-  { name: 'a top-level key envctl does not apply', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\ninclude:\n  - other.yml\n' }, where: 'projects/thesis/compose.yml:4', says: 'top-level "include" is not applied' },
-  { name: 'a dependency that is not a service of the project', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    depends_on: [cache]\n' }, where: 'projects/thesis/compose.yml:4', says: 'depends on "cache"' },
-  { name: 'a network mode outside the workspace', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    network_mode: "container:other"\n' }, where: 'projects/thesis/compose.yml:4', says: 'network_mode' },
+  {
+    name: 'a top-level key envctl does not apply',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\ninclude:\n  - other.yml\n' },
+    where: 'projects/thesis/compose.yml:4',
+    says: 'top-level "include" is not applied',
+  },
+  {
+    name: 'a dependency that is not a service of the project',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    depends_on: [cache]\n' },
+    where: 'projects/thesis/compose.yml:4',
+    says: 'depends on "cache"',
+  },
+  {
+    name: 'a network mode outside the workspace',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    network_mode: "container:other"\n' },
+    where: 'projects/thesis/compose.yml:4',
+    says: 'network_mode',
+  },
   {
     name: 'two projects making the same service name',
     files: {
@@ -90,7 +231,12 @@ const CASES: BadCase[] = [
     where: 'projects/lab/compose.yml:6',
     says: 'would both make the network "envctl_',
   },
-  { name: 'an env file that does not exist', files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    env_file: db.env\n' }, where: 'projects/thesis/db.env', says: 'does not exist' },
+  {
+    name: 'an env file that does not exist',
+    files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    env_file: db.env\n' },
+    where: 'projects/thesis/db.env',
+    says: 'does not exist',
+  },
 ];
 
 describe('bad input: exit 2, file and line named, a fix given, nothing under compose/ changed', () => {

@@ -37,7 +37,9 @@ const THREE = {
 async function renderJson(root: string) {
   const result = await envctl(root, ['render', '--json']);
   expect(result.exitCode, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as { projects: Array<{ project: string; ports: Array<{ hostPort: number; url: string }>; network: { subnet: string } }> };
+  return JSON.parse(result.stdout) as {
+    projects: Array<{ project: string; ports: Array<{ hostPort: number; url: string }>; network: { subnet: string } }>;
+  };
 }
 
 describe('envctl render', () => {
@@ -45,20 +47,24 @@ describe('envctl render', () => {
     const root = workspace({
       'which-project': readFileSync(join(REPO, 'which-project'), 'utf8'),
       ...Object.fromEntries(
-        ['intro-ml/envctl.yml', 'intro-ml/requirements.txt', 'thesis/envctl.yml', 'thesis/requirements.txt'].map((file) => [
-          `projects/${file}`,
-          readFileSync(join(REPO, 'projects', file), 'utf8'),
-        ]),
+        ['intro-ml/envctl.yml', 'intro-ml/requirements.txt', 'thesis/envctl.yml', 'thesis/requirements.txt'].map(
+          (file) => [`projects/${file}`, readFileSync(join(REPO, 'projects', file), 'utf8')],
+        ),
       ),
     });
     const result = await envctl(root, ['render']);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/intro-ml\s+intro-ml-notebook\s+127\.0\.0\.1:\d+->8888\/tcp\s+http:\/\/127\.0\.0\.1:\d+\/lab\?token=\S{20,}/);
+    expect(result.stdout).toMatch(
+      /intro-ml\s+intro-ml-notebook\s+127\.0\.0\.1:\d+->8888\/tcp\s+http:\/\/127\.0\.0\.1:\d+\/lab\?token=\S{20,}/,
+    );
     const merged = readYaml(join(root, 'compose', 'docker-compose.yml'));
     expect(composeSchemaProblems(merged)).toEqual([]);
     expect(Object.keys(merged.services)).toEqual(['intro-ml-notebook', 'thesis-lab']);
-    expect(merged.services['thesis-lab'].deploy.resources.reservations.devices).toEqual([{ driver: 'nvidia', count: 1, capabilities: ['gpu'] }]);
-    for (const file of ['intro-ml.yml', 'thesis.yml']) expect(composeSchemaProblems(readYaml(join(root, 'compose', file)))).toEqual([]);
+    expect(merged.services['thesis-lab'].deploy.resources.reservations.devices).toEqual([
+      { driver: 'nvidia', count: 1, capabilities: ['gpu'] },
+    ]);
+    for (const file of ['intro-ml.yml', 'thesis.yml'])
+      expect(composeSchemaProblems(readYaml(join(root, 'compose', file)))).toEqual([]);
     if (hasCompose) {
       for (const file of ['docker-compose.yml', 'intro-ml.yml', 'thesis.yml']) {
         const check = await dockerComposeConfig(join(root, 'compose'), file);
@@ -88,7 +94,10 @@ describe('envctl render', () => {
       await new Promise<void>((resolve) => server.listen({ port: 8888, host, ipv6Only: host === '::' }, resolve));
       const root = workspace(THREE);
       const rendered = await renderJson(root);
-      expect(rendered.projects.map((p) => p.ports[0]!.hostPort), host).not.toContain(8888);
+      expect(
+        rendered.projects.map((p) => p.ports[0]!.hostPort),
+        host,
+      ).not.toContain(8888);
       await new Promise((resolve) => servers.pop()!.close(resolve));
     }
   });
@@ -107,7 +116,10 @@ describe('envctl render', () => {
   it('finishes its work and exits 0 without a trace when the reader of its output is gone (`| true`)', async () => {
     const root = workspace(THREE);
     // `true` exits long before Node has started, so every write of envctl meets a closed pipe.
-    const result = await execa('bash', ['-c', 'set -o pipefail; node "$0" render | true', CLI], { cwd: root, reject: false });
+    const result = await execa('bash', ['-c', 'set -o pipefail; node "$0" render | true', CLI], {
+      cwd: root,
+      reject: false,
+    });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     expect(readYaml(join(root, 'compose', 'docker-compose.yml')).services).toHaveProperty('a-notebook');
@@ -132,10 +144,15 @@ describe('envctl render', () => {
     const merged = readYaml(join(root, 'compose', 'docker-compose.yml'));
     expect(Object.keys(merged.networks).sort()).toEqual(['_workspace', 'duo']);
     expect(merged.services['solo-notebook'].networks).toEqual({ _workspace: { aliases: ['solo-notebook'] } });
-    expect(merged.services['duo-db'].networks).toEqual({ _workspace: { aliases: ['duo-db'] }, duo: { aliases: ['db'] } });
+    expect(merged.services['duo-db'].networks).toEqual({
+      _workspace: { aliases: ['duo-db'] },
+      duo: { aliases: ['db'] },
+    });
     const subnets = Object.values<any>(merged.networks).map((n) => parseCidr(n.ipam.config[0].subnet));
     expect(overlaps(subnets[0]!, subnets[1]!)).toBe(false);
-    expect(rendered.projects.find((p) => p.project === 'duo')!.network.subnet).toBe(merged.networks.duo.ipam.config[0].subnet);
+    expect(rendered.projects.find((p) => p.project === 'duo')!.network.subnet).toBe(
+      merged.networks.duo.ipam.config[0].subnet,
+    );
     expect(merged.services['duo-db'].ports).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+:5432\/tcp$/)]);
   });
 
@@ -160,11 +177,14 @@ describe('envctl render', () => {
     expect(Object.keys(parse(out.stdout).services)).toEqual(['a-notebook', 'b-notebook', 'c-notebook']);
   });
 
-  it('lists ports and releases a project\'s ports', async () => {
+  it("lists ports and releases a project's ports", async () => {
     const root = workspace(THREE);
     await renderJson(root);
     writeFileSync(join(root, 'which-project'), 'a\nb\n');
-    const listed = JSON.parse((await envctl(root, ['ports', '--json'])).stdout) as Array<{ project: string; listed: boolean }>;
+    const listed = JSON.parse((await envctl(root, ['ports', '--json'])).stdout) as Array<{
+      project: string;
+      listed: boolean;
+    }>;
     expect(listed.map((row) => [row.project, row.listed])).toEqual([
       ['a', true],
       ['b', true],

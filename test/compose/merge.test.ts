@@ -6,8 +6,14 @@ const yaml = (text: string) => YamlSource.parse(text, 'test.yml').toJS() as Reco
 
 describe('mergeCompose (Compose Specification merge rules)', () => {
   it('merges mappings and appends sequences', () => {
-    const merged = mergeCompose(yaml('services: {a: {image: x, dns: [1.1.1.1], working_dir: /w}}'), yaml('services: {a: {image: y, dns: [8.8.8.8]}, b: {image: z}}'));
-    expect(merged.services).toEqual({ a: { image: 'y', dns: ['1.1.1.1', '8.8.8.8'], working_dir: '/w' }, b: { image: 'z' } });
+    const merged = mergeCompose(
+      yaml('services: {a: {image: x, dns: [1.1.1.1], working_dir: /w}}'),
+      yaml('services: {a: {image: y, dns: [8.8.8.8]}, b: {image: z}}'),
+    );
+    expect(merged.services).toEqual({
+      a: { image: 'y', dns: ['1.1.1.1', '8.8.8.8'], working_dir: '/w' },
+      b: { image: 'z' },
+    });
   });
 
   it('replaces command, entrypoint and healthcheck.test', () => {
@@ -15,7 +21,11 @@ describe('mergeCompose (Compose Specification merge rules)', () => {
       yaml('services: {a: {command: [echo, foo], entrypoint: [sh], healthcheck: {test: [CMD, a], interval: 5s}}}'),
       yaml('services: {a: {command: [echo, bar], entrypoint: [bash], healthcheck: {test: [CMD, b]}}}'),
     );
-    expect(merged.services!.a).toEqual({ command: ['echo', 'bar'], entrypoint: ['bash'], healthcheck: { test: ['CMD', 'b'], interval: '5s' } });
+    expect(merged.services!.a).toEqual({
+      command: ['echo', 'bar'],
+      entrypoint: ['bash'],
+      healthcheck: { test: ['CMD', 'b'], interval: '5s' },
+    });
   });
 
   it('keeps volumes unique by target and ports unique by address, ports and protocol', () => {
@@ -30,7 +40,9 @@ describe('mergeCompose (Compose Specification merge rules)', () => {
   it('merges environment and labels written as lists or mappings, and depends_on lists', () => {
     const merged = mergeCompose(
       yaml('services: {a: {environment: ["A=1", "B=2"], labels: {x: "1"}, depends_on: [db]}}'),
-      yaml('services: {a: {environment: {B: "3", C: "4"}, labels: ["y=2"], depends_on: {cache: {condition: service_healthy}}}}'),
+      yaml(
+        'services: {a: {environment: {B: "3", C: "4"}, labels: ["y=2"], depends_on: {cache: {condition: service_healthy}}}}',
+      ),
     );
     expect(merged.services!.a).toEqual({
       environment: { A: '1', B: '3', C: '4' },

@@ -13,7 +13,9 @@ async function inspect(root: string, service: string) {
 
 async function exec(root: string, service: string, command: string): Promise<string> {
   const info = (await workspaceContainers(root)).find((c) => c.Labels['dev.envctl.service'] === service)!;
-  const run = await docker.getContainer(info.Id).exec({ Cmd: ['sh', '-c', command], AttachStdout: true, AttachStderr: true });
+  const run = await docker
+    .getContainer(info.Id)
+    .exec({ Cmd: ['sh', '-c', command], AttachStdout: true, AttachStderr: true });
   const stream = await run.start({});
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve) => {
@@ -23,7 +25,7 @@ async function exec(root: string, service: string, command: string): Promise<str
   // Multiplexed stream: 8-byte frame headers before each chunk of output.
   const all = Buffer.concat(chunks);
   let text = '';
-  for (let at = 0; at + 8 <= all.length; ) {
+  for (let at = 0; at + 8 <= all.length;) {
     const size = all.readUInt32BE(at + 4);
     text += all.subarray(at + 8, at + 8 + size).toString();
     at += 8 + size;
@@ -54,7 +56,12 @@ describe.runIf(hasEngine)('Compose keys on the real engine', () => {
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode, up.stderr).toBe(0);
     const info = await inspect(root, 'box');
-    expect(info.HostConfig.Ulimits).toEqual(expect.arrayContaining([{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 512, Hard: 512 }]));
+    expect(info.HostConfig.Ulimits).toEqual(
+      expect.arrayContaining([
+        { Name: 'nofile', Soft: 1024, Hard: 2048 },
+        { Name: 'nproc', Soft: 512, Hard: 512 },
+      ]),
+    );
     expect(info.HostConfig.NanoCpus).toBe(5e8);
     expect(info.HostConfig.Memory).toBe(64 * 1024 ** 2);
     expect(info.HostConfig.MemoryReservation).toBe(32 * 1024 ** 2);
@@ -110,7 +117,7 @@ describe.runIf(hasEngine)('Compose keys on the real engine', () => {
     expect(await exec(root, 'app', 'cat /tmp/seen')).toBe('done');
   });
 
-  it('fails the project with the dependency\'s last health output when it turns unhealthy', async () => {
+  it("fails the project with the dependency's last health output when it turns unhealthy", async () => {
     const root = workspace({
       'which-project': 'sick\n',
       'projects/sick/compose.yml': [

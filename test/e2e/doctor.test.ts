@@ -5,7 +5,11 @@ import { engineAnswers, engineWorkspace, onGpuMachine, webProject } from './engi
 const hasEngine = await engineAnswers();
 
 describe.runIf(hasEngine)('envctl doctor', () => {
-  const root = engineWorkspace({ 'workspace.yml': 'ports:\n  range: "27000-27099"\n', 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': webProject('gpus: 1\n') });
+  const root = engineWorkspace({
+    'workspace.yml': 'ports:\n  range: "27000-27099"\n',
+    'which-project': 'alpha\n',
+    'projects/alpha/envctl.yml': webProject('gpus: 1\n'),
+  });
   afterAll(() => removeWorkspace(root));
 
   it('is all green against a running engine on a (recorded) GPU machine', async () => {
@@ -26,9 +30,14 @@ describe.runIf(hasEngine)('envctl doctor', () => {
   });
 
   it('turns the engine check red with its fix, and exits non-zero, when DOCKER_HOST points at nothing', async () => {
-    const result = await envctl(root, ['doctor'], { ...onGpuMachine('h100-1gpu'), DOCKER_HOST: 'unix:///nonexistent.sock' });
+    const result = await envctl(root, ['doctor'], {
+      ...onGpuMachine('h100-1gpu'),
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('✖ Docker Engine: No Docker Engine answers at DOCKER_HOST=unix:///nonexistent.sock');
+    expect(result.stdout).toContain(
+      '✖ Docker Engine: No Docker Engine answers at DOCKER_HOST=unix:///nonexistent.sock',
+    );
     expect(result.stdout).toContain('fix: Start the engine');
     expect(result.stdout).toContain('✔ Workspace');
   });
@@ -36,6 +45,8 @@ describe.runIf(hasEngine)('envctl doctor', () => {
   it('fails the GPU check for a project that needs one on a machine without nvidia-smi', async () => {
     const result = await envctl(root, ['doctor']);
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain('✖ NVIDIA driver: nvidia-smi is not installed (no NVIDIA driver on this machine) (needed by alpha)');
+    expect(result.stdout).toContain(
+      '✖ NVIDIA driver: nvidia-smi is not installed (no NVIDIA driver on this machine) (needed by alpha)',
+    );
   });
 });

@@ -13,7 +13,8 @@ export async function engineAnswers(): Promise<boolean> {
     await docker.ping();
     return true;
   } catch {
-    if (process.env.CI === 'true') throw new Error('CI must have a Docker Engine: .ci/run starts one with scripts/test-engine.sh');
+    if (process.env.CI === 'true')
+      throw new Error('CI must have a Docker Engine: .ci/run starts one with scripts/test-engine.sh');
     return false;
   }
 }
@@ -49,13 +50,29 @@ export async function httpGet(url: string, timeoutMs = 10_000): Promise<{ status
 
 /** Removes whatever a test left of its workspace on the engine, by labels. */
 export async function cleanEngine(root: string): Promise<void> {
-  for (const info of await workspaceContainers(root)) await docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
-  for (const info of await workspaceNetworks(root)) await docker.getNetwork(info.Id).remove().catch(() => undefined);
+  for (const info of await workspaceContainers(root))
+    await docker
+      .getContainer(info.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const info of await workspaceNetworks(root))
+    await docker
+      .getNetwork(info.Id)
+      .remove()
+      .catch(() => undefined);
   const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } });
-  for (const volume of volumes.Volumes ?? []) await docker.getVolume(volume.Name).remove().catch(() => undefined);
+  for (const volume of volumes.Volumes ?? [])
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => undefined);
   // Images envctl built for it: a long-lived test engine would otherwise gather one per test run.
   const images = await docker.listImages({ filters: { label: [`${LABEL.root}=${root}`] } });
-  for (const image of images) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  for (const image of images)
+    await docker
+      .getImage(image.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
 }
 
 export function webProject(extra = ''): string {

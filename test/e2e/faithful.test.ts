@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { CLI, envctl, makeWorkspace, removeWorkspace, snapshot, writeFiles } from '../support/workspace.js';
 import { SecondEngine } from './second-engine.js';
-import { docker, engineAnswers, engineWorkspaces, followOutput, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import {
+  docker,
+  engineAnswers,
+  engineWorkspaces,
+  followOutput,
+  httpGet,
+  webProject,
+  workspaceContainers,
+  workspaceNetworks,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
@@ -15,16 +24,26 @@ const workspace = engineWorkspaces();
 async function hostPort(root: string, project: string): Promise<number> {
   const render = await envctl(root, ['render', '--json']);
   expect(render.exitCode, render.stderr).toBe(0);
-  const summary = JSON.parse(render.stdout) as { projects: Array<{ project: string; ports: Array<{ hostPort: number }> }> };
+  const summary = JSON.parse(render.stdout) as {
+    projects: Array<{ project: string; ports: Array<{ hostPort: number }> }>;
+  };
   return summary.projects.find((entry) => entry.project === project)!.ports[0]!.hostPort;
 }
 
 describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
   it('never hands out a host port that a stopped container holds, so that container can start again', async () => {
     const pinned = 19531;
-    const mine = await docker.createContainer({ Image: 'busybox:latest', Cmd: ['httpd', '-f', '-p', '80'], HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(pinned) }] } } });
+    const mine = await docker.createContainer({
+      Image: 'busybox:latest',
+      Cmd: ['httpd', '-f', '-p', '80'],
+      HostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: String(pinned) }] } },
+    });
     try {
-      const root = workspace({ 'workspace.yml': 'ports:\n  range: "19530-19539"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(`ports: { http: ${pinned} }\n`) });
+      const root = workspace({
+        'workspace.yml': 'ports:\n  range: "19530-19539"\n',
+        'which-project': 'site\n',
+        'projects/site/envctl.yml': webProject(`ports: { http: ${pinned} }\n`),
+      });
       const up = await envctl(root, ['up', '-d']);
       expect(up.exitCode, up.stderr).toBe(0);
       const port = await hostPort(root, 'site');
@@ -42,7 +61,8 @@ describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
       'workspace.yml': 'ports:\n  range: "19540-19549"\n',
       'which-project': 'a\nb\n',
       'projects/a/envctl.yml': webProject(),
-      'projects/b/compose.yml': 'services:\n  x: { image: busybox:latest, command: [sleep, "600"] }\n  y: { image: busybox:latest, command: [sleep, "600"] }\n',
+      'projects/b/compose.yml':
+        'services:\n  x: { image: busybox:latest, command: [sleep, "600"] }\n  y: { image: busybox:latest, command: [sleep, "600"] }\n',
     });
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
     expect((await workspaceNetworks(root)).length).toBe(2);
@@ -54,9 +74,17 @@ describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
   });
 
   it('refuses down, restart and logs of a project that does not exist (exit 2, the nearest name)', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "19550-19559"\n', 'which-project': 'thesis\n', 'projects/thesis/envctl.yml': webProject() });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "19550-19559"\n',
+      'which-project': 'thesis\n',
+      'projects/thesis/envctl.yml': webProject(),
+    });
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
-    for (const command of [['down', 'theis'], ['restart', 'theis'], ['logs', 'theis/web']]) {
+    for (const command of [
+      ['down', 'theis'],
+      ['restart', 'theis'],
+      ['logs', 'theis/web'],
+    ]) {
       const result = await envctl(root, command);
       expect(result.exitCode, command.join(' ')).toBe(2);
       expect(result.stderr).toContain('There is no project "theis"');
@@ -71,7 +99,11 @@ describe.runIf(hasEngine)('faithful at the edges, on the real engine', () => {
 
 describe.runIf(hasEngine)('up checks everything before it writes anything', () => {
   it('leaves compose/ as it was when a check fails after allocation (a missing env file): exit 2', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "29010-29019"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject() });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "29010-29019"\n',
+      'which-project': 'site\n',
+      'projects/site/envctl.yml': webProject(),
+    });
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
     const before = snapshot(join(root, 'compose'));
     writeFiles(root, {
@@ -88,7 +120,11 @@ describe.runIf(hasEngine)('up checks everything before it writes anything', () =
 
 describe('faithful at the edges, on real files and sockets', () => {
   it('probes a UDP port with a UDP bind: one bound for UDP is not handed out, one listened on for TCP is', async () => {
-    const files = { 'workspace.yml': 'ports:\n  range: "19560-19569"\n', 'which-project': 'dns\n', 'projects/dns/compose.yml': 'services:\n  dns:\n    image: busybox\n    ports: ["19561:53/udp"]\n' };
+    const files = {
+      'workspace.yml': 'ports:\n  range: "19560-19569"\n',
+      'which-project': 'dns\n',
+      'projects/dns/compose.yml': 'services:\n  dns:\n    image: busybox\n    ports: ["19561:53/udp"]\n',
+    };
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(19561, '127.0.0.1', resolve));
     const root = makeWorkspace(files);
@@ -110,12 +146,20 @@ describe('faithful at the edges, on real files and sockets', () => {
   });
 
   it('releases the port of a renamed service, so the new name gets its preferred port', async () => {
-    const root = makeWorkspace({ 'workspace.yml': 'ports:\n  range: "19570-19579"\n', 'which-project': 'api\n', 'projects/api/compose.yml': 'services:\n  old:\n    image: busybox\n    ports: ["19571:80"]\n' });
+    const root = makeWorkspace({
+      'workspace.yml': 'ports:\n  range: "19570-19579"\n',
+      'which-project': 'api\n',
+      'projects/api/compose.yml': 'services:\n  old:\n    image: busybox\n    ports: ["19571:80"]\n',
+    });
     try {
       expect(await hostPort(root, 'api')).toBe(19571);
-      writeFiles(root, { 'projects/api/compose.yml': 'services:\n  new:\n    image: busybox\n    ports: ["19571:80"]\n' });
+      writeFiles(root, {
+        'projects/api/compose.yml': 'services:\n  new:\n    image: busybox\n    ports: ["19571:80"]\n',
+      });
       expect(await hostPort(root, 'api')).toBe(19571);
-      const state = JSON.parse(readFileSync(join(root, 'compose', 'state.json'), 'utf8')) as { ports: Record<string, unknown> };
+      const state = JSON.parse(readFileSync(join(root, 'compose', 'state.json'), 'utf8')) as {
+        ports: Record<string, unknown>;
+      };
       expect(Object.keys(state.ports)).toEqual(['api/new/80/tcp']);
     } finally {
       removeWorkspace(root);
@@ -123,7 +167,10 @@ describe('faithful at the edges, on real files and sockets', () => {
   });
 
   it('refuses a state file written by a newer envctl and never overwrites it', async () => {
-    const root = makeWorkspace({ 'which-project': 'api\n', 'projects/api/compose.yml': 'services:\n  web:\n    image: busybox\n    ports: ["80"]\n' });
+    const root = makeWorkspace({
+      'which-project': 'api\n',
+      'projects/api/compose.yml': 'services:\n  web:\n    image: busybox\n    ports: ["80"]\n',
+    });
     try {
       expect((await envctl(root, ['render'])).exitCode).toBe(0);
       const file = join(root, 'compose', 'state.json');
@@ -154,7 +201,8 @@ describe.runIf(hasEngine)('two envctl up started at the same moment on one works
     expect(second.exitCode, second.stderr).toBe(0);
     const both = `${first.stdout}${second.stdout}`;
     // Each container was created by exactly one of them; the other found nothing to do.
-    for (const name of names) expect(both.match(new RegExp(`${name}: created \\S+-${name}-web-1`, 'g'))).toHaveLength(1);
+    for (const name of names)
+      expect(both.match(new RegExp(`${name}: created \\S+-${name}-web-1`, 'g'))).toHaveLength(1);
     expect(`${first.stderr}${second.stderr}`).toContain('waiting for it to finish');
     const containers = await workspaceContainers(root);
     expect(containers.map((c) => c.Labels['dev.envctl.project']).sort()).toEqual(names);
@@ -167,7 +215,12 @@ describe.runIf(hasEngine)('two envctl up started at the same moment on one works
 describe.runIf(hasEngine)('dockerd restarted while envctl up -d --watch runs', () => {
   it('says the engine is gone, waits, and reconciles when it is back: the project runs again, nothing lost', async () => {
     const engine = new SecondEngine();
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "29000-29009"\n', 'which-project': 'site\n', 'projects/site/envctl.yml': webProject(), 'projects/site/notes.md': 'mine\n' });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "29000-29009"\n',
+      'which-project': 'site\n',
+      'projects/site/envctl.yml': webProject(),
+      'projects/site/notes.md': 'mine\n',
+    });
     let child: ReturnType<typeof execa> | undefined;
     try {
       await engine.start();

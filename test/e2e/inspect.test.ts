@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
-import { docker, engineAnswers, engineWorkspaces, onGpuMachine, webProject, workspaceContainers } from './engine-support.js';
+import {
+  docker,
+  engineAnswers,
+  engineWorkspaces,
+  onGpuMachine,
+  webProject,
+  workspaceContainers,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
@@ -13,12 +20,20 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
       'which-project': 'alpha\nbeta\n',
       'projects/alpha/envctl.yml': webProject('ports: { http: 19600 }\ngpus: all\n'),
       'projects/beta/envctl.yml': webProject(),
-      'projects/beta/compose.yml': 'services:\n  web:\n    command: ["sh", "-c", "echo started beta; exec sleep 3600"]\n',
+      'projects/beta/compose.yml':
+        'services:\n  web:\n    command: ["sh", "-c", "echo started beta; exec sleep 3600"]\n',
     });
     expect((await envctl(root, ['up', '-d'], onGpuMachine('h100-1gpu'))).exitCode).toBe(0);
     const ps = await envctl(root, ['ps', '--json']);
     expect(ps.exitCode, ps.stderr).toBe(0);
-    const rows = JSON.parse(ps.stdout) as Array<{ project: string; service: string; state: string; urls: string[]; gpus: string | null; networks: Array<{ subnet: string }> }>;
+    const rows = JSON.parse(ps.stdout) as Array<{
+      project: string;
+      service: string;
+      state: string;
+      urls: string[];
+      gpus: string | null;
+      networks: Array<{ subnet: string }>;
+    }>;
     expect(rows.map((row) => [row.project, row.service, row.state, row.gpus])).toEqual([
       ['alpha', 'web', 'running', 'all'],
       ['beta', 'web', 'running', null],
@@ -41,7 +56,7 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
     expect((await envctl(root, ['logs', 'beta/web'])).stdout).toBe('beta/web | started beta\nbeta/web | started beta');
   });
 
-  it('applies a project\'s own env_file, and refuses one that does not exist', async () => {
+  it("applies a project's own env_file, and refuses one that does not exist", async () => {
     const root = workspace({
       'workspace.yml': 'ports:\n  range: "19900-19999"\n',
       'which-project': 'alpha\n',
@@ -67,7 +82,8 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
       'projects/alpha/compose.yml': 'services:\n  web:\n    volumes: ["data:/data"]\nvolumes:\n  data: {}\n',
     });
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
-    const volumes = async () => (await docker.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } })).Volumes ?? [];
+    const volumes = async () =>
+      (await docker.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } })).Volumes ?? [];
     expect(await volumes()).toHaveLength(1);
     const down = await envctl(root, ['down', '-v']);
     expect(down.stdout).toContain('removed volume');

@@ -3,10 +3,26 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { CLI, envctl } from '../support/workspace.js';
-import { docker, engineAnswers, engineWorkspaces, httpGet, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import {
+  docker,
+  engineAnswers,
+  engineWorkspaces,
+  httpGet,
+  webProject,
+  workspaceContainers,
+  workspaceNetworks,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
-const hasJupyterImage = hasEngine && (await docker.getImage('envctl-test/jupyter:bookworm').inspect().then(() => true, () => false));
+const hasJupyterImage =
+  hasEngine &&
+  (await docker
+    .getImage('envctl-test/jupyter:bookworm')
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    ));
 const workspace = engineWorkspaces();
 
 /** `count` projects on the web template, on a port range of their own. */
@@ -25,7 +41,8 @@ describe.runIf(hasEngine)('envctl up: interruption and the foreground', () => {
     const { root } = webProjects(8, '19100-19199');
     const child = execa('node', [CLI, 'up', '-d'], { cwd: root, reject: false });
     // Kill once the engine has started making things, so the run is cut in the middle.
-    for (let i = 0; i < 200 && (await workspaceNetworks(root)).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && (await workspaceNetworks(root)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     const killed = await child;
     expect(killed.signal).toBe('SIGKILL');
@@ -38,13 +55,16 @@ describe.runIf(hasEngine)('envctl up: interruption and the foreground', () => {
   it('finishes an interrupted up on the next up', async () => {
     const { root, names } = webProjects(6, '19200-19299');
     const child = execa('node', [CLI, 'up', '-d'], { cwd: root, reject: false });
-    for (let i = 0; i < 200 && (await workspaceContainers(root)).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && (await workspaceContainers(root)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await child;
     const again = await envctl(root, ['up', '-d']);
     expect(again.exitCode, again.stderr).toBe(0);
     const containers = await workspaceContainers(root);
-    expect(containers.map((c) => `${c.Labels[LABEL.project]} ${c.State}`).sort()).toEqual(names.map((name) => `${name} running`));
+    expect(containers.map((c) => `${c.Labels[LABEL.project]} ${c.State}`).sort()).toEqual(
+      names.map((name) => `${name} running`),
+    );
   });
 
   it('streams prefixed logs in the foreground and stops the projects on Ctrl+C', async () => {
@@ -52,11 +72,12 @@ describe.runIf(hasEngine)('envctl up: interruption and the foreground', () => {
       'workspace.yml': 'ports:\n  range: "19300-19399"\n',
       'which-project': 'talker\n',
       'projects/talker/envctl.yml': webProject(),
-      'projects/talker/compose.yml': 'services:\n  web:\n    command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"]\n',
+      'projects/talker/compose.yml':
+        'services:\n  web:\n    command: ["sh", "-c", "while true; do echo tick; sleep 0.2; done"]\n',
     });
     const child = execa('node', [CLI, 'up'], { cwd: root, reject: false, env: { NO_COLOR: '1' } });
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     for (let i = 0; i < 200 && !output.includes('talker/web | tick'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(output).toContain('talker/web | tick');
     child.kill('SIGINT');
@@ -73,7 +94,8 @@ describe.runIf(hasJupyterImage)('the jupyter template on the locally built Debia
     const root = workspace({
       'workspace.yml': 'ports:\n  range: "19400-19499"\n',
       'which-project': 'course\n',
-      'projects/course/envctl.yml': 'template: jupyter\nparams:\n  base_image: envctl-test/jupyter:bookworm\n  app: notebook\nports:\n  jupyter: 19400\n',
+      'projects/course/envctl.yml':
+        'template: jupyter\nparams:\n  base_image: envctl-test/jupyter:bookworm\n  app: notebook\nports:\n  jupyter: 19400\n',
     });
     const result = await envctl(root, ['up', '-d']);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
@@ -86,6 +108,8 @@ describe.runIf(hasJupyterImage)('the jupyter template on the locally built Debia
     const without = await httpGet('http://127.0.0.1:19400/api/status');
     expect(without.status).toBe(403);
     const notebook = await docker.getContainer((await workspaceContainers(root))[0]!.Id).inspect();
-    expect(notebook.Mounts.map((m) => `${m.Source}:${m.Destination}`)).toContain(`${join(root, 'projects', 'course')}:/work`);
+    expect(notebook.Mounts.map((m) => `${m.Source}:${m.Destination}`)).toContain(
+      `${join(root, 'projects', 'course')}:/work`,
+    );
   });
 });

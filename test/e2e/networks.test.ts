@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { overlaps, parseCidr } from '../../src/util/cidr.js';
 import { envctl, removeWorkspace } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, httpGet, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import {
+  cleanEngine,
+  docker,
+  engineAnswers,
+  engineWorkspace,
+  httpGet,
+  workspaceContainers,
+  workspaceNetworks,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 
@@ -15,7 +23,9 @@ const FOREIGN_NETWORK = '10.231.0.0/24';
 const FOREIGN_ROUTE = '10.231.1.0/24';
 
 /** The side service of a two-service project: a page of its own, on the same container port. */
-const SIDE = 'services:\n  side:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /www && echo side > /www/index.html && exec httpd -f -p 8080 -h /www"]\n    stop_signal: SIGKILL\n';
+const SIDE =
+  'services:\n  side:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /www && echo side > /www/index.html && exec httpd -f -p 8080 -h ' +
+  '/www"]\n    stop_signal: SIGKILL\n';
 
 async function execIn(containerId: string, command: string[]): Promise<string> {
   const result = await execa('docker', ['exec', containerId, ...command], { reject: false });
@@ -31,9 +41,19 @@ describe.runIf(hasEngine)('networks for 60 projects on an engine with default se
       'workspace.yml': 'ports:\n  range: "20000-20999"\nnetworks:\n  range: 10.231.0.0/20\n',
       'which-project': [...singles, ...doubles].join('\n'),
       ...Object.fromEntries(singles.map((name) => [`projects/${name}/envctl.yml`, 'template: web\n'])),
-      ...Object.fromEntries(doubles.flatMap((name) => [[`projects/${name}/envctl.yml`, 'template: web\n'], [`projects/${name}/compose.yml`, SIDE]])),
+      ...Object.fromEntries(
+        doubles.flatMap((name) => [
+          [`projects/${name}/envctl.yml`, 'template: web\n'],
+          [`projects/${name}/compose.yml`, SIDE],
+        ]),
+      ),
     });
-    foreignId = (await docker.createNetwork({ Name: `foreign-${Date.now()}`, IPAM: { Driver: 'default', Config: [{ Subnet: FOREIGN_NETWORK }] } })).id;
+    foreignId = (
+      await docker.createNetwork({
+        Name: `foreign-${Date.now()}`,
+        IPAM: { Driver: 'default', Config: [{ Subnet: FOREIGN_NETWORK }] },
+      })
+    ).id;
     await execa('ip', ['route', 'add', FOREIGN_ROUTE, 'dev', 'lo']);
     const result = await envctl(root, ['up', '-d']);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
@@ -41,7 +61,10 @@ describe.runIf(hasEngine)('networks for 60 projects on an engine with default se
 
   afterAll(async () => {
     await execa('ip', ['route', 'del', FOREIGN_ROUTE, 'dev', 'lo'], { reject: false });
-    await docker.getNetwork(foreignId).remove().catch(() => undefined);
+    await docker
+      .getNetwork(foreignId)
+      .remove()
+      .catch(() => undefined);
     await cleanEngine(root);
     removeWorkspace(root);
   });
@@ -68,9 +91,10 @@ describe.runIf(hasEngine)('networks for 60 projects on an engine with default se
     }
   });
 
-  it('lets a project reach another by <project>-<service>, and a project\'s services reach each other by short name', async () => {
+  it("lets a project reach another by <project>-<service>, and a project's services reach each other by short name", async () => {
     const containers = await workspaceContainers(root);
-    const web = (project: string) => containers.find((c) => c.Labels[LABEL.project] === project && c.Labels[LABEL.service] === 'web')!.Id;
+    const web = (project: string) =>
+      containers.find((c) => c.Labels[LABEL.project] === project && c.Labels[LABEL.service] === 'web')!.Id;
     expect(await execIn(web('solo0'), ['wget', '-qO-', 'http://solo1-web:8080/'])).toBe('solo1 hello ');
     expect(await execIn(web('solo0'), ['wget', '-qO-', 'http://duo3-side:8080/'])).toBe('side');
     expect(await execIn(web('duo0'), ['wget', '-qO-', 'http://side:8080/'])).toBe('side');
@@ -82,13 +106,18 @@ describe.runIf(hasEngine)('networks for 60 projects on an engine with default se
     const before = (await workspaceNetworks(root)).find((n) => n.Labels?.[LABEL.project] === 'duo0')!;
     const oldSubnet = before.IPAM!.Config![0]!.Subnet!;
     expect((await envctl(root, ['down', 'duo0'])).exitCode).toBe(0);
-    const thief = await docker.createNetwork({ Name: `thief-${Date.now()}`, IPAM: { Driver: 'default', Config: [{ Subnet: oldSubnet }] } });
+    const thief = await docker.createNetwork({
+      Name: `thief-${Date.now()}`,
+      IPAM: { Driver: 'default', Config: [{ Subnet: oldSubnet }] },
+    });
     try {
       const result = await envctl(root, ['up', '-d']);
       expect(result.exitCode, result.stderr).toBe(0);
       const after = (await workspaceNetworks(root)).find((n) => n.Labels?.[LABEL.project] === 'duo0')!;
       expect(after.IPAM!.Config![0]!.Subnet).not.toBe(oldSubnet);
-      const others = (await workspaceNetworks(root)).filter((n) => n.Labels?.[LABEL.project] !== 'duo0').map((n) => n.IPAM!.Config![0]!.Subnet);
+      const others = (await workspaceNetworks(root))
+        .filter((n) => n.Labels?.[LABEL.project] !== 'duo0')
+        .map((n) => n.IPAM!.Config![0]!.Subnet);
       expect(others).not.toContain(after.IPAM!.Config![0]!.Subnet);
     } finally {
       await thief.remove();

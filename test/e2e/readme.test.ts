@@ -12,7 +12,9 @@ const README = readFileSync(join(REPO, 'README.md'), 'utf8');
 
 /** The README's fenced blocks with their language: ```sh blocks are the tour, run as written. */
 function blocks(language: string): string[] {
-  return [...README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].filter((match) => match[1] === language).map((match) => match[2]!);
+  return [...README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)]
+    .filter((match) => match[1] === language)
+    .map((match) => match[2]!);
 }
 
 describe('the README', () => {
@@ -42,22 +44,38 @@ describe('the README', () => {
       // Stop before the last block (down) to see what the tour started, then run that block too.
       const [last, ...rest] = [tour.at(-1)!, ...tour.slice(0, -1)];
       const env = { PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' };
-      const first = await execa('bash', ['-e', '-c', rest.join('\n')], { cwd: dir, env, reject: false, all: true, timeout: 120_000 });
+      const first = await execa('bash', ['-e', '-c', rest.join('\n')], {
+        cwd: dir,
+        env,
+        reject: false,
+        all: true,
+        timeout: 120_000,
+      });
       expect(first.exitCode, first.all).toBe(0);
-      expect(first.all).toMatch(/intro-ml\s+intro-ml-notebook\s+127\.0\.0\.1:\d+->8888\/tcp\s+http:\/\/127\.0\.0\.1:\d+\/notebook\?token=\S+/);
+      expect(first.all).toMatch(
+        /intro-ml\s+intro-ml-notebook\s+127\.0\.0\.1:\d+->8888\/tcp\s+http:\/\/127\.0\.0\.1:\d+\/notebook\?token=\S+/,
+      );
       const url = /http:\/\/127\.0\.0\.1:\d+\/notebook\?token=(\S+)/.exec(first.all)!;
       const port = /127\.0\.0\.1:(\d+)\/notebook/.exec(url[0])![1];
       const deadline = Date.now() + 60_000;
       let status = 0;
       while (Date.now() < deadline && status !== 200) {
-        status = await fetch(`http://127.0.0.1:${port}/api/status?token=${url[1]}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0);
+        status = await fetch(`http://127.0.0.1:${port}/api/status?token=${url[1]}`, {
+          signal: AbortSignal.timeout(2000),
+        }).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       expect(status).toBe(200);
 
       const down = await execa('bash', ['-e', '-c', `cd ml-lab\n${last}`], { cwd: dir, env, reject: false, all: true });
       expect(down.exitCode, down.all).toBe(0);
-      const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL.root}=${join(dir, 'ml-lab')}`] } });
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.root}=${join(dir, 'ml-lab')}`] },
+      });
       expect(left).toEqual([]);
     }, 180_000);
   });

@@ -26,17 +26,34 @@ export class SecondEngine {
       await this.inside(['ip', 'link', 'set', 'lo', 'up']);
     }
     // nsenter, not `ip netns exec`: that one remounts /sys, and dockerd then finds no cgroups.
-    this.process = execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, 'dockerd',
-      '--data-root', join(this.dir, 'data'),
-      '--exec-root', join(this.dir, 'exec'),
-      '--pidfile', join(this.dir, 'docker.pid'),
-      '-H', this.host,
-      '--bridge', 'none',
-      '--iptables=false',
-      '--ip-masq=false',
-    ], { reject: false, stdout: 'ignore', stderr: 'ignore' });
+    this.process = execa(
+      'nsenter',
+      [
+        `--net=/var/run/netns/${this.namespace}`,
+        'dockerd',
+        '--data-root',
+        join(this.dir, 'data'),
+        '--exec-root',
+        join(this.dir, 'exec'),
+        '--pidfile',
+        join(this.dir, 'docker.pid'),
+        '-H',
+        this.host,
+        '--bridge',
+        'none',
+        '--iptables=false',
+        '--ip-masq=false',
+      ],
+      { reject: false, stdout: 'ignore', stderr: 'ignore' },
+    );
     for (let i = 0; i < 150; i++) {
-      if (await this.docker.ping().then(() => true, () => false)) return;
+      if (
+        await this.docker.ping().then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error('the second dockerd did not answer within 30 s');
@@ -56,10 +73,14 @@ export class SecondEngine {
 
   /** An HTTP GET from inside the namespace (Node's fetch there), retried until it answers or `timeoutMs` passes. */
   async fetch(url: string, timeoutMs = 30_000): Promise<string> {
-    const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))`;
+    const script =
+      `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), () ` +
+      `=> process.exit(1))`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const result = await this.inside(['node', '-e', script]).catch((error: { stdout?: string; exitCode?: number }) => error);
+      const result = await this.inside(['node', '-e', script]).catch(
+        (error: { stdout?: string; exitCode?: number }) => error,
+      );
       if (result.exitCode === 0) return String(result.stdout);
       if (Date.now() > deadline) throw new Error(`no answer from ${url} in the namespace ${this.namespace}`);
       await new Promise((resolve) => setTimeout(resolve, 200));

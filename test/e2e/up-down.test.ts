@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
-import { docker, engineAnswers, engineWorkspaces, httpGet, onGpuMachine, webProject, workspaceContainers, workspaceNetworks } from './engine-support.js';
+import {
+  docker,
+  engineAnswers,
+  engineWorkspaces,
+  httpGet,
+  onGpuMachine,
+  webProject,
+  workspaceContainers,
+  workspaceNetworks,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
@@ -21,7 +30,9 @@ async function up(root: string, ...args: string[]) {
 
 async function portsOf(root: string): Promise<Record<string, number>> {
   const containers = await workspaceContainers(root);
-  return Object.fromEntries(containers.map((c) => [c.Labels[LABEL.project]!, c.Ports.find((p) => p.PublicPort)!.PublicPort]));
+  return Object.fromEntries(
+    containers.map((c) => [c.Labels[LABEL.project]!, c.Ports.find((p) => p.PublicPort)!.PublicPort]),
+  );
 }
 
 async function idsOf(root: string): Promise<Record<string, string>> {
@@ -31,7 +42,12 @@ async function idsOf(root: string): Promise<Record<string, string>> {
 
 describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
   it('runs two projects that prefer the same host port, both serving HTTP on distinct ports', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18100-18199"\n', 'which-project': 'alpha\nbeta\n', 'projects/alpha/envctl.yml': webProject('ports: { http: 18100 }\n'), 'projects/beta/envctl.yml': webProject('ports: { http: 18100 }\n') });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18100-18199"\n',
+      'which-project': 'alpha\nbeta\n',
+      'projects/alpha/envctl.yml': webProject('ports: { http: 18100 }\n'),
+      'projects/beta/envctl.yml': webProject('ports: { http: 18100 }\n'),
+    });
     await up(root);
     const ports = await portsOf(root);
     expect(new Set(Object.values(ports)).size).toBe(2);
@@ -43,15 +59,24 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
     const server = createServer();
     servers.push(server);
     await new Promise<void>((resolve) => server.listen({ port: 18200, host: '127.0.0.1' }, resolve));
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18200-18299"\n', 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': webProject('ports: { http: 18200 }\n') });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18200-18299"\n',
+      'which-project': 'alpha\n',
+      'projects/alpha/envctl.yml': webProject('ports: { http: 18200 }\n'),
+    });
     await up(root);
     const ports = await portsOf(root);
     expect(ports.alpha).toBe(18201);
     expect((await httpGet('http://127.0.0.1:18201/')).body).toBe('alpha hello \n');
   });
 
-  it('recreates nothing on a second up, and only the changed project when one project\'s env changes', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18300-18399"\n', 'which-project': 'alpha\nbeta\n', 'projects/alpha/envctl.yml': webProject(), 'projects/beta/envctl.yml': webProject() });
+  it("recreates nothing on a second up, and only the changed project when one project's env changes", async () => {
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18300-18399"\n',
+      'which-project': 'alpha\nbeta\n',
+      'projects/alpha/envctl.yml': webProject(),
+      'projects/beta/envctl.yml': webProject(),
+    });
     await up(root);
     const before = await idsOf(root);
     const again = await up(root);
@@ -75,16 +100,22 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
       'which-project': 'alpha\nbeta\n',
       'projects/alpha/envctl.yml': webProject(),
       'projects/beta/envctl.yml': webProject(),
-      'projects/beta/compose.yml': 'services:\n  web:\n    volumes: ["data:/data"]\n  side:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: SIGKILL\nvolumes:\n  data: {}\n',
+      'projects/beta/compose.yml':
+        'services:\n  web:\n    volumes: ["data:/data"]\n  side:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n    stop_signal: ' +
+        'SIGKILL\nvolumes:\n  data: {}\n',
     });
     await up(root);
-    expect((await workspaceNetworks(root)).map((n) => n.Name).sort()).toEqual([`envctl_${root.split('/').pop()!.toLowerCase()}`, `envctl_${root.split('/').pop()!.toLowerCase()}_beta`].sort());
+    expect((await workspaceNetworks(root)).map((n) => n.Name).sort()).toEqual(
+      [`envctl_${root.split('/').pop()!.toLowerCase()}`, `envctl_${root.split('/').pop()!.toLowerCase()}_beta`].sort(),
+    );
     writeFileSync(join(root, 'which-project'), 'alpha\n');
     const result = await up(root);
     expect(result.stdout).toContain('project beta is no longer in which-project');
     const containers = await workspaceContainers(root);
     expect(containers.map((c) => c.Labels[LABEL.project])).toEqual(['alpha']);
-    const volumes = await docker.listVolumes({ filters: { label: [`${LABEL.project}=beta`, `${LABEL.root}=${root}`] } });
+    const volumes = await docker.listVolumes({
+      filters: { label: [`${LABEL.project}=beta`, `${LABEL.root}=${root}`] },
+    });
     expect(volumes.Volumes?.map((v) => v.Name)).toHaveLength(1);
     expect((await workspaceNetworks(root)).map((n) => n.Labels?.[LABEL.project])).toEqual([undefined]);
 
@@ -96,7 +127,11 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
   });
 
   it('gives a project with gpus: [1] exactly GPU 1 (stand-in NVIDIA hook)', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18500-18599"\n', 'which-project': 'gpu\n', 'projects/gpu/envctl.yml': webProject('gpus: [1]\n') });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18500-18599"\n',
+      'which-project': 'gpu\n',
+      'projects/gpu/envctl.yml': webProject('gpus: [1]\n'),
+    });
     await up(root);
     const ports = await portsOf(root);
     const env = (await httpGet(`http://127.0.0.1:${ports.gpu}/env.txt`)).body;
@@ -104,7 +139,11 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
   });
 
   it('lists what envctl started in docker-compose ps', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18600-18699"\n', 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': webProject() });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18600-18699"\n',
+      'which-project': 'alpha\n',
+      'projects/alpha/envctl.yml': webProject(),
+    });
     await up(root);
     const { execa } = await import('execa');
     const ps = await execa('docker-compose', ['ps'], { cwd: join(root, 'compose'), reject: false });
@@ -113,7 +152,11 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
   });
 
   it('moves a port taken after render to another one', async () => {
-    const root = workspace({ 'workspace.yml': 'ports:\n  range: "18700-18799"\n', 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': webProject('ports: { http: 18700 }\n') });
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "18700-18799"\n',
+      'which-project': 'alpha\n',
+      'projects/alpha/envctl.yml': webProject('ports: { http: 18700 }\n'),
+    });
     const rendered = await envctl(root, ['render', '--json']);
     expect(JSON.parse(rendered.stdout).projects[0].ports[0].hostPort).toBe(18700);
     const server = createServer();
@@ -123,7 +166,7 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
     expect((await portsOf(root)).alpha).toBe(18701);
   });
 
-  it('removes only the failing project\'s new containers when one will not start, and exits non-zero', async () => {
+  it("removes only the failing project's new containers when one will not start, and exits non-zero", async () => {
     const root = workspace({
       'workspace.yml': 'ports:\n  range: "18800-18899"\n',
       'which-project': 'good\nbad\n',

@@ -42,7 +42,14 @@ function twoProjects(base: number) {
     'projects/a/envctl.yml': webProject(`ports: { http: ${base} }\n`),
     'projects/b/envctl.yml': webProject(`ports: { http: ${base + 1} }\n`),
   });
-  age(root, ['workspace.yml', 'which-project', 'projects/a/envctl.yml', 'projects/b/envctl.yml', 'templates/web/template.yml', 'templates/web/compose.yml']);
+  age(root, [
+    'workspace.yml',
+    'which-project',
+    'projects/a/envctl.yml',
+    'projects/b/envctl.yml',
+    'templates/web/template.yml',
+    'templates/web/compose.yml',
+  ]);
   return root;
 }
 
@@ -91,12 +98,17 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
     const root = twoProjects(22400);
     await upDetached(root);
 
-    writeFileSync(join(root, 'projects/a/envctl.yml'), webProject('ports: { http: 22400 }\nparams: { message: edited }\n'));
+    writeFileSync(
+      join(root, 'projects/a/envctl.yml'),
+      webProject('ports: { http: 22400 }\nparams: { message: edited }\n'),
+    );
     const edited = await upDetached(root);
     expect(edited.full).toBe(`${join(root, 'projects/a/envctl.yml')} changed`);
     expect(edited.stdout).toMatch(/a: recreated .*configuration changed/);
     // Written a moment ago: this up may have read it before a last write, so it leaves no stamp.
-    expect(edited.stderr).toContain(`no up stamp written: ${join(root, 'projects/a/envctl.yml')} changed just before or during this up`);
+    expect(edited.stderr).toContain(
+      `no up stamp written: ${join(root, 'projects/a/envctl.yml')} changed just before or during this up`,
+    );
     age(root, ['projects/a/envctl.yml']);
     const restamped = await upDetached(root);
     expect(restamped.full).toBe('no stamp of a whole up');
@@ -110,7 +122,7 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
     expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toContain('b hello hi');
   });
 
-  it.runIf(process.getuid?.() === 0)('takes the full path when the host\'s routes change (a VPN came up)', async () => {
+  it.runIf(process.getuid?.() === 0)("takes the full path when the host's routes change (a VPN came up)", async () => {
     const root = twoProjects(22800);
     await upDetached(root);
     expect((await upFromStamp(root)).full).toBeUndefined();
@@ -123,7 +135,7 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
     }
   });
 
-  it('takes the full path when envctl\'s own output under compose/ was touched', async () => {
+  it("takes the full path when envctl's own output under compose/ was touched", async () => {
     const root = twoProjects(22500);
     await upDetached(root);
     const merged = join(root, 'compose', 'docker-compose.yml');
@@ -168,8 +180,18 @@ describe.runIf(hasEngine)('a second up -d with nothing changed (compose/up-stamp
       'projects/built/envctl.yml': 'template: webbuild\nports: { http: 22700 }\n',
       'projects/built/requirements.txt': 'numpy==1.0\n',
     });
-    cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), { recursive: true });
-    age(root, ['workspace.yml', 'which-project', 'projects/built/envctl.yml', 'projects/built/requirements.txt', 'templates/webbuild/template.yml', 'templates/webbuild/compose.yml', 'templates/webbuild/Dockerfile']);
+    cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), {
+      recursive: true,
+    });
+    age(root, [
+      'workspace.yml',
+      'which-project',
+      'projects/built/envctl.yml',
+      'projects/built/requirements.txt',
+      'templates/webbuild/template.yml',
+      'templates/webbuild/compose.yml',
+      'templates/webbuild/Dockerfile',
+    ]);
     let image: string | undefined;
     try {
       const first = await upDetached(root);

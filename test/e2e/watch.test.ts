@@ -4,7 +4,15 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { CLI, removeWorkspace, REPO } from '../support/workspace.js';
-import { cleanEngine, docker, engineAnswers, engineWorkspace, followOutput, httpGet, workspaceContainers } from './engine-support.js';
+import {
+  cleanEngine,
+  docker,
+  engineAnswers,
+  engineWorkspace,
+  followOutput,
+  httpGet,
+  workspaceContainers,
+} from './engine-support.js';
 
 const hasEngine = await engineAnswers();
 
@@ -38,8 +46,15 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
       'projects/beta/notebook.ipynb': '{}\n',
       'projects/gamma/envctl.yml': 'template: web\n',
     });
-    cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), { recursive: true });
-    child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: join(root, 'reaction.jsonl') }, all: true });
+    cpSync(join(REPO, 'test', 'fixtures', 'templates', 'webbuild'), join(root, 'templates', 'webbuild'), {
+      recursive: true,
+    });
+    child = execa('node', [CLI, 'up', '-d', '--watch'], {
+      cwd: root,
+      reject: false,
+      env: { NO_COLOR: '1', ENVCTL_REACTION_LOG: join(root, 'reaction.jsonl') },
+      all: true,
+    });
     child.all!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(/Watching which-project/, 0, 60_000);
   }, 90_000);
@@ -66,7 +81,9 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
 
   it('rebuilds and recreates only the project whose requirements.txt changed', async () => {
     const before = await containerIds();
-    const image = async () => (await docker.listContainers({ filters: { label: [`${LABEL.root}=${root}`, `${LABEL.project}=beta`] } }))[0]!.ImageID;
+    const image = async () =>
+      (await docker.listContainers({ filters: { label: [`${LABEL.root}=${root}`, `${LABEL.project}=beta`] } }))[0]!
+        .ImageID;
     const imageBefore = await image();
     const mark = output.length;
     writeFileSync(join(root, 'projects', 'beta', 'requirements.txt'), 'numpy\npandas\n');
@@ -75,7 +92,9 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
     expect(after.alpha).toBe(before.alpha);
     expect(after.beta).not.toBe(before.beta);
     expect(await image()).not.toBe(imageBefore);
-    const port = (await docker.listContainers({ filters: { label: [`${LABEL.root}=${root}`, `${LABEL.project}=beta`] } }))[0]!.Ports.find((p) => p.PublicPort)!.PublicPort;
+    const port = (
+      await docker.listContainers({ filters: { label: [`${LABEL.root}=${root}`, `${LABEL.project}=beta`] } })
+    )[0]!.Ports.find((p) => p.PublicPort)!.PublicPort;
     expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toBe('numpy\npandas\n');
   });
 
@@ -130,13 +149,20 @@ describe.runIf(hasEngine)('envctl up -d --watch follows build inputs at any dept
     const root = engineWorkspace({
       'workspace.yml': 'ports:\n  range: "21100-21199"\n',
       'which-project': 'deep\n',
-      'projects/deep/compose.yml': 'services:\n  app:\n    build: { context: ./image }\n    image: envctl-test/deep:latest\n',
-      'projects/deep/image/Dockerfile': 'FROM busybox:latest\nCOPY . /app\nCMD ["sh", "-c", "cat /app/lib/deps.txt; sleep 600"]\n',
+      'projects/deep/compose.yml':
+        'services:\n  app:\n    build: { context: ./image }\n    image: envctl-test/deep:latest\n',
+      'projects/deep/image/Dockerfile':
+        'FROM busybox:latest\nCOPY . /app\nCMD ["sh", "-c", "cat /app/lib/deps.txt; sleep 600"]\n',
       'projects/deep/image/lib/deps.txt': 'numpy\n',
       'projects/deep/image/.dockerignore': 'scratch\n',
       'projects/deep/image/scratch/big.bin': 'x\n',
     });
-    const child = execa('node', [CLI, 'up', '-d', '--watch'], { cwd: root, reject: false, env: { NO_COLOR: '1' }, all: true });
+    const child = execa('node', [CLI, 'up', '-d', '--watch'], {
+      cwd: root,
+      reject: false,
+      env: { NO_COLOR: '1' },
+      all: true,
+    });
     const { text, waitFor } = followOutput(child);
     try {
       await waitFor(/Watching which-project/, 0);

@@ -14,18 +14,30 @@ function context(files: Record<string, string>): string {
   return root;
 }
 
-const spec = (dir: string, extra: Partial<BuildSpec> = {}): BuildSpec => ({ context: dir, dockerfile: undefined, args: {}, dependencyFiles: [], ...extra });
+const spec = (dir: string, extra: Partial<BuildSpec> = {}): BuildSpec => ({
+  context: dir,
+  dockerfile: undefined,
+  args: {},
+  dependencyFiles: [],
+  ...extra,
+});
 
 describe('copySources', () => {
   it('reads COPY and ADD sources, skipping flags, --from stages and the destination', () => {
-    const dockerfile = 'FROM x\nCOPY --chown=1:1 requirements.txt setup.py /app/\nCOPY --from=builder /out /out\nADD ["src dir", "/src"]\ncopy \\\n  a.txt /a\n';
+    const dockerfile =
+      'FROM x\nCOPY --chown=1:1 requirements.txt setup.py /app/\nCOPY --from=builder /out /out\nADD ["src dir", "/src"]\ncopy \\\n  a.txt /a\n';
     expect(copySources(dockerfile)).toEqual(['requirements.txt', 'setup.py', 'src dir', 'a.txt']);
   });
 });
 
 describe('buildHash', () => {
   it('changes with a copied file, a dependency file, an argument or the Dockerfile, and not with a file only mounted', () => {
-    const dir = context({ Dockerfile: 'FROM busybox\nCOPY requirements.txt /r\nCOPY src/ /src\n', 'requirements.txt': 'numpy\n', 'src/a.py': 'a', 'notebook.ipynb': '{}' });
+    const dir = context({
+      Dockerfile: 'FROM busybox\nCOPY requirements.txt /r\nCOPY src/ /src\n',
+      'requirements.txt': 'numpy\n',
+      'src/a.py': 'a',
+      'notebook.ipynb': '{}',
+    });
     const base = buildHash(spec(dir));
     writeFileSync(join(dir, 'notebook.ipynb'), '{"cells": []}');
     expect(buildHash(spec(dir))).toBe(base);

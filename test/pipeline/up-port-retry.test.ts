@@ -47,8 +47,14 @@ class RacingEngine implements Engine {
   async pullImage() {}
   async buildImage() {}
   async createNetwork(body: Record<string, any>) {
-    if (this.stolenSubnets.delete(body.IPAM.Config[0].Subnet)) throw new Error('(HTTP code 403) unexpected - Pool overlaps with other one on this address space');
-    this.networksByName.set(body.Name, { id: body.Name, name: body.Name, labels: body.Labels, subnets: [body.IPAM.Config[0].Subnet] });
+    if (this.stolenSubnets.delete(body.IPAM.Config[0].Subnet))
+      throw new Error('(HTTP code 403) unexpected - Pool overlaps with other one on this address space');
+    this.networksByName.set(body.Name, {
+      id: body.Name,
+      name: body.Name,
+      labels: body.Labels,
+      subnets: [body.IPAM.Config[0].Subnet],
+    });
   }
   async removeNetwork(name: string) {
     this.networksByName.delete(name);
@@ -57,17 +63,33 @@ class RacingEngine implements Engine {
   async removeVolume() {}
   async createContainer(name: string, body: Record<string, any>) {
     const id = `${name}-${this.containersById.size}`;
-    this.containersById.set(id, { id, name, state: 'created', status: '', image: body.Image, imageId: 'sha256:busybox', labels: body.Labels, networks: Object.keys(body.NetworkingConfig.EndpointsConfig), ports: [], body });
+    this.containersById.set(id, {
+      id,
+      name,
+      state: 'created',
+      status: '',
+      image: body.Image,
+      imageId: 'sha256:busybox',
+      labels: body.Labels,
+      networks: Object.keys(body.NetworkingConfig.EndpointsConfig),
+      ports: [],
+      body,
+    });
     return id;
   }
   async connectNetwork() {}
   async startContainer(id: string) {
     this.starts += 1;
     const container = this.containersById.get(id)!;
-    for (const bindings of Object.values<Array<{ HostIp: string; HostPort: string }>>(container.body.HostConfig.PortBindings ?? {})) {
+    for (const bindings of Object.values<Array<{ HostIp: string; HostPort: string }>>(
+      container.body.HostConfig.PortBindings ?? {},
+    )) {
       for (const binding of bindings) {
         if (this.stolen.delete(binding.HostPort)) {
-          throw new Error(`(HTTP code 500) server error - driver failed programming external connectivity on endpoint ${container.name}: Bind for ${binding.HostIp}:${binding.HostPort} failed: port is already allocated`);
+          throw new Error(
+            `(HTTP code 500) server error - driver failed programming external connectivity on endpoint ${container.name}: Bind for ` +
+              `${binding.HostIp}:${binding.HostPort} failed: port is already allocated`,
+          );
         }
       }
     }
@@ -79,8 +101,8 @@ class RacingEngine implements Engine {
   async removeContainer(id: string) {
     this.containersById.delete(id);
   }
-  async inspectContainer() {
-    return {};
+  async inspectContainer(): Promise<never> {
+    throw new Error('not used');
   }
   async logs(): Promise<never> {
     throw new Error('not used');
@@ -94,7 +116,11 @@ class RacingEngine implements Engine {
 const roots: string[] = [];
 
 function racingWorkspace(): string {
-  const root = makeWorkspace({ 'workspace.yml': 'ports:\n  range: "28800-28899"\n', 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': 'template: web\nports: { http: 28888 }\n' });
+  const root = makeWorkspace({
+    'workspace.yml': 'ports:\n  range: "28800-28899"\n',
+    'which-project': 'alpha\n',
+    'projects/alpha/envctl.yml': 'template: web\nports: { http: 28888 }\n',
+  });
   roots.push(root);
   cpSync(join(REPO, 'test', 'fixtures', 'templates', 'web'), join(root, 'templates', 'web'), { recursive: true });
   return root;
@@ -105,7 +131,13 @@ async function upWith(root: string, engine: RacingEngine, changes: string[]) {
   const workspace = loadWorkspace(root);
   const outcome = await up(
     workspace,
-    { engine, ports: { isFree: async () => true }, gpus: { discover: async () => ({ available: false as const, reason: 'none here' }) }, routes: { routes: async () => [] }, store },
+    {
+      engine,
+      ports: { isFree: async () => true },
+      gpus: { discover: async () => ({ available: false as const, reason: 'none here' }) },
+      routes: { routes: async () => [] },
+      store,
+    },
     (result) => persistRender(store, workspace.settings.name, result),
     { change: (_project, text) => changes.push(text), progress: () => undefined },
   );
@@ -131,7 +163,9 @@ describe('up when a host port is taken between allocation and start', () => {
     const engine = new RacingEngine([], ['10.213.0.0/24']);
     const changes: string[] = [];
     const { store } = await upWith(racingWorkspace(), engine, changes);
-    expect(changes).toContain('subnet 10.213.0.0/24 was taken by another network at the last moment; allocating another');
+    expect(changes).toContain(
+      'subnet 10.213.0.0/24 was taken by another network at the last moment; allocating another',
+    );
     expect([...engine.networksByName.values()].map((network) => network.subnets[0])).toEqual(['10.213.1.0/24']);
     expect(store.read().state.networks.get('_workspace')?.value).toBe('10.213.1.0/24');
   });

@@ -35,25 +35,63 @@ function container(s: DesiredService, extra: Partial<ObservedContainer> = {}): O
     ...extra,
   };
 }
-const desired = (services: DesiredService[]): Desired => ({ projectName: 'ws', root: ROOT, services, networks: [], volumes: [] });
-function observed(containers: ObservedContainer[], services: DesiredService[], labels: Record<string, Record<string, string>> = {}): Observed {
-  return { containers, networks: [], volumes: [], images: new Map(services.map((s) => [s.image, { id: `sha-${s.image}`, labels: labels[s.image] ?? {} }])) };
+const desired = (services: DesiredService[]): Desired => ({
+  projectName: 'ws',
+  root: ROOT,
+  services,
+  networks: [],
+  volumes: [],
+});
+function observed(
+  containers: ObservedContainer[],
+  services: DesiredService[],
+  labels: Record<string, Record<string, string>> = {},
+): Observed {
+  return {
+    containers,
+    networks: [],
+    volumes: [],
+    images: new Map(services.map((s) => [s.image, { id: `sha-${s.image}`, labels: labels[s.image] ?? {} }])),
+  };
 }
-const steps = (p: ReturnType<typeof plan>) => [...p.projects.values()].flatMap((pp) => pp.levels.flat().map((step) => `${step.kind} ${step.service.service}`));
+const steps = (p: ReturnType<typeof plan>) =>
+  [...p.projects.values()].flatMap((pp) => pp.levels.flat().map((step) => `${step.kind} ${step.service.service}`));
 
 describe('plan', () => {
   it("refuses to take a network of another workspace of the same name, and removes only this workspace's", () => {
-    const network = (name: string, root: string) => ({ id: name, name, subnets: [], labels: { [LABEL.root]: root, [COMPOSE_LABEL.project]: 'ws' } });
-    const wanted = { key: '_workspace', name: 'envctl_ws', project: undefined, create: {}, hash: 'h' };
+    const network = (name: string, root: string) => ({
+      id: name,
+      name,
+      subnets: [],
+      labels: { [LABEL.root]: root, [COMPOSE_LABEL.project]: 'ws' },
+    });
+    const wanted = {
+      key: '_workspace',
+      name: 'envctl_ws',
+      project: undefined,
+      create: { Name: 'envctl_ws' },
+      hash: 'h',
+    };
     const base = { ...desired([]), networks: [wanted] };
-    expect(() => plan(base, { ...observed([], []), networks: [network('envctl_ws', '/elsewhere/ws')] })).toThrow(/belongs to the workspace at \/elsewhere\/ws, also named "ws"/);
-    const mine = plan({ ...desired([]) }, { ...observed([], []), networks: [network('envctl_ws', ROOT), network('envctl_other', '/elsewhere/ws')] });
+    expect(() => plan(base, { ...observed([], []), networks: [network('envctl_ws', '/elsewhere/ws')] })).toThrow(
+      /belongs to the workspace at \/elsewhere\/ws, also named "ws"/,
+    );
+    const mine = plan(
+      { ...desired([]) },
+      { ...observed([], []), networks: [network('envctl_ws', ROOT), network('envctl_other', '/elsewhere/ws')] },
+    );
     expect(mine.removeNetworks.map((r) => r.network.name)).toEqual(['envctl_ws']);
   });
 
   it('keeps everything when nothing changed', () => {
     const services = [service('a', 'web'), service('b', 'web')];
-    const result = plan(desired(services), observed(services.map((s) => container(s)), services));
+    const result = plan(
+      desired(services),
+      observed(
+        services.map((s) => container(s)),
+        services,
+      ),
+    );
     expect(steps(result)).toEqual(['keep a-web', 'keep b-web']);
     expect(result.removeContainers).toEqual([]);
   });
@@ -61,25 +99,49 @@ describe('plan', () => {
   it('creates what is missing, recreates what changed, starts what stopped, removes what left', () => {
     const [a, b, c] = [service('a', 'web'), service('b', 'web'), service('c', 'web')];
     const gone = container(service('old', 'web'));
-    const result = plan(desired([a!, b!, c!]), observed([container(a!, { labels: { ...container(a!).labels, [COMPOSE_LABEL.configHash]: 'stale' } }), container(b!, { state: 'exited' }), gone], [a!, b!, c!]));
+    const result = plan(
+      desired([a, b, c]),
+      observed(
+        [
+          container(a, { labels: { ...container(a).labels, [COMPOSE_LABEL.configHash]: 'stale' } }),
+          container(b, { state: 'exited' }),
+          gone,
+        ],
+        [a, b, c],
+      ),
+    );
     expect(steps(result)).toEqual(['recreate a-web', 'start b-web', 'create c-web']);
     expect(result.removeContainers.map((r) => r.reason)).toEqual(['project old is no longer in which-project']);
   });
 
   it('builds when the build inputs changed, and recreates the container of a changed image', () => {
-    const built = service('a', 'web', { build: { context: '/a', dockerfile: undefined, args: {}, dependencyFiles: [], hash: 'new' } });
-    const result = plan(desired([built]), observed([container(built)], [built], { [built.image]: { [ENVCTL_BUILD_HASH]: 'old' } }));
-    expect(result.projects.get('a')!.images.map((step) => `${step.kind}: ${step.reason}`)).toEqual(['build: its build inputs changed']);
+    const built = service('a', 'web', {
+      build: { context: '/a', dockerfile: undefined, args: {}, dependencyFiles: [], hash: 'new' },
+    });
+    const result = plan(
+      desired([built]),
+      observed([container(built)], [built], { [built.image]: { [ENVCTL_BUILD_HASH]: 'old' } }),
+    );
+    expect(result.projects.get('a')!.images.map((step) => `${step.kind}: ${step.reason}`)).toEqual([
+      'build: its build inputs changed',
+    ]);
     expect(steps(result)).toEqual(['recreate a-web']);
 
-    const fresh = plan(desired([built]), observed([container(built, { imageId: 'sha-older' })], [built], { [built.image]: { [ENVCTL_BUILD_HASH]: 'new' } }));
+    const fresh = plan(
+      desired([built]),
+      observed([container(built, { imageId: 'sha-older' })], [built], {
+        [built.image]: { [ENVCTL_BUILD_HASH]: 'new' },
+      }),
+    );
     expect(fresh.projects.get('a')!.images).toEqual([]);
     expect(steps(fresh)).toEqual(['recreate a-web']);
   });
 
   it('touches only the projects asked for', () => {
     const [a, b] = [service('a', 'web'), service('b', 'web')];
-    const result = plan(desired([a!, b!]), observed([container(service('old', 'web'))], [a!, b!]), { only: new Set(['a']) });
+    const result = plan(desired([a, b]), observed([container(service('old', 'web'))], [a, b]), {
+      only: new Set(['a']),
+    });
     expect(steps(result)).toEqual(['create a-web']);
     expect(result.removeContainers).toEqual([]);
   });
@@ -88,6 +150,10 @@ describe('plan', () => {
     const db = service('a', 'db');
     const web = service('a', 'web', { dependsOn: ['a-db'] });
     const worker = service('a', 'worker', { dependsOn: ['a-web', 'a-db'] });
-    expect(dependencyLevels([worker, web, db]).map((level) => level.map((s) => s.service))).toEqual([['a-db'], ['a-web'], ['a-worker']]);
+    expect(dependencyLevels([worker, web, db]).map((level) => level.map((s) => s.service))).toEqual([
+      ['a-db'],
+      ['a-web'],
+      ['a-worker'],
+    ]);
   });
 });

@@ -9,10 +9,23 @@ const store = new StateStore(composeDir);
 const ports = await store.withLock(async () => {
   const { state } = store.read();
   const requests = Array.from({ length: Number(count) }, (_, i) => ({
-    key: `${project}/notebook/${8000 + i}/tcp`, project, service: 'notebook', name: `p${i}`, container: 8000 + i,
-    protocol: 'tcp', preferred: 8888, bind: '127.0.0.1', url: undefined,
+    key: `${project}/notebook/${8000 + i}/tcp`,
+    project,
+    service: 'notebook',
+    name: `p${i}`,
+    container: 8000 + i,
+    protocol: 'tcp',
+    preferred: 8888,
+    bind: '127.0.0.1',
+    url: undefined,
   }));
-  const result = await allocatePorts({ requests, previous: state.ports, range: { from: 8800, to: 9999 }, probe: new HostPortProbe(), enginePorts: new Map() });
+  const result = await allocatePorts({
+    requests,
+    previous: state.ports,
+    range: { from: 8800, to: 9999 },
+    probe: new HostPortProbe(),
+    enginePorts: new Map(),
+  });
   store.write({ ...state, ports: result.state });
   return result.grants.map((grant) => grant.host);
 });

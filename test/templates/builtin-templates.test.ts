@@ -12,7 +12,8 @@ const hasCompose = await dockerComposeAvailable();
 describe('built-in templates', () => {
   it('are the four the product promises, each documented', () => {
     expect(TEMPLATES.sort()).toEqual(['conda', 'jupyter', 'python', 'pytorch']);
-    for (const name of TEMPLATES) expect(readFileSync(join(REPO, 'templates', name, 'README.md'), 'utf8')).toContain(`# ${name}`);
+    for (const name of TEMPLATES)
+      expect(readFileSync(join(REPO, 'templates', name, 'README.md'), 'utf8')).toContain(`# ${name}`);
   });
 
   it.each(TEMPLATES)('%s renders with its defaults into a valid compose file', async (name) => {

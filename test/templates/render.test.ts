@@ -1,17 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors/envctl-error.js';
+import { type InputError } from '../../src/errors/envctl-error.js';
 import { substitute } from '../../src/templates/expressions.js';
 import { renderFragment } from '../../src/templates/render.js';
 import { YamlSource } from '../../src/util/yaml-source.js';
 
-const scope = { params: { python: '3.11', name: 'x\nprivileged: true', debug: false }, ports: { jupyter: 8890 }, project: { name: 'p', dir: '/w/projects/p' } };
+const scope = {
+  params: { python: '3.11', name: 'x\nprivileged: true', debug: false },
+  ports: { jupyter: 8890 },
+  project: { name: 'p', dir: '/w/projects/p' },
+};
 
 describe('substitute', () => {
   it('keeps the type of a value that is the whole scalar, joins values into text otherwise', () => {
     const at = { file: 't.yml', line: 1 };
     expect(substitute('${{ ports.jupyter }}', scope, at)).toBe(8890);
     expect(substitute('${{params.debug}}', scope, at)).toBe(false);
-    expect(substitute('python:${{ params.python }}-slim on ${{ ports.jupyter }}', scope, at)).toBe('python:3.11-slim on 8890');
+    expect(substitute('python:${{ params.python }}-slim on ${{ ports.jupyter }}', scope, at)).toBe(
+      'python:3.11-slim on 8890',
+    );
   });
 
   it('names the unknown placeholder, its line, and the nearest known one', () => {
@@ -29,7 +35,8 @@ describe('substitute', () => {
 describe('renderFragment', () => {
   it('replaces placeholders in keys and values without parsing a value as YAML', () => {
     const source = YamlSource.parse(
-      'services:\n  app:\n    image: "python:${{ params.python }}"\n    environment:\n      NAME: ${{ params.name }}\n      PORT: ${{ ports.jupyter }}\n    volumes: ["./data:/data"]\n',
+      'services:\n  app:\n    image: "python:${{ params.python }}"\n    environment:\n      NAME: ${{ params.name }}\n      PORT: ${{ ports.jupyter ' +
+        '}}\n    volumes: ["./data:/data"]\n',
       'compose.yml',
     );
     const rendered = renderFragment(source, scope, '/w/templates/t');
@@ -42,7 +49,10 @@ describe('renderFragment', () => {
   });
 
   it('reports the line of an unknown placeholder in the fragment', () => {
-    const source = YamlSource.parse('services:\n  app:\n    image: x\n    command: ${{ project.nam }}\n', 'templates/t/compose.yml');
+    const source = YamlSource.parse(
+      'services:\n  app:\n    image: x\n    command: ${{ project.nam }}\n',
+      'templates/t/compose.yml',
+    );
     expect(() => renderFragment(source, scope, '/w')).toThrow('templates/t/compose.yml:4: unknown placeholder');
   });
 });

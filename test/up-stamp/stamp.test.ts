@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fastUpArgs } from '../../src/cli/fast-up.js';
-import { engineDifference, filesDifference, outputSignatures, STAMP_FILE, type UpStamp } from '../../src/up-stamp/stamp.js';
+import {
+  engineDifference,
+  filesDifference,
+  outputSignatures,
+  STAMP_FILE,
+  type UpStamp,
+} from '../../src/up-stamp/stamp.js';
 import { fileSignature, modifiedMs, signaturesOf } from '../../src/up-stamp/file-signature.js';
 import { snapshotOf } from '../../src/engine/engine-snapshot.js';
 import { localEngineSocket, parseResponse } from '../../src/engine/engine-socket.js';
@@ -20,16 +26,43 @@ function tempDir(): string {
 
 const snapshot = snapshotOf(
   [
-    { Id: 'c2', State: 'running', ImageID: 'sha256:i', Labels: { 'com.docker.compose.config-hash': 'h2' }, NetworkSettings: { Networks: { b: {}, a: {} } } },
-    { Id: 'c1', State: 'running', ImageID: 'sha256:i', Labels: { 'com.docker.compose.config-hash': 'h1' }, NetworkSettings: { Networks: { a: {} } } },
+    {
+      Id: 'c2',
+      State: 'running',
+      ImageID: 'sha256:i',
+      Labels: { 'com.docker.compose.config-hash': 'h2' },
+      NetworkSettings: { Networks: { b: {}, a: {} } },
+    },
+    {
+      Id: 'c1',
+      State: 'running',
+      ImageID: 'sha256:i',
+      Labels: { 'com.docker.compose.config-hash': 'h1' },
+      NetworkSettings: { Networks: { a: {} } },
+    },
   ],
   [{ Id: 'n1', Name: 'ws_net', Labels: { 'dev.envctl.config-hash': 'nh' } }],
   { Volumes: [{ Name: 'v1' }] },
-  new Map([['busybox:latest', { Id: 'sha256:i' }], ['gone:1', undefined]]),
+  new Map([
+    ['busybox:latest', { Id: 'sha256:i' }],
+    ['gone:1', undefined],
+  ]),
 );
 
 function stamp(inputs: Record<string, string>, outputs: Record<string, string> = {}): UpStamp {
-  return { format: 1, build: 'b1', root: '/w', engineSocket: '/var/run/docker.sock', inputs, outputs, routes: 'r1', imageReferences: ['busybox:latest'], engine: snapshot, warnings: [], summaryText: { plain: '', colored: '' } };
+  return {
+    format: 1,
+    build: 'b1',
+    root: '/w',
+    engineSocket: '/var/run/docker.sock',
+    inputs,
+    outputs,
+    routes: 'r1',
+    imageReferences: ['busybox:latest'],
+    engine: snapshot,
+    warnings: [],
+    summaryText: { plain: '', colored: '' },
+  };
 }
 
 describe('the up stamp', () => {
@@ -43,9 +76,15 @@ describe('the up stamp', () => {
   it('tells a stopped, replaced or re-imaged container, and a retagged image, from the stamp', () => {
     const base = stamp({});
     expect(engineDifference(base, snapshot, 'r1')).toBeUndefined();
-    expect(engineDifference(base, { ...snapshot, containers: ['c1 exited sha256:i h1 a', snapshot.containers[1]!] }, 'r1')).toBe("the engine's containers changed");
-    expect(engineDifference(base, { ...snapshot, containers: [snapshot.containers[0]!] }, 'r1')).toBe("the engine's containers changed");
-    expect(engineDifference(base, { ...snapshot, images: ['busybox:latest sha256:j', 'gone:1 (absent)'] }, 'r1')).toBe("the engine's images changed");
+    expect(
+      engineDifference(base, { ...snapshot, containers: ['c1 exited sha256:i h1 a', snapshot.containers[1]!] }, 'r1'),
+    ).toBe("the engine's containers changed");
+    expect(engineDifference(base, { ...snapshot, containers: [snapshot.containers[0]!] }, 'r1')).toBe(
+      "the engine's containers changed",
+    );
+    expect(engineDifference(base, { ...snapshot, images: ['busybox:latest sha256:j', 'gone:1 (absent)'] }, 'r1')).toBe(
+      "the engine's images changed",
+    );
     expect(engineDifference(base, { ...snapshot, networks: [] }, 'r1')).toBe("the engine's networks changed");
     expect(engineDifference(base, snapshot, 'r2')).toBe("the host's routes changed");
   });
@@ -79,7 +118,11 @@ describe('the up stamp', () => {
     writeFileSync(join(compose, STAMP_FILE), '{}');
     writeFileSync(join(compose, 'state.json.123456'), '{}');
     const outputs = outputSignatures(compose);
-    expect(Object.keys(outputs).sort()).toEqual([join(compose, 'docker-compose.yml'), join(compose, 'secrets'), join(compose, 'secrets', 'a.env')]);
+    expect(Object.keys(outputs).sort()).toEqual([
+      join(compose, 'docker-compose.yml'),
+      join(compose, 'secrets'),
+      join(compose, 'secrets', 'a.env'),
+    ]);
     rmSync(join(compose, 'docker-compose.yml'));
     const now = { build: 'b1', engineSocket: '/var/run/docker.sock', outputs: outputSignatures(compose) };
     expect(filesDifference(stamp({}, outputs), now)).toBe(`${join(compose, 'docker-compose.yml')} changed`);
@@ -103,7 +146,16 @@ describe('the fast path around the stamp', () => {
     expect(fastUpArgs(['up', '--detach'])).toEqual({ workspace: undefined });
     expect(fastUpArgs(['-w', 'ws', 'up', '-d'])).toEqual({ workspace: 'ws' });
     expect(fastUpArgs(['up', '-d', '--workspace=ws'])).toEqual({ workspace: 'ws' });
-    for (const argv of [['up'], ['up', '-d', 'p1'], ['up', '-d', '--build'], ['up', '--watch', '-d'], ['up', '-d', '--dry-run'], ['ps'], ['-w', 'up'], ['down', '-d']]) {
+    for (const argv of [
+      ['up'],
+      ['up', '-d', 'p1'],
+      ['up', '-d', '--build'],
+      ['up', '--watch', '-d'],
+      ['up', '-d', '--dry-run'],
+      ['ps'],
+      ['-w', 'up'],
+      ['down', '-d'],
+    ]) {
       expect(fastUpArgs(argv), argv.join(' ')).toBeUndefined();
     }
   });
@@ -116,9 +168,15 @@ describe('the fast path around the stamp', () => {
   });
 
   it('reads the engine answer: JSON on 200, undefined on 404, an error otherwise', () => {
-    expect(parseResponse('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[{"Id":"x"}]\n', '/containers/json')).toEqual([{ Id: 'x' }]);
-    expect(parseResponse('HTTP/1.0 404 Not Found\r\n\r\n{"message":"No such image"}', '/images/x/json')).toBeUndefined();
-    expect(() => parseResponse('HTTP/1.0 500 Internal Server Error\r\n\r\n{"message":"boom"}', '/networks')).toThrow(/HTTP 500/);
+    expect(
+      parseResponse('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[{"Id":"x"}]\n', '/containers/json'),
+    ).toEqual([{ Id: 'x' }]);
+    expect(
+      parseResponse('HTTP/1.0 404 Not Found\r\n\r\n{"message":"No such image"}', '/images/x/json'),
+    ).toBeUndefined();
+    expect(() => parseResponse('HTTP/1.0 500 Internal Server Error\r\n\r\n{"message":"boom"}', '/networks')).toThrow(
+      /HTTP 500/,
+    );
     expect(() => parseResponse('garbage', '/networks')).toThrow(/not an HTTP answer/);
   });
 });

@@ -48,7 +48,8 @@ export interface GpuAllocation {
 }
 
 export const NO_GPU_FIX =
-  'Install the NVIDIA driver and the NVIDIA Container Toolkit (then "nvidia-ctk runtime configure --runtime=docker" and restart dockerd), or set "gpus_optional: true" in the project\'s envctl.yml, or run "envctl up --cpu-only".';
+  'Install the NVIDIA driver and the NVIDIA Container Toolkit (then "nvidia-ctk runtime configure --runtime=docker" and restart dockerd), or set ' +
+  '"gpus_optional: true" in the project\'s envctl.yml, or run "envctl up --cpu-only".';
 
 /**
  * GPUs handed out like ports: exclusive requests get units no one else holds, least loaded first, the
@@ -58,7 +59,9 @@ export const NO_GPU_FIX =
 export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAllocation> {
   const assignments = new Map<string, GpuAssignment>();
   const warnings: string[] = [];
-  const state = new Map([...input.previous].filter(([key]) => !input.needs.some((need) => key.startsWith(`${need.project}/`))));
+  const state = new Map(
+    [...input.previous].filter(([key]) => !input.needs.some((need) => key.startsWith(`${need.project}/`))),
+  );
   const wanting = input.needs.filter((need) => need.request.kind !== 'none');
   for (const need of input.needs) if (need.request.kind === 'none') assignments.set(need.project, { kind: 'none' });
 
@@ -70,7 +73,10 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
         assignments.set(need.project, { kind: 'none', skipped: reason });
         warnings.push(`${need.project} runs without a GPU (${reason}).`);
       } else {
-        throw new InputError(`Project "${need.project}" needs a GPU, and this machine cannot give one: ${reason}.`, { location: need.location, hint: NO_GPU_FIX });
+        throw new InputError(`Project "${need.project}" needs a GPU, and this machine cannot give one: ${reason}.`, {
+          location: need.location,
+          hint: NO_GPU_FIX,
+        });
       }
     }
     return { assignments, state, warnings };
@@ -86,7 +92,11 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
     if (need.sharing === 'exclusive') {
       for (const id of ids) {
         const holder = heldBy.get(id) ?? explicit.get(id);
-        if (holder) throw new ExhaustedError(`Project "${need.project}" asks for GPU ${id}, which ${holder} holds.`, { location: need.location, hint: holdersHint(units, heldBy, explicit) });
+        if (holder)
+          throw new ExhaustedError(`Project "${need.project}" asks for GPU ${id}, which ${holder} holds.`, {
+            location: need.location,
+            hint: holdersHint(units, heldBy, explicit),
+          });
         explicit.set(id, need.project);
       }
     }
@@ -97,7 +107,11 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
 
   const exclusiveCounts = wanting.filter((need) => need.request.kind === 'count' && need.sharing === 'exclusive');
   const requests = exclusiveCounts.flatMap((need) =>
-    Array.from({ length: countOf(need, units) }, (_, i) => ({ key: `${need.project}/gpu/${i}`, signature: `count:${countOf(need, units)}`, candidates: () => byLoad.map((unit) => unit.id) })),
+    Array.from({ length: countOf(need, units) }, (_, i) => ({
+      key: `${need.project}/gpu/${i}`,
+      signature: `count:${countOf(need, units)}`,
+      candidates: () => byLoad.map((unit) => unit.id),
+    })),
   );
   const outcome = await allocate(requests, input.previous, [...explicit.keys()], {
     conflicts: (a, b) => a === b,
@@ -107,24 +121,42 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
   if (short) {
     // The project that did not fit holds nothing: its partial grants are not shown as taken.
     const others = [...outcome.granted.values()].filter((grant) => !grant.key.startsWith(`${short.project}/`));
-    const taken = new Map([...explicit, ...others.map((grant): [string, string] => [grant.value, grant.key.split('/')[0]!])]);
+    const taken = new Map([
+      ...explicit,
+      ...others.map((grant): [string, string] => [grant.value, grant.key.split('/')[0]!]),
+    ]);
     const free = units.filter((unit) => !heldBy.has(unit.id) && !taken.has(unit.id)).length;
-    throw new ExhaustedError(`Project "${short.project}" asks for ${countOf(short, units)} GPU(s) of its own, and not enough are free.`, {
-      location: short.location,
-      hint: `${holdersHint(units, heldBy, taken)} Free: ${free}. Stop a project that holds one (envctl down <project>), ask for fewer, or share with "gpu_sharing: shared".`,
-    });
+    throw new ExhaustedError(
+      `Project "${short.project}" asks for ${countOf(short, units)} GPU(s) of its own, and not enough are free.`,
+      {
+        location: short.location,
+        hint:
+          `${holdersHint(units, heldBy, taken)} Free: ${free}. Stop a project that holds one (envctl down <project>), ask for fewer, or share with ` +
+          `"gpu_sharing: shared".`,
+      },
+    );
   }
   for (const need of exclusiveCounts) {
-    const ids = [...outcome.granted.values()].filter((grant) => grant.key.startsWith(`${need.project}/`)).map((grant) => grant.value);
+    const ids = [...outcome.granted.values()]
+      .filter((grant) => grant.key.startsWith(`${need.project}/`))
+      .map((grant) => grant.value);
     assignments.set(need.project, { kind: 'ids', ids, sharing: 'exclusive' });
   }
   for (const [key, grant] of outcome.granted) state.set(key, grant);
 
   // Shared requests take what no one holds alone first, so sharing leaves exclusive users undisturbed.
-  const exclusive = new Set([...heldBy.keys(), ...explicit.keys(), ...[...outcome.granted.values()].map((grant) => grant.value)]);
+  const exclusive = new Set([
+    ...heldBy.keys(),
+    ...explicit.keys(),
+    ...[...outcome.granted.values()].map((grant) => grant.value),
+  ]);
   const bySharing = [...byLoad].sort((a, b) => Number(exclusive.has(a.id)) - Number(exclusive.has(b.id)));
   for (const need of wanting.filter((n) => n.request.kind === 'count' && n.sharing === 'shared')) {
-    assignments.set(need.project, { kind: 'ids', ids: bySharing.slice(0, countOf(need, units)).map((unit) => unit.id), sharing: 'shared' });
+    assignments.set(need.project, {
+      kind: 'ids',
+      ids: bySharing.slice(0, countOf(need, units)).map((unit) => unit.id),
+      sharing: 'shared',
+    });
   }
   return { assignments, state, warnings };
 }
@@ -149,19 +181,29 @@ function countOf(need: GpuNeed, units: readonly GpuUnit[]): number {
 function resolveUnit(id: string, units: readonly GpuUnit[], need: GpuNeed): string {
   const unit = units.find((candidate) => candidate.id === id || candidate.aliases.includes(id));
   if (unit) return unit.id;
-  const migGpu = units.find((candidate) => candidate.mig && (String(candidate.gpu.index) === id || candidate.gpu.uuid === id));
+  const migGpu = units.find(
+    (candidate) => candidate.mig && (String(candidate.gpu.index) === id || candidate.gpu.uuid === id),
+  );
   const known = units.map((candidate) => candidate.id);
   throw new InputError(
-    migGpu ? `GPU ${id} is in MIG mode: project "${need.project}" must name its MIG instances.` : `Project "${need.project}" asks for GPU ${id}, which this machine does not have.`,
+    migGpu
+      ? `GPU ${id} is in MIG mode: project "${need.project}" must name its MIG instances.`
+      : `Project "${need.project}" asks for GPU ${id}, which this machine does not have.`,
     { location: need.location, hint: `${didYouMean(id, known)}Its GPUs: ${units.map(describeUnit).join('; ')}.` },
   );
 }
 
 export function describeUnit(unit: GpuUnit): string {
-  return unit.mig ? `${unit.id} (MIG ${unit.mig.profile} on GPU ${unit.gpu.index})` : `${unit.id} (${unit.gpu.name}, ${unit.gpu.uuid})`;
+  return unit.mig
+    ? `${unit.id} (MIG ${unit.mig.profile} on GPU ${unit.gpu.index})`
+    : `${unit.id} (${unit.gpu.name}, ${unit.gpu.uuid})`;
 }
 
-function holdersHint(units: readonly GpuUnit[], heldBy: ReadonlyMap<string, string>, inThisRun: ReadonlyMap<string, string>): string {
+function holdersHint(
+  units: readonly GpuUnit[],
+  heldBy: ReadonlyMap<string, string>,
+  inThisRun: ReadonlyMap<string, string>,
+): string {
   const lines = units.map((unit) => `GPU ${unit.id}: ${heldBy.get(unit.id) ?? inThisRun.get(unit.id) ?? 'free'}`);
   return `Who holds what: ${lines.join(', ')}.`;
 }

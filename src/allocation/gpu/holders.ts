@@ -11,6 +11,9 @@ export function gpuHolders(running: readonly RunningContainer[], ownRoot: string
     const { labels } = container;
     if (labels[GPU_LABEL.sharing] !== 'exclusive' || labels[LABEL.root] === ownRoot) return [];
     const who = `project ${labels[LABEL.project]} of workspace ${labels[LABEL.root]}`;
-    return (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean).map((unit) => ({ unit, who }));
+    return (labels[GPU_LABEL.gpus] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((unit) => ({ unit, who }));
   });
 }

@@ -42,16 +42,24 @@ export function parseQuery(text: string): Gpu[] {
   const header = splitCsv(lines[0]!).map((name) => name.replace(/\s*\[[^\]]*\]$/, ''));
   const column = (name: string) => header.indexOf(name);
   for (const required of ['index', 'uuid', 'name']) {
-    if (column(required) < 0) throw new ParseError(`nvidia-smi printed no "${required}" column: ${lines[0]}`, { hint: 'envctl asks for --format=csv with a header; is nvidia-smi the NVIDIA driver\'s?' });
+    if (column(required) < 0)
+      throw new ParseError(`nvidia-smi printed no "${required}" column: ${lines[0]}`, {
+        hint: "envctl asks for --format=csv with a header; is nvidia-smi the NVIDIA driver's?",
+      });
   }
   return lines.slice(1).map((line, row) => {
     const values = splitCsv(line);
-    if (values.length !== header.length) throw new ParseError(`nvidia-smi row ${row + 1} has ${values.length} values for ${header.length} columns: ${line}`);
+    if (values.length !== header.length)
+      throw new ParseError(
+        `nvidia-smi row ${row + 1} has ${values.length} values for ${header.length} columns: ${line}`,
+      );
     const get = (name: string) => (column(name) < 0 ? undefined : values[column(name)]!);
     const index = Number(get('index'));
     const uuid = get('uuid')!;
-    if (!Number.isInteger(index) || index < 0) throw new ParseError(`nvidia-smi printed a GPU index that is not one: ${line}`);
-    if (!/^GPU-[0-9a-fA-F-]+$/.test(uuid)) throw new ParseError(`nvidia-smi printed a GPU UUID that is not one: ${line}`);
+    if (!Number.isInteger(index) || index < 0)
+      throw new ParseError(`nvidia-smi printed a GPU index that is not one: ${line}`);
+    if (!/^GPU-[0-9a-fA-F-]+$/.test(uuid))
+      throw new ParseError(`nvidia-smi printed a GPU UUID that is not one: ${line}`);
     return {
       index,
       uuid,
@@ -71,7 +79,15 @@ export function parseList(text: string): Gpu[] {
     if (line.trim() === '') continue;
     const gpu = /^GPU (\d+): (.+) \(UUID: (GPU-[0-9a-fA-F-]+)\)$/.exec(line.trim());
     if (gpu) {
-      gpus.push({ index: Number(gpu[1]), name: gpu[2]!, uuid: gpu[3]!, memoryTotalMiB: null, memoryUsedMiB: null, utilizationPercent: null, mig: [] });
+      gpus.push({
+        index: Number(gpu[1]),
+        name: gpu[2]!,
+        uuid: gpu[3]!,
+        memoryTotalMiB: null,
+        memoryUsedMiB: null,
+        utilizationPercent: null,
+        mig: [],
+      });
       continue;
     }
     const mig = /^MIG (\S+)\s+Device\s+(\d+): \(UUID: (MIG-[0-9A-Za-z/-]+)\)$/.exec(line.trim());

@@ -28,7 +28,10 @@ export class NvidiaSmiProbe implements GpuProbe {
       this.nvidiaSmi(['-L']),
     ]);
     if (!query.ok && !list.ok) return { available: false, reason: query.reason };
-    const gpus = mergeInventory(query.ok ? parseQuery(query.stdout) : undefined, list.ok ? parseList(list.stdout) : undefined);
+    const gpus = mergeInventory(
+      query.ok ? parseQuery(query.stdout) : undefined,
+      list.ok ? parseList(list.stdout) : undefined,
+    );
     if (gpus.length === 0) return { available: false, reason: 'nvidia-smi lists no GPU' };
     return { available: true, gpus };
   }

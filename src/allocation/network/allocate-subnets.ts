@@ -31,7 +31,9 @@ export interface SubnetAllocationInput {
   busy: readonly BusyBlock[];
 }
 
-export async function allocateSubnets(input: SubnetAllocationInput): Promise<{ grants: NetworkGrant[]; state: Map<string, Grant<string>> }> {
+export async function allocateSubnets(
+  input: SubnetAllocationInput,
+): Promise<{ grants: NetworkGrant[]; state: Map<string, Grant<string>> }> {
   const range = parseCidr(input.range);
   const asked = new Set(input.requests.map((request) => request.key));
   // A project that left keeps its block only while it is not needed: networks are cheap to move.
@@ -58,9 +60,12 @@ export async function allocateSubnets(input: SubnetAllocationInput): Promise<{ g
   );
   if (outcome.unmet.length > 0) {
     throw new ExhaustedError(
-      `No free address block for network ${outcome.unmet.join(', ')} in networks.range ${input.range}: it is used up by this workspace's networks, other Docker networks or the host's routes.`,
+      `No free address block for network ${outcome.unmet.join(', ')} in networks.range ${input.range}: it is used up by this workspace's networks, ` +
+        `other Docker networks or the host's routes.`,
       {
-        hint: `Set a larger or different networks.range in workspace.yml (any private IPv4 block the host does not route, e.g. "10.214.0.0/16"), or a smaller networks.project_prefix.`,
+        hint:
+          `Set a larger or different networks.range in workspace.yml (any private IPv4 block the host does not route, e.g. "10.214.0.0/16"), or a ` +
+          `smaller networks.project_prefix.`,
       },
     );
   }

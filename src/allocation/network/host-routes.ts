@@ -22,7 +22,8 @@ export class KernelRoutes implements RouteSource {
   async routes(): Promise<HostRoute[]> {
     const found = [...(await fromIpCommand()), ...(await fromProcRoute()), ...fromInterfaces()];
     const unique = new Map<string, HostRoute>();
-    for (const route of found) if (route.cidr.prefix > 0) unique.set(`${formatCidr(route.cidr)} ${route.device}`, route);
+    for (const route of found)
+      if (route.cidr.prefix > 0) unique.set(`${formatCidr(route.cidr)} ${route.device}`, route);
     return [...unique.values()];
   }
 }
@@ -75,7 +76,12 @@ function fromInterfaces(): HostRoute[] {
 
 function littleEndianHex(hex: string): number {
   const value = Number.parseInt(hex, 16);
-  return ((value & 0xff) * 2 ** 24 + ((value >>> 8) & 0xff) * 2 ** 16 + ((value >>> 16) & 0xff) * 2 ** 8 + ((value >>> 24) & 0xff));
+  return (
+    (value & 0xff) * 2 ** 24 +
+    ((value >>> 8) & 0xff) * 2 ** 16 +
+    ((value >>> 16) & 0xff) * 2 ** 8 +
+    ((value >>> 24) & 0xff)
+  );
 }
 
 function bitCount(value: number): number {

@@ -26,18 +26,30 @@ export function workspacePrefix(serviceCount: number): number {
  * The networks a workspace needs: one for the whole workspace, one per project of two or more
  * services, and one per network a project's compose.yml declares (external ones excepted).
  */
-export function networkRequests(settings: WorkspaceSettings, fragments: ReadonlyMap<string, ComposeFile>): NetworkRequest[] {
+export function networkRequests(
+  settings: WorkspaceSettings,
+  fragments: ReadonlyMap<string, ComposeFile>,
+): NetworkRequest[] {
   if (fragments.size === 0) return [];
   const total = [...fragments.values()].reduce((sum, fragment) => sum + Object.keys(fragment.services ?? {}).length, 0);
-  const requests: NetworkRequest[] = [{ key: networkKey(), name: `envctl_${settings.name}`, prefix: workspacePrefix(total) }];
+  const requests: NetworkRequest[] = [
+    { key: networkKey(), name: `envctl_${settings.name}`, prefix: workspacePrefix(total) },
+  ];
   for (const [project, fragment] of fragments) {
-    const projectPrefix = Math.min(settings.networks.projectPrefix, prefixFor(Object.keys(fragment.services ?? {}).length * 2));
+    const projectPrefix = Math.min(
+      settings.networks.projectPrefix,
+      prefixFor(Object.keys(fragment.services ?? {}).length * 2),
+    );
     if (needsProjectNetwork(fragment)) {
       requests.push({ key: networkKey(project), name: `envctl_${settings.name}_${project}`, prefix: projectPrefix });
     }
     for (const [name, spec] of Object.entries(fragment.networks ?? {})) {
       if (spec?.external) continue;
-      requests.push({ key: networkKey(project, name), name: `envctl_${settings.name}_${project}_${name}`, prefix: projectPrefix });
+      requests.push({
+        key: networkKey(project, name),
+        name: `envctl_${settings.name}_${project}_${name}`,
+        prefix: projectPrefix,
+      });
     }
   }
   return requests;

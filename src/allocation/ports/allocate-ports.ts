@@ -41,7 +41,13 @@ export function* portCandidates(preferred: number | undefined, range: PortRange)
  * candidates from each preferred port as there are requests. The allocation then walks its candidates one
  * at a time but finds them answered; a bind test per port in sequence was most of the time of up.
  */
-async function warmProbe(requests: readonly PortRequest[], previous: ReadonlyMap<string, Grant<number>>, range: PortRange, probe: PortProbe, enginePorts: EnginePorts): Promise<void> {
+async function warmProbe(
+  requests: readonly PortRequest[],
+  previous: ReadonlyMap<string, Grant<number>>,
+  range: PortRange,
+  probe: PortProbe,
+  enginePorts: EnginePorts,
+): Promise<void> {
   const likely = new Set<number>();
   for (const grant of previous.values()) likely.add(grant.value);
   for (const preferred of new Set(requests.map((request) => request.preferred))) {
@@ -54,7 +60,8 @@ async function warmProbe(requests: readonly PortRequest[], previous: ReadonlyMap
   const ports = [...likely].filter((port) => !enginePorts.has(port));
   const protocols = [...new Set(requests.map((request) => request.protocol))];
   const probes = ports.flatMap((port) => protocols.map((protocol) => () => probe.isFree(port, protocol)));
-  for (let i = 0; i < probes.length; i += WARM_BATCH) await Promise.all(probes.slice(i, i + WARM_BATCH).map((ask) => ask()));
+  for (let i = 0; i < probes.length; i += WARM_BATCH)
+    await Promise.all(probes.slice(i, i + WARM_BATCH).map((ask) => ask()));
 }
 
 /** How many bind tests run at once: enough to overlap them, few enough not to exhaust file descriptors. */
@@ -84,7 +91,9 @@ export async function allocatePorts(input: PortAllocationInput): Promise<PortAll
     throw new ExhaustedError(
       `No free host port for ${outcome.unmet.join(', ')}: every port of the range ${range.from}-${range.to} is taken or listened on.`,
       {
-        hint: 'Widen ports.range in workspace.yml, stop what listens on those ports, or free the ports of projects you no longer use with "envctl ports release <project>".',
+        hint:
+          'Widen ports.range in workspace.yml, stop what listens on those ports, or free the ports of projects you no longer use with "envctl ports ' +
+          'release <project>".',
       },
     );
   }

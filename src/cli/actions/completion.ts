@@ -10,7 +10,9 @@ import type { GlobalOptions } from '../context.js';
 const PROJECT_COMMANDS = ['up', 'down', 'restart', 'logs', 'release'];
 
 export function completionAction(program: Command, shell: 'bash' | 'zsh'): void {
-  const commands = program.commands.filter((command) => !command.name().startsWith('_')).map((command) => command.name());
+  const commands = program.commands
+    .filter((command) => !command.name().startsWith('_'))
+    .map((command) => command.name());
   const bash = `# envctl completion for bash: eval "$(envctl completion bash)"
 _envctl() {
   local cur prev words
@@ -43,6 +45,11 @@ export function completeWords(globals: GlobalOptions, kind: string): void {
   } catch {
     root = undefined;
   }
-  const words = kind === 'templates' ? templateNames([...(root ? [join(root, 'templates')] : []), BUILTIN_TEMPLATES]) : root ? projectFolders(root) : [];
+  const words =
+    kind === 'templates'
+      ? templateNames([...(root ? [join(root, 'templates')] : []), BUILTIN_TEMPLATES])
+      : root
+        ? projectFolders(root)
+        : [];
   process.stdout.write(`${words.join('\n')}\n`);
 }

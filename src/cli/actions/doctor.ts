@@ -1,5 +1,5 @@
 import { connectDocker, type DockerEngine } from '../../engine/docker-engine.js';
-import { formatLocation, EnvctlError } from '../../errors/envctl-error.js';
+import { formatLocation, type EnvctlError } from '../../errors/envctl-error.js';
 import { NO_GPU_FIX } from '../../allocation/gpu/allocate-gpus.js';
 import { NvidiaSmiProbe } from '../../allocation/gpu/probe.js';
 import { renderWorkspace } from '../../pipeline/render-workspace.js';
@@ -37,14 +37,23 @@ function nodeCheck(): Check {
   const ok = major > 20 || (major === 20 && minor >= 5);
   return ok
     ? { name: 'Node.js', status: 'ok', detail: process.version }
-    : { name: 'Node.js', status: 'fail', detail: `${process.version} is older than envctl needs`, fix: 'Install Node.js 20.5 or later.' };
+    : {
+        name: 'Node.js',
+        status: 'fail',
+        detail: `${process.version} is older than envctl needs`,
+        fix: 'Install Node.js 20.5 or later.',
+      };
 }
 
 async function engineCheck(checks: Check[]): Promise<DockerEngine | undefined> {
   try {
     const engine = await connectDocker({ timeoutMs: 3000 });
     const version = await engine.docker.version();
-    checks.push({ name: 'Docker Engine', status: 'ok', detail: `${version.Version} (API ${version.ApiVersion}) at ${engine.address}` });
+    checks.push({
+      name: 'Docker Engine',
+      status: 'ok',
+      detail: `${version.Version} (API ${version.ApiVersion}) at ${engine.address}`,
+    });
     return engine;
   } catch (error) {
     const failure = error as EnvctlError;
@@ -53,7 +62,11 @@ async function engineCheck(checks: Check[]): Promise<DockerEngine | undefined> {
   }
 }
 
-async function workspaceCheck(globals: GlobalOptions, engine: DockerEngine | undefined, checks: Check[]): Promise<Workspace | undefined> {
+async function workspaceCheck(
+  globals: GlobalOptions,
+  engine: DockerEngine | undefined,
+  checks: Check[],
+): Promise<Workspace | undefined> {
   try {
     const workspace = openWorkspace(globals);
     const edges = await realEdges(workspace.root, engine);
@@ -62,13 +75,20 @@ async function workspaceCheck(globals: GlobalOptions, engine: DockerEngine | und
     checks.push({
       name: 'Workspace',
       status: 'ok',
-      detail: `${workspace.root}: ${names.length} project(s) listed${names.length ? ` (${names.join(', ')})` : ''}, all load and render${outcome.warnings.length ? `; ${outcome.warnings.join(' ')}` : ''}`,
+      detail:
+        `${workspace.root}: ${names.length} project(s) listed${names.length ? ` (${names.join(', ')})` : ''}, all load and ` +
+        `render${outcome.warnings.length ? `; ${outcome.warnings.join(' ')}` : ''}`,
     });
     return workspace;
   } catch (error) {
     const failure = error as EnvctlError;
     const where = failure.location ? `${formatLocation(failure.location)}: ` : '';
-    checks.push({ name: 'Workspace', status: 'fail', detail: `${failure.message.includes(failure.location?.file ?? '\0') ? '' : where}${failure.message}`, fix: failure.hint });
+    checks.push({
+      name: 'Workspace',
+      status: 'fail',
+      detail: `${failure.message.includes(failure.location?.file ?? '\0') ? '' : where}${failure.message}`,
+      fix: failure.hint,
+    });
     return undefined;
   }
 }
@@ -78,8 +98,17 @@ function stateCheck(workspace: Workspace, checks: Check[]): void {
   const { state, warning } = store.read();
   checks.push(
     warning
-      ? { name: 'State under compose/', status: 'warn', detail: warning, fix: 'Nothing to do: the next render or up rebuilds it from the engine and the host.' }
-      : { name: 'State under compose/', status: 'ok', detail: `${store.file}: ${state.ports.size} port(s), ${state.networks.size} subnet(s), ${state.gpus.size} GPU(s) allocated` },
+      ? {
+          name: 'State under compose/',
+          status: 'warn',
+          detail: warning,
+          fix: 'Nothing to do: the next render or up rebuilds it from the engine and the host.',
+        }
+      : {
+          name: 'State under compose/',
+          status: 'ok',
+          detail: `${store.file}: ${state.ports.size} port(s), ${state.networks.size} subnet(s), ${state.gpus.size} GPU(s) allocated`,
+        },
   );
 }
 
@@ -95,25 +124,54 @@ async function portRangeCheck(workspace: Workspace, checks: Check[]): Promise<vo
   checks.push(
     free > 0
       ? { name: 'Port range', status: 'ok', detail: `${from}-${to}: ${free} of ${ports.length} free` }
-      : { name: 'Port range', status: 'fail', detail: `${from}-${to}: every port is taken`, fix: 'Widen ports.range in workspace.yml, or stop what listens there.' },
+      : {
+          name: 'Port range',
+          status: 'fail',
+          detail: `${from}-${to}: every port is taken`,
+          fix: 'Widen ports.range in workspace.yml, or stop what listens there.',
+        },
   );
 }
 
-async function gpuChecks(engine: DockerEngine | undefined, workspace: Workspace | undefined, checks: Check[]): Promise<void> {
-  const needing = (workspace?.projects ?? []).filter((project) => project.gpus.kind !== 'none' && !project.gpusOptional).map((project) => project.name);
+async function gpuChecks(
+  engine: DockerEngine | undefined,
+  workspace: Workspace | undefined,
+  checks: Check[],
+): Promise<void> {
+  const needing = (workspace?.projects ?? [])
+    .filter((project) => project.gpus.kind !== 'none' && !project.gpusOptional)
+    .map((project) => project.name);
   const missing: Check['status'] = needing.length ? 'fail' : 'warn';
   const needs = needing.length ? ` (needed by ${needing.join(', ')})` : ' (no listed project needs one)';
   const discovery = await new NvidiaSmiProbe().discover();
   checks.push(
     discovery.available
-      ? { name: 'NVIDIA driver', status: 'ok', detail: `${discovery.gpus.length} GPU(s): ${discovery.gpus.map((gpu) => `${gpu.index} ${gpu.name}${gpu.mig.length ? ` (${gpu.mig.length} MIG)` : ''}`).join(', ')}` }
+      ? {
+          name: 'NVIDIA driver',
+          status: 'ok',
+          detail:
+            `${discovery.gpus.length} GPU(s): ` +
+            `${discovery.gpus.map((gpu) => `${gpu.index} ${gpu.name}${gpu.mig.length ? ` (${gpu.mig.length} MIG)` : ''}`).join(', ')}`,
+        }
       : { name: 'NVIDIA driver', status: missing, detail: `${discovery.reason}${needs}`, fix: NO_GPU_FIX },
   );
   if (!engine) return;
   const support = await engine.gpuSupport();
-  if (support.supported === 'no') checks.push({ name: 'NVIDIA Container Toolkit', status: missing, detail: `${support.reason}${needs}`, fix: NO_GPU_FIX });
-  else if (support.supported === 'yes') checks.push({ name: 'NVIDIA Container Toolkit', status: 'ok', detail: 'the engine honours GPU requests' });
-  else checks.push({ name: 'NVIDIA Container Toolkit', status: 'warn', detail: 'cannot tell whether the engine honours GPU requests (a remote engine)' });
+  if (support.supported === 'no')
+    checks.push({
+      name: 'NVIDIA Container Toolkit',
+      status: missing,
+      detail: `${support.reason}${needs}`,
+      fix: NO_GPU_FIX,
+    });
+  else if (support.supported === 'yes')
+    checks.push({ name: 'NVIDIA Container Toolkit', status: 'ok', detail: 'the engine honours GPU requests' });
+  else
+    checks.push({
+      name: 'NVIDIA Container Toolkit',
+      status: 'warn',
+      detail: 'cannot tell whether the engine honours GPU requests (a remote engine)',
+    });
 }
 
 function formatCheck(check: Check): string {

@@ -7,12 +7,19 @@ import { StateStore } from '../../state/state-store.js';
 import { waitingForAnother } from '../terminal.js';
 
 /** envctl down: by the engine's labels alone, so it works whatever state the workspace files are in. */
-export async function downAction(globals: GlobalOptions, projects: string[], options: { volumes?: boolean }): Promise<void> {
+export async function downAction(
+  globals: GlobalOptions,
+  projects: string[],
+  options: { volumes?: boolean },
+): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const engine = await connectDocker();
   await checkNamedProjects(engine, root, projects);
   const store = new StateStore(composeDirOf(root));
-  const run = () => down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) => process.stdout.write(`${line}\n`));
+  const run = () =>
+    down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) =>
+      process.stdout.write(`${line}\n`),
+    );
   const report = await store.withEngineLock(run, waitingForAnother);
   if (report.removed.length === 0) process.stdout.write('Nothing of the workspace was running.\n');
 }

@@ -23,7 +23,8 @@ interface GpuRow {
 /** envctl gpus: every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
 export async function gpusAction(_globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const discovery = await new NvidiaSmiProbe().discover();
-  if (!discovery.available) throw new EnvctlError(`No GPU to list: ${discovery.reason}.`, { hint: NO_GPU_FIX, exitCode: ExitCode.badInput });
+  if (!discovery.available)
+    throw new EnvctlError(`No GPU to list: ${discovery.reason}.`, { hint: NO_GPU_FIX, exitCode: ExitCode.badInput });
   const holders = await runningHolders();
   const rows: GpuRow[] = unitsOf(discovery.gpus).map((unit) => ({
     id: unit.id,
@@ -42,13 +43,16 @@ export async function gpusAction(_globals: GlobalOptions, options: { json?: bool
     row.mig ? `${row.name} MIG ${row.mig}` : row.name,
     row.memoryTotalMiB === null ? '-' : `${row.memoryUsedMiB ?? '?'} / ${row.memoryTotalMiB} MiB`,
     row.utilizationPercent === null ? '-' : `${row.utilizationPercent}%`,
-    row.heldBy.map((holder) => `${holder.project}${holder.sharing === 'shared' ? ' (shared)' : ''}`).join(', ') || 'free',
+    row.heldBy.map((holder) => `${holder.project}${holder.sharing === 'shared' ? ' (shared)' : ''}`).join(', ') ||
+      'free',
   ]);
   process.stdout.write(`${table(['GPU', 'NAME', 'MEMORY', 'USE', 'HELD BY'], cells)}\n`);
 }
 
 /** Containers that hold GPUs, from their labels; none when no engine answers. */
-async function runningHolders(): Promise<Array<{ workspace: string; project: string; sharing: string; units: string[] }>> {
+async function runningHolders(): Promise<
+  Array<{ workspace: string; project: string; sharing: string; units: string[] }>
+> {
   if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return [];
   const engine = await connectDocker({ timeoutMs: 1500 }).catch(() => undefined);
   if (!engine) return [];

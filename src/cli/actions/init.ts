@@ -6,5 +6,7 @@ export function initAction(dir: string): void {
   const created = initWorkspace(dir);
   for (const path of created) process.stdout.write(`created ${relative(process.cwd(), path) || path}\n`);
   const where = relative(process.cwd(), resolve(dir));
-  process.stdout.write(`\nNext: ${where ? `cd ${where} && ` : ''}envctl new my-course --template jupyter --enable && envctl up -d\n`);
+  process.stdout.write(
+    `\nNext: ${where ? `cd ${where} && ` : ''}envctl new my-course --template jupyter --enable && envctl up -d\n`,
+  );
 }

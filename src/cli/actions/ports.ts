@@ -18,12 +18,25 @@ export function listPorts(globals: GlobalOptions, options: { json?: boolean }): 
   const rows = [...state.ports.values()]
     .map((grant) => {
       const [project = '', service = '', container = '', protocol = ''] = grant.key.split('/');
-      return { project, service, containerPort: Number(container), protocol, hostPort: grant.value, listed: listed.has(project) };
+      return {
+        project,
+        service,
+        containerPort: Number(container),
+        protocol,
+        hostPort: grant.value,
+        listed: listed.has(project),
+      };
     })
     .sort((a, b) => a.hostPort - b.hostPort);
   if (options.json) return printJson(rows);
   if (rows.length === 0) return void process.stdout.write('No ports allocated yet: run "envctl render".\n');
-  const cells = rows.map((row) => [String(row.hostPort), row.project, row.service, `${row.containerPort}/${row.protocol}`, row.listed ? 'yes' : 'no']);
+  const cells = rows.map((row) => [
+    String(row.hostPort),
+    row.project,
+    row.service,
+    `${row.containerPort}/${row.protocol}`,
+    row.listed ? 'yes' : 'no',
+  ]);
   process.stdout.write(`${table(['HOST PORT', 'PROJECT', 'SERVICE', 'CONTAINER PORT', 'LISTED'], cells)}\n`);
 }
 
@@ -31,7 +44,7 @@ export function listPorts(globals: GlobalOptions, options: { json?: boolean }): 
 export async function releasePorts(globals: GlobalOptions, project: string): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const store = new StateStore(composeDirOf(root));
-  const released = await store.withLock(async () => {
+  const released = await store.withLock(() => {
     const { state } = store.read();
     const keys = [...state.ports.keys()].filter((key) => key.startsWith(`${project}/`));
     if (keys.length === 0) {

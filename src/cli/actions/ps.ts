@@ -25,24 +25,40 @@ export async function psAction(globals: GlobalOptions, options: { json?: boolean
   const rows: PsRow[] = await Promise.all(
     containers.map(async (container) => {
       const info = await engine.inspectContainer(container.id);
-      const requests = (info.HostConfig?.DeviceRequests ?? []) as Array<{ Count?: number; DeviceIDs?: string[] | null }>;
+      const requests = (info.HostConfig?.DeviceRequests ?? []) as Array<{
+        Count?: number;
+        DeviceIDs?: string[] | null;
+      }>;
       return {
         project: container.labels[LABEL.project] ?? '',
         service: container.labels[LABEL.service] ?? '',
         container: container.name,
         state: container.state,
-        health: (info.State?.Health?.Status as string | undefined) ?? null,
+        health: info.State?.Health?.Status ?? null,
         urls: container.ports
           .filter((port) => port.protocol === 'tcp')
           .map((port) => `http://${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}/`),
-        gpus: requests.length ? requests.map((r) => (r.DeviceIDs?.length ? r.DeviceIDs.join(',') : r.Count === -1 ? 'all' : String(r.Count))).join(',') : null,
+        gpus: requests.length
+          ? requests
+              .map((r) => (r.DeviceIDs?.length ? r.DeviceIDs.join(',') : r.Count === -1 ? 'all' : String(r.Count)))
+              .join(',')
+          : null,
         networks: container.networks.map((name) => ({ name, subnet: subnets.get(name) ?? null })),
       };
     }),
   );
   rows.sort((a, b) => (a.project + a.service < b.project + b.service ? -1 : 1));
   if (options.json) return printJson(rows);
-  if (rows.length === 0) return void process.stdout.write('Nothing of the workspace is running: envctl up starts it.\n');
-  const cells = rows.map((row) => [row.project, row.service, row.state, row.health ?? '-', row.urls.join(' ') || '-', row.gpus ?? '-', row.networks.map((n) => n.subnet ?? n.name).join(' ')]);
+  if (rows.length === 0)
+    return void process.stdout.write('Nothing of the workspace is running: envctl up starts it.\n');
+  const cells = rows.map((row) => [
+    row.project,
+    row.service,
+    row.state,
+    row.health ?? '-',
+    row.urls.join(' ') || '-',
+    row.gpus ?? '-',
+    row.networks.map((n) => n.subnet ?? n.name).join(' '),
+  ]);
   process.stdout.write(`${table(['PROJECT', 'SERVICE', 'STATE', 'HEALTH', 'URLS', 'GPUS', 'SUBNETS'], cells)}\n`);
 }

@@ -22,16 +22,27 @@ export async function render(globals: GlobalOptions, options: RenderOptions): Pr
   const composeDir = composeDirOf(workspace.root);
   const edges = await realEdges(workspace.root);
   const check = (result: RenderOutcome) => void desiredOf(workspace, composeDir, result);
-  const outcome = await renderWorkspace(workspace, edges, (result) => {
-    if (!options.check) persistRender(edges.store, workspace.settings.name, result);
-  }, { check });
+  const outcome = await renderWorkspace(
+    workspace,
+    edges,
+    (result) => {
+      if (!options.check) persistRender(edges.store, workspace.settings.name, result);
+    },
+    { check },
+  );
   for (const message of outcome.warnings) warn(message);
   const summary = summarize(workspace, outcome);
   const mergedFile = join(composeDir, MERGED_FILE);
   if (options.stdout) process.stdout.write(composeToYaml(outcome.merged));
-  else if (options.json) printJson({ workspace: { name: workspace.settings.name, root: workspace.root, composeFile: mergedFile }, projects: summary, networks: outcome.networks });
+  else if (options.json)
+    printJson({
+      workspace: { name: workspace.settings.name, root: workspace.root, composeFile: mergedFile },
+      projects: summary,
+      networks: outcome.networks,
+    });
   else {
     process.stdout.write(`${summaryTable(summary)}\n`);
-    if (!options.check && process.stdout.isTTY) process.stdout.write(color.dim(`wrote ${relative(process.cwd(), mergedFile) || MERGED_FILE}\n`));
+    if (!options.check && process.stdout.isTTY)
+      process.stdout.write(color.dim(`wrote ${relative(process.cwd(), mergedFile) || MERGED_FILE}\n`));
   }
 }

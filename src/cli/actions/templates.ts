@@ -23,8 +23,18 @@ function describe(template: Template) {
     source: template.dir.startsWith(BUILTIN_TEMPLATES) ? 'built-in' : 'workspace',
     dir: template.dir,
     description: declaration.description,
-    params: Object.fromEntries(Object.entries(declaration.params).map(([name, spec]) => [name, { default: spec.default, description: spec.description, choices: spec.choices ?? null }])),
-    ports: Object.fromEntries(Object.entries(declaration.ports).map(([name, spec]) => [name, { service: spec.service, container: spec.container, host: spec.host, url: spec.url ?? null }])),
+    params: Object.fromEntries(
+      Object.entries(declaration.params).map(([name, spec]) => [
+        name,
+        { default: spec.default, description: spec.description, choices: spec.choices ?? null },
+      ]),
+    ),
+    ports: Object.fromEntries(
+      Object.entries(declaration.ports).map(([name, spec]) => [
+        name,
+        { service: spec.service, container: spec.container, host: spec.host, url: spec.url ?? null },
+      ]),
+    ),
     gpus: declaration.gpus,
     dependencyFiles: declaration.dependency_files,
     secrets: Object.keys(declaration.secrets),
@@ -44,8 +54,12 @@ export function listTemplatesAction(globals: GlobalOptions, options: { json?: bo
     t.name,
     t.source,
     t.description,
-    Object.entries(t.params).map(([name, spec]) => `${name}=${String(spec.default)}`).join(' ') || '-',
-    Object.entries(t.ports).map(([name, spec]) => `${name}:${spec.container}`).join(' ') || '-',
+    Object.entries(t.params)
+      .map(([name, spec]) => `${name}=${String(spec.default)}`)
+      .join(' ') || '-',
+    Object.entries(t.ports)
+      .map(([name, spec]) => `${name}:${spec.container}`)
+      .join(' ') || '-',
     String(t.gpus),
   ]);
   process.stdout.write(`${table(['TEMPLATE', 'FROM', 'DESCRIPTION', 'PARAMETERS', 'PORTS', 'GPUS'], rows)}\n`);
@@ -57,7 +71,9 @@ export function showTemplateAction(globals: GlobalOptions, name: string, options
   const dir = findTemplateDir(name, dirs);
   if (!dir) {
     const names = templateNames(dirs);
-    throw new InputError(`There is no template "${name}".`, { hint: `${didYouMean(name, names)}Templates: ${listOrNone(names)}.` });
+    throw new InputError(`There is no template "${name}".`, {
+      hint: `${didYouMean(name, names)}Templates: ${listOrNone(names)}.`,
+    });
   }
   const t = describe(loadTemplate(name, dir, process.cwd()));
   if (options.json) return printJson(t);
@@ -66,9 +82,15 @@ export function showTemplateAction(globals: GlobalOptions, name: string, options
     `  ${t.description}`,
     '',
     'Parameters:',
-    ...Object.entries(t.params).map(([param, spec]) => `  ${param} = ${JSON.stringify(spec.default)}${spec.choices ? ` (one of ${spec.choices.join(', ')})` : ''}: ${spec.description}`),
+    ...Object.entries(t.params).map(
+      ([param, spec]) =>
+        `  ${param} = ${JSON.stringify(spec.default)}${spec.choices ? ` (one of ${spec.choices.join(', ')})` : ''}: ${spec.description}`,
+    ),
     'Ports:',
-    ...Object.entries(t.ports).map(([port, spec]) => `  ${port}: service ${spec.service}, container ${spec.container}, preferred host ${spec.host}${spec.url ? `, ${spec.url}` : ''}`),
+    ...Object.entries(t.ports).map(
+      ([port, spec]) =>
+        `  ${port}: service ${spec.service}, container ${spec.container}, preferred host ${spec.host}${spec.url ? `, ${spec.url}` : ''}`,
+    ),
     `GPUs by default: ${String(t.gpus)}`,
     `Generated secrets: ${t.secrets.join(', ') || 'none'}`,
     `Dependency files: ${t.dependencyFiles.join(', ') || 'none'}`,

@@ -47,31 +47,62 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   if (options.dryRun) return printPlan(outcome.plan);
   const failed = reportOutcome(outcome);
   if (failed === 0 && outcome.result!.changes === 0) process.stdout.write(NOTHING_TO_DO);
-  const shown = summarize(workspace, outcome.render).filter((project) => (!only || only.has(project.project)) && !outcomeFailed(outcome, project.project));
+  const shown = summarize(workspace, outcome.render).filter(
+    (project) => (!only || only.has(project.project)) && !outcomeFailed(outcome, project.project),
+  );
   if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
   if (failed === 0 && !only && !options.cpuOnly) await stampWholeUp(workspace, edges, outcome, shown, startedAtMs);
   if (options.detach && !options.watch) return;
 
   const logs = options.detach ? undefined : new LogFollower(engine);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
-  const watcher = options.watch ? await watchWorkspace(globals, workspace.root, inputsOf(workspace, outcome, edges), edges, only, options, timer, logs) : undefined;
+  const watcher = options.watch
+    ? await watchWorkspace(
+        globals,
+        workspace.root,
+        inputsOf(workspace, outcome, edges),
+        edges,
+        only,
+        options,
+        timer,
+        logs,
+      )
+    : undefined;
   await untilInterrupted(engine, workspace.root, only, { stopProjects: !options.detach, watcher, logs });
 }
 
 /** Lets the next `up -d` with nothing changed answer without rendering (src/up-stamp/); never fails the up. */
-async function stampWholeUp(workspace: Workspace, edges: UpEdges, outcome: UpOutcome, summary: ProjectSummary[], startedAtMs: number): Promise<void> {
+async function stampWholeUp(
+  workspace: Workspace,
+  edges: UpEdges,
+  outcome: UpOutcome,
+  summary: ProjectSummary[],
+  startedAtMs: number,
+): Promise<void> {
   try {
     // Both renderings of the table, so that the fast path needs no table code: it picks one for its terminal.
     const table = (colored: boolean) => (summary.length ? summaryTable(summary, pc.createColors(colored)) : '');
     const summaryText = { plain: table(false), colored: table(true) };
-    const skipped = await recordStamp({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir, startedAtMs, summaryText });
+    const skipped = await recordStamp({
+      workspace,
+      render: outcome.render,
+      desired: outcome.desired,
+      composeDir: edges.store.composeDir,
+      startedAtMs,
+      summaryText,
+    });
     if (skipped) debug(`no up stamp written: ${skipped}`);
   } catch (error) {
     debug(`no up stamp written: ${(error as Error).message}`);
   }
 }
 
-async function reconcile(workspace: Workspace, edges: UpEdges, only: ReadonlySet<string> | undefined, options: UpCommandOptions): Promise<UpOutcome> {
+async function reconcile(
+  workspace: Workspace,
+  edges: UpEdges,
+  only: ReadonlySet<string> | undefined,
+  options: UpCommandOptions,
+): Promise<UpOutcome> {
   const run = () =>
     up(workspace, edges, (result) => persistAndDropStamp(edges, workspace, result), reporter(), {
       only,
@@ -135,8 +166,14 @@ function selectProjects(workspace: Workspace, names: string[]): Set<string> | un
   return new Set(names);
 }
 
-async function scopeContainers(engine: Engine, root: string, only: ReadonlySet<string> | undefined): Promise<ObservedContainer[]> {
-  return (await engine.containers(LABEL.root, root)).filter((container) => !only || only.has(container.labels[LABEL.project] ?? ''));
+async function scopeContainers(
+  engine: Engine,
+  root: string,
+  only: ReadonlySet<string> | undefined,
+): Promise<ObservedContainer[]> {
+  return (await engine.containers(LABEL.root, root)).filter(
+    (container) => !only || only.has(container.labels[LABEL.project] ?? ''),
+  );
 }
 
 /** Follows the output of the workspace's containers, taking on new ones as a watch reconcile starts them. */
@@ -192,14 +229,16 @@ async function watchWorkspace(
         inputs = inputsOf(workspace, outcome, edges);
         lastError = undefined;
         reportOutcome(outcome);
-        if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
+        if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0)
+          process.stdout.write('nothing to do\n');
         if (logs) await logs.attach(await scopeContainers(edges.engine, root, only), since);
       } catch (error) {
         timer.disarm();
         // Whatever the fix touches must be seen: every project's and template's files, beside what mattered.
         inputs = mergeInputs(inputs, fallbackInputs(root));
         const { text } = formatError(error);
-        if (text !== lastError) process.stderr.write(`${text}  What runs was left as it is; envctl tries again when the files change.\n`);
+        if (text !== lastError)
+          process.stderr.write(`${text}  What runs was left as it is; envctl tries again when the files change.\n`);
         lastError = text;
       }
       watcher.setInputs(inputs);
@@ -207,12 +246,19 @@ async function watchWorkspace(
   });
   await watcher.start();
   watchEngine(edges.engine, watcher);
-  process.stdout.write(`Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).\n`);
+  process.stdout.write(
+    `Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).\n`,
+  );
   return watcher;
 }
 
 function inputsOf(workspace: Workspace, outcome: UpOutcome, edges: UpEdges): WorkspaceInputs {
-  return workspaceInputs({ workspace, render: outcome.render, desired: outcome.desired, composeDir: edges.store.composeDir });
+  return workspaceInputs({
+    workspace,
+    render: outcome.render,
+    desired: outcome.desired,
+    composeDir: edges.store.composeDir,
+  });
 }
 
 /** While watching, an engine that stops answering is waited for, and what runs is reconciled when it is back. */
@@ -224,7 +270,9 @@ function watchEngine(engine: Engine, watcher: WorkspaceWatcher): void {
         process.stdout.write(`The Docker Engine at ${engine.address} answers again; reconciling.\n`);
         watcher.poke('(the engine came back)');
       } else {
-        process.stderr.write(`The Docker Engine at ${engine.address} stopped answering; envctl waits for it and reconciles when it is back.\n`);
+        process.stderr.write(
+          `The Docker Engine at ${engine.address} stopped answering; envctl waits for it and reconciles when it is back.\n`,
+        );
       }
     },
   );
@@ -268,7 +316,8 @@ async function untilInterrupted(
   await mode.watcher?.close();
   await stopping;
   mode.logs?.stop();
-  if (mode.stopProjects && presses > 0) process.stdout.write(`Stopped ${containers.length} container${containers.length === 1 ? '' : 's'}.\n`);
+  if (mode.stopProjects && presses > 0)
+    process.stdout.write(`Stopped ${containers.length} container${containers.length === 1 ? '' : 's'}.\n`);
   process.exit(presses > 0 && mode.stopProjects ? 130 : Number(process.exitCode ?? 0));
 }
 

@@ -15,16 +15,21 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .option('--dry-run', 'print what would be done, do nothing')
     .addHelpText(
       'after',
-      '\nIn the foreground, logs stream as "project/service | line"; Ctrl+C stops the projects, a second Ctrl+C kills them.\nWith -d --watch the projects run detached and Ctrl+C ends only the watcher.',
+      '\nIn the foreground, logs stream as "project/service | line"; Ctrl+C stops the projects, a second Ctrl+C kills them.\nWith -d --watch the ' +
+        'projects run detached and Ctrl+C ends only the watcher.',
     )
-    .action(async (projects: string[], options: UpCommandOptions) => (await import('../actions/up.js')).upAction(globals(), projects, options));
+    .action(async (projects: string[], options: UpCommandOptions) =>
+      (await import('../actions/up.js')).upAction(globals(), projects, options),
+    );
 
   program
     .command('down')
     .description("stop and remove the workspace's containers and networks (project folders are never touched)")
     .argument('[project...]', 'only these projects')
     .option('-v, --volumes', 'also remove named volumes')
-    .action(async (projects: string[], options: { volumes?: boolean }) => (await import('../actions/down.js')).downAction(globals(), projects, options));
+    .action(async (projects: string[], options: { volumes?: boolean }) =>
+      (await import('../actions/down.js')).downAction(globals(), projects, options),
+    );
 
   program
     .command('ps')
@@ -38,7 +43,9 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .argument('[target...]', 'project or project/service (default: all)')
     .option('-f, --follow', 'keep following new output')
     .addOption(new Option('-n, --tail <lines>', 'only the last lines of each container').argParser(Number))
-    .action(async (targets: string[], options: { follow?: boolean; tail?: number }) => (await import('../actions/logs.js')).logsAction(globals(), targets, options));
+    .action(async (targets: string[], options: { follow?: boolean; tail?: number }) =>
+      (await import('../actions/logs.js')).logsAction(globals(), targets, options),
+    );
 
   program
     .command('gpus')

@@ -14,7 +14,12 @@ export function registerWorkspaceCommands(program: Command, globals: () => Globa
     .description('make a project: projects/<project>/envctl.yml and the dependency file its template reads')
     .argument('<project>', 'the project name: lowercase letters, digits, "-" and "_"')
     .option('-t, --template <name>', 'the template to use', 'jupyter')
-    .option('-p, --param <name=value>', 'a template parameter (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .option(
+      '-p, --param <name=value>',
+      'a template parameter (repeatable)',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option('--gpus <request>', 'none | all | a count | a list of GPU indexes or UUIDs, e.g. 0,1')
     .option('--enable', 'also add the project to which-project')
     .action(async (project: string, options: { template: string; param: string[]; gpus?: string; enable?: boolean }) =>
@@ -23,27 +28,35 @@ export function registerWorkspaceCommands(program: Command, globals: () => Globa
 
   const templates = program
     .command('templates')
-    .description('the templates a project can use (built-in, and the workspace\'s own, which win)')
+    .description("the templates a project can use (built-in, and the workspace's own, which win)")
     .option('--json', 'print as JSON')
-    .action(async (options: { json?: boolean }) => (await import('../actions/templates.js')).listTemplatesAction(globals(), options));
+    .action(async (options: { json?: boolean }) =>
+      (await import('../actions/templates.js')).listTemplatesAction(globals(), options),
+    );
   templates
     .command('show')
     .description('one template in full: parameters, ports, secrets, GPUs, files')
     .argument('<name>', 'the template')
     .option('--json', 'print as JSON')
-    .action(async (name: string, options: { json?: boolean }) => (await import('../actions/templates.js')).showTemplateAction(globals(), name, options));
+    .action(async (name: string, options: { json?: boolean }) =>
+      (await import('../actions/templates.js')).showTemplateAction(globals(), name, options),
+    );
 
   program
     .command('doctor')
     .description('check what envctl needs, each line a check with its fix; exits non-zero when up could not work')
     .option('--json', 'print as JSON')
-    .action(async (options: { json?: boolean }) => (await import('../actions/doctor.js')).doctorAction(globals(), options));
+    .action(async (options: { json?: boolean }) =>
+      (await import('../actions/doctor.js')).doctorAction(globals(), options),
+    );
 
   program
     .command('completion')
     .description('print the shell completion script: eval "$(envctl completion bash)" in ~/.bashrc, or zsh in ~/.zshrc')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh']))
-    .action(async (shell: 'bash' | 'zsh') => (await import('../actions/completion.js')).completionAction(program, shell));
+    .action(async (shell: 'bash' | 'zsh') =>
+      (await import('../actions/completion.js')).completionAction(program, shell),
+    );
 
   program
     .command('__complete', { hidden: true })

@@ -9,7 +9,15 @@ const recording = (path: string) => readFileSync(join(REPO, 'test', 'fixtures', 
 describe('parseQuery (real recordings)', () => {
   it('reads the H100 with header and units', () => {
     expect(parseQuery(recording('h100-1gpu/query.stdout'))).toEqual([
-      { index: 0, uuid: 'GPU-aa35f6ed-7bcf-cac6-0b20-fa8e1cc972a6', name: 'NVIDIA H100 80GB HBM3', memoryTotalMiB: 81559, memoryUsedMiB: 0, utilizationPercent: 0, mig: [] },
+      {
+        index: 0,
+        uuid: 'GPU-aa35f6ed-7bcf-cac6-0b20-fa8e1cc972a6',
+        name: 'NVIDIA H100 80GB HBM3',
+        memoryTotalMiB: 81559,
+        memoryUsedMiB: 0,
+        utilizationPercent: 0,
+        mig: [],
+      },
     ]);
   });
 
@@ -63,8 +71,11 @@ describe('parseList (real recordings)', () => {
     expect(() => parseList('GPU 0: H100 (UUID: GPU-aa)\nNo devices were found\n')).toThrow('does not understand');
   });
 
-  it('merges the query\'s numbers with the list\'s MIG instances', () => {
-    const merged = mergeInventory(parseQuery(recording('h100-1gpu/query.stdout')), parseList(recording('h100-1gpu/list.stdout')));
+  it("merges the query's numbers with the list's MIG instances", () => {
+    const merged = mergeInventory(
+      parseQuery(recording('h100-1gpu/query.stdout')),
+      parseList(recording('h100-1gpu/list.stdout')),
+    );
     expect(merged).toHaveLength(1);
     expect(merged[0]!.memoryTotalMiB).toBe(81559);
   });

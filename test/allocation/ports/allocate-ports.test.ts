@@ -36,19 +36,44 @@ describe('portCandidates', () => {
 describe('allocatePorts', () => {
   it('releases the port of a renamed service of a listed project, so the new name gets its preferred port', async () => {
     const old = { ...request('a', 8888), key: 'a/jupyter/8888/tcp', service: 'jupyter' };
-    const first = await allocatePorts({ requests: [old, request('b', 9999)], previous: new Map(), range, probe: new ListeningPorts(), enginePorts: new Map() });
+    const first = await allocatePorts({
+      requests: [old, request('b', 9999)],
+      previous: new Map(),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
     expect(first.grants.map((g) => g.host)).toEqual([8888, 9999]);
     // "jupyter" is now "notebook"; project b is no longer listed and keeps its port.
-    const renamed = await allocatePorts({ requests: [request('a', 8888)], previous: first.state, range, probe: new ListeningPorts(), enginePorts: new Map(), listed: new Set(['a']) });
+    const renamed = await allocatePorts({
+      requests: [request('a', 8888)],
+      previous: first.state,
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+      listed: new Set(['a']),
+    });
     expect(renamed.grants.map((g) => g.host)).toEqual([8888]);
     expect([...renamed.state.keys()].sort()).toEqual(['a/notebook/8888/tcp', 'b/notebook/8888/tcp']);
   });
 
   it('gives three projects that all prefer 8888 three distinct ports, and the same three again', async () => {
     const requests = ['a', 'b', 'c'].map((name) => request(name, 8888));
-    const first = await allocatePorts({ requests, previous: new Map(), range, probe: new ListeningPorts(), enginePorts: new Map() });
+    const first = await allocatePorts({
+      requests,
+      previous: new Map(),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
     expect(first.grants.map((g) => g.host)).toEqual([8888, 8889, 8890]);
-    const again = await allocatePorts({ requests: [...requests].reverse(), previous: first.state, range, probe: new ListeningPorts(), enginePorts: new Map() });
+    const again = await allocatePorts({
+      requests: [...requests].reverse(),
+      previous: first.state,
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
     expect(Object.fromEntries(again.grants.map((g) => [g.project, g.host]))).toEqual({ a: 8888, b: 8889, c: 8890 });
   });
 
@@ -59,13 +84,27 @@ describe('allocatePorts', () => {
       [8890, 'b/notebook/8888/tcp'],
     ]);
     const previous = new Map([['b/notebook/8888/tcp', { key: 'b/notebook/8888/tcp', value: 8890, signature: '8888' }]]);
-    const result = await allocatePorts({ requests: [request('a', 8888), request('b', 8888)], previous, range, probe, enginePorts });
+    const result = await allocatePorts({
+      requests: [request('a', 8888), request('b', 8888)],
+      previous,
+      range,
+      probe,
+      enginePorts,
+    });
     expect(Object.fromEntries(result.grants.map((g) => [g.project, g.host]))).toEqual({ a: 8891, b: 8890 });
   });
 
   it('keeps the ports of projects no longer listed reserved, until released', async () => {
-    const previous = new Map([['gone/notebook/8888/tcp', { key: 'gone/notebook/8888/tcp', value: 8888, signature: '8888' }]]);
-    const result = await allocatePorts({ requests: [request('new', 8888)], previous, range, probe: new ListeningPorts(), enginePorts: new Map() });
+    const previous = new Map([
+      ['gone/notebook/8888/tcp', { key: 'gone/notebook/8888/tcp', value: 8888, signature: '8888' }],
+    ]);
+    const result = await allocatePorts({
+      requests: [request('new', 8888)],
+      previous,
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
     expect(result.grants[0]!.host).toBe(8889);
     expect(result.state.get('gone/notebook/8888/tcp')?.value).toBe(8888);
   });
@@ -73,15 +112,29 @@ describe('allocatePorts', () => {
   it('fails with the setting to change when the range is full', async () => {
     const tiny = { from: 8800, to: 8801 };
     const requests = ['a', 'b', 'c'].map((name) => request(name, 8800));
-    const error = await allocatePorts({ requests, previous: new Map(), range: tiny, probe: new ListeningPorts(), enginePorts: new Map() }).catch((e) => e);
+    const error = await allocatePorts({
+      requests,
+      previous: new Map(),
+      range: tiny,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(ExhaustedError);
     expect(error.message).toContain('c/notebook/8888/tcp');
     expect(error.hint).toContain('ports.range');
   });
 
   it('allocates 1,000 ports for 200 projects', async () => {
-    const requests = Array.from({ length: 200 }, (_, p) => Array.from({ length: 5 }, (_, i) => request(`p${p}`, 8888, 8000 + i))).flat();
-    const result = await allocatePorts({ requests, previous: new Map(), range: { from: 20000, to: 22000 }, probe: new ListeningPorts(), enginePorts: new Map() });
+    const requests = Array.from({ length: 200 }, (_, p) =>
+      Array.from({ length: 5 }, (_, i) => request(`p${p}`, 8888, 8000 + i)),
+    ).flat();
+    const result = await allocatePorts({
+      requests,
+      previous: new Map(),
+      range: { from: 20000, to: 22000 },
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
     expect(new Set(result.grants.map((g) => g.host)).size).toBe(1000);
   });
 });

@@ -12,7 +12,10 @@ describe('two allocator processes started at once (real processes, real lock)', 
     for (let round = 0; round < 3; round++) {
       const composeDir = mkdtempSync(join(tmpdir(), 'envctl-lock-'));
       try {
-        const [a, b] = await Promise.all([execa('node', [SCRIPT, composeDir, 'alpha', '5']), execa('node', [SCRIPT, composeDir, 'beta', '5'])]);
+        const [a, b] = await Promise.all([
+          execa('node', [SCRIPT, composeDir, 'alpha', '5']),
+          execa('node', [SCRIPT, composeDir, 'beta', '5']),
+        ]);
         const ports = [...(JSON.parse(a.stdout) as number[]), ...(JSON.parse(b.stdout) as number[])];
         expect(ports).toHaveLength(10);
         expect(new Set(ports).size).toBe(10);
