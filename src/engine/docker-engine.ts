@@ -12,17 +12,26 @@ import type {
   LogOptions,
   LogStream,
   NetworkCreateBody,
-  ObservedContainer,
-  ObservedImage,
-  ObservedNetwork,
-  ObservedVolume,
   ProgressLine,
   VolumeCreateBody,
 } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
+import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
+import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
 import { contextIgnore } from './build-hash.js';
-import type { EngineNetwork, GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
+import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { GPU_LABEL } from '../model/labels.js';
+import {
+  containerFrom,
+  imageFrom,
+  labelFilter,
+  networkFrom,
+  volumeFrom,
+  type ObservedContainer,
+  type ObservedImage,
+  type ObservedNetwork,
+  type ObservedVolume,
+} from './observed.js';
 
 /** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
 export function engineAddress(): string {
@@ -60,35 +69,12 @@ export class DockerEngine implements Engine {
   }
 
   async containers(label: string, value?: string): Promise<ObservedContainer[]> {
-    const list = await this.call(() =>
-      this.docker.listContainers({
-        all: true,
-        filters: { label: [value === undefined ? label : `${label}=${value}`] },
-      }),
-    );
-    return list.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? '').replace(/^\//, ''),
-      state: c.State,
-      status: c.Status,
-      image: c.Image,
-      imageId: c.ImageID,
-      labels: c.Labels ?? {},
-      networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
-      ports: (c.Ports ?? [])
-        .filter((p) => p.PublicPort)
-        .map((p) => ({ hostIp: p.IP ?? '', hostPort: p.PublicPort, containerPort: p.PrivatePort, protocol: p.Type })),
-    }));
+    const list = await this.call(() => this.docker.listContainers({ all: true, filters: labelFilter(label, value) }));
+    return list.map(containerFrom);
   }
 
-  async allNetworks(): Promise<ObservedNetwork[]> {
-    const list = await this.call(() => this.docker.listNetworks());
-    return list.map((n) => ({
-      id: n.Id,
-      name: n.Name,
-      labels: n.Labels ?? {},
-      subnets: (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => Boolean(s)),
-    }));
+  async networks(): Promise<ObservedNetwork[]> {
+    return (await this.call(() => this.docker.listNetworks())).map(networkFrom);
   }
 
   async networkContainers(name: string): Promise<string[]> {
@@ -97,19 +83,13 @@ export class DockerEngine implements Engine {
   }
 
   async volumes(label: string, value?: string): Promise<ObservedVolume[]> {
-    const list = await this.call(() =>
-      this.docker.listVolumes({ filters: { label: [value === undefined ? label : `${label}=${value}`] } }),
-    );
-    return (list.Volumes ?? []).map((v) => ({
-      name: v.Name,
-      labels: (v.Labels as Record<string, string> | null) ?? {},
-    }));
+    const list = await this.call(() => this.docker.listVolumes({ filters: labelFilter(label, value) }));
+    return (list.Volumes ?? []).map(volumeFrom);
   }
 
   async image(reference: string): Promise<ObservedImage | undefined> {
     try {
-      const info = await this.docker.getImage(reference).inspect();
-      return { id: info.Id, labels: info.Config?.Labels ?? {} };
+      return imageFrom(await this.docker.getImage(reference).inspect());
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw this.wrap(error);
@@ -121,12 +101,7 @@ export class DockerEngine implements Engine {
       const stream = (await this.docker.pull(reference)) as Readable;
       await followProgress(this.docker, stream, progress);
     } catch (cause) {
-      throw new EngineError(`Could not pull image ${reference}: ${firstLine(cause)}.`, {
-        cause,
-        hint:
-          `The registry could not be reached or has no such image. Build or load the image locally (docker build / docker load) and tag it ` +
-          `${reference}, or change the template's image.`,
-      });
+      throw new ImageMissingError(reference, new Error(firstLine(cause), { cause }));
     }
   }
 
@@ -169,11 +144,19 @@ export class DockerEngine implements Engine {
   }
 
   async createNetwork(body: NetworkCreateBody): Promise<void> {
-    await this.call(() => this.docker.createNetwork(body));
+    try {
+      await this.docker.createNetwork(body);
+    } catch (error) {
+      throw this.wrap(networkCreateFailure(error, body.IPAM?.Config?.[0]?.Subnet));
+    }
   }
 
   async removeNetwork(name: string): Promise<void> {
-    await removeOnceEndpointsGo(name, () => this.ignoreMissing(() => this.docker.getNetwork(name).remove()));
+    await removeOnceEndpointsGo(
+      name,
+      () => this.ignoreMissing(() => this.docker.getNetwork(name).remove()),
+      async () => (await this.networkContainers(name)).length,
+    );
   }
 
   async createVolume(body: VolumeCreateBody): Promise<void> {
@@ -200,7 +183,7 @@ export class DockerEngine implements Engine {
       await this.docker.getContainer(id).start();
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 304) return;
-      throw this.wrap(error);
+      throw this.wrap(startFailure(error));
     }
   }
 
@@ -313,10 +296,6 @@ export class DockerEngine implements Engine {
     };
   }
 
-  async networks(): Promise<EngineNetwork[]> {
-    return (await this.allNetworks()).map(({ id, name, subnets, labels }) => ({ id, name, subnets, labels }));
-  }
-
   private async call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -352,31 +331,25 @@ export class DockerEngine implements Engine {
 
 /**
  * dockerd can refuse to remove a network "with active endpoints" for a moment after its last container went
- * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts:
- * wait and try again, then say what clears it. Callers check beforehand that no container uses the network.
+ * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts. A
+ * network containers still use is NetworkInUseError at once; otherwise wait and try again, then
+ * StaleEndpointError, which says what clears it.
  */
 export async function removeOnceEndpointsGo(
   name: string,
   remove: () => Promise<void>,
+  users: () => Promise<number>,
   delaysMs: readonly number[] = [200, 500, 1000],
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await remove();
     } catch (error) {
-      if (!/has active endpoints/.test((error as Error).message)) throw error;
+      if (!hasActiveEndpoints(error)) throw error;
+      const inUse = await users();
+      if (inUse > 0) throw new NetworkInUseError(name, inUse);
       const delay = delaysMs[attempt];
-      if (delay === undefined) {
-        throw new EngineError(
-          `The Docker Engine would not remove network ${name}: it says the network still has endpoints, though no container uses it.`,
-          {
-            cause: error,
-            hint:
-              'That is a stale endpoint inside dockerd; restarting the engine (sudo systemctl restart docker) clears it. Your containers are ' +
-              'already removed; the network is harmless until then.',
-          },
-        );
-      }
+      if (delay === undefined) throw new StaleEndpointError(name, error);
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }

@@ -1,10 +1,25 @@
-import { engineGet } from './engine-socket.js';
+import type Docker from 'dockerode';
 import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
+import { engineGet } from './engine-socket.js';
+import {
+  containerFrom,
+  imageFrom,
+  labelFilter,
+  networkFrom,
+  observe,
+  volumeFrom,
+  type EngineReads,
+  type Observed,
+  type ObservedContainer,
+  type ObservedImage,
+  type ObservedNetwork,
+  type ObservedVolume,
+} from './observed.js';
 
 /**
- * What the plan stage reads from the engine, reduced to comparable lines: the workspace's containers (id,
- * state, image, config hash, networks), its networks and volumes, and the id each image reference names
- * now. Two equal snapshots give the plan the same engine to compare with.
+ * What the last whole `up` observed, reduced to comparable lines: the workspace's containers (id, state,
+ * image, config hash, networks), its networks and volumes, and the id each image reference names now. Two
+ * equal snapshots give the plan the same engine to compare with.
  */
 export interface EngineSnapshot {
   containers: string[];
@@ -19,79 +34,74 @@ export interface EngineReading {
   subnets: string[];
 }
 
-interface RawContainer {
-  Id: string;
-  State: string;
-  ImageID: string;
-  Labels?: Record<string, string> | null;
-  NetworkSettings?: { Networks?: Record<string, unknown> | null } | null;
-}
-interface RawNetwork {
-  Id: string;
-  Name: string;
-  Labels?: Record<string, string> | null;
-  IPAM?: { Config?: Array<{ Subnet?: string }> | null } | null;
+/**
+ * The adapter's light reader for the no-op `up -d`: the same Engine API reads as dockerode's (DockerEngine),
+ * over a bare socket, which answers before dockerode could even be loaded; the same conversions.
+ */
+export class SocketReads implements EngineReads {
+  constructor(private readonly socketPath: string) {}
+
+  async containers(label: string, value?: string): Promise<ObservedContainer[]> {
+    const raw = await this.get<Docker.ContainerInfo[]>(`/containers/json?all=1&filters=${filters(label, value)}`);
+    return (raw ?? []).map(containerFrom);
+  }
+
+  async networks(): Promise<ObservedNetwork[]> {
+    return ((await this.get<Docker.NetworkInspectInfo[]>('/networks')) ?? []).map(networkFrom);
+  }
+
+  async volumes(label: string, value?: string): Promise<ObservedVolume[]> {
+    const raw = await this.get<{ Volumes?: Docker.VolumeInspectInfo[] | null }>(
+      `/volumes?filters=${filters(label, value)}`,
+    );
+    return (raw?.Volumes ?? []).map(volumeFrom);
+  }
+
+  async image(reference: string): Promise<ObservedImage | undefined> {
+    const raw = await this.get<Docker.ImageInspectInfo>(`/images/${encodeURIComponent(reference)}/json`);
+    return raw && imageFrom(raw);
+  }
+
+  private async get<T>(path: string): Promise<T | undefined> {
+    return (await engineGet(this.socketPath, path)) as T | undefined;
+  }
 }
 
-interface RawVolumes {
-  Volumes?: Array<{ Name: string }> | null;
-}
-interface RawImage {
-  Id: string;
+function filters(label: string, value?: string): string {
+  return encodeURIComponent(JSON.stringify(labelFilter(label, value)));
 }
 
-/** Reads the snapshot of the workspace at `root`, and the engine's subnets, with four GETs at once. */
+/** Observes the workspace at `root` through the socket: its snapshot, and the engine's subnets. */
 export async function readEngine(
   socketPath: string,
   root: string,
   imageReferences: readonly string[],
 ): Promise<EngineReading> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`${LABEL.root}=${root}`] }));
-  const [containers, networks, volumes, images] = await Promise.all([
-    engineGet(socketPath, `/containers/json?all=1&filters=${filters}`),
-    engineGet(socketPath, '/networks') as Promise<RawNetwork[]>,
-    engineGet(socketPath, `/volumes?filters=${filters}`),
-    Promise.all(
-      [...new Set(imageReferences)].map(
-        async (reference) =>
-          [reference, await engineGet(socketPath, `/images/${encodeURIComponent(reference)}/json`)] as const,
-      ),
-    ),
-  ]);
-  const own = networks.filter((network) => network.Labels?.[LABEL.root] === root);
-  const subnets = networks
-    .flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet ?? ''))
+  const observed = await observe(new SocketReads(socketPath), root, imageReferences);
+  const subnets = observed.networks
+    .flatMap((network) => network.subnets)
     .filter((subnet) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet));
-  return {
-    snapshot: snapshotOf(
-      containers as RawContainer[],
-      own,
-      volumes as RawVolumes,
-      new Map(images as Array<readonly [string, RawImage | undefined]>),
-    ),
-    subnets,
-  };
+  return { snapshot: snapshotOf(observed, root, imageReferences), subnets };
 }
 
-/** Pure: the Engine API's answers → the snapshot's sorted lines. */
-export function snapshotOf(
-  containers: readonly RawContainer[],
-  networks: readonly RawNetwork[],
-  volumes: RawVolumes,
-  images: ReadonlyMap<string, RawImage | undefined>,
-): EngineSnapshot {
+/** Pure: what was observed → the snapshot's sorted lines (only the workspace's own networks). */
+export function snapshotOf(observed: Observed, root: string, imageReferences: readonly string[]): EngineSnapshot {
   return {
-    containers: containers
-      .map((c) => {
-        const attached = Object.keys(c.NetworkSettings?.Networks ?? {})
-          .sort()
-          .join(',');
-        return [c.Id, c.State, c.ImageID, c.Labels?.[COMPOSE_LABEL.configHash] ?? '-', attached].join(' ');
-      })
+    containers: observed.containers
+      .map((c) =>
+        [c.id, c.state, c.imageId, c.labels[COMPOSE_LABEL.configHash] ?? '-', [...c.networks].sort().join(',')].join(
+          ' ',
+        ),
+      )
       .sort(),
-    networks: networks.map((n) => `${n.Name} ${n.Id} ${n.Labels?.[ENVCTL_CONFIG_HASH] ?? '-'}`).sort(),
-    volumes: (volumes.Volumes ?? []).map((v) => v.Name).sort(),
-    images: [...images].map(([reference, image]) => `${reference} ${image?.Id ?? '(absent)'}`).sort(),
+    networks: observed.networks
+      .filter((n) => n.labels[LABEL.root] === root)
+      .map((n) => `${n.name} ${n.id} ${n.labels[ENVCTL_CONFIG_HASH] ?? '-'}`)
+      .sort(),
+    volumes: observed.volumes.map((v) => v.name).sort(),
+    images: [...new Set(imageReferences)]
+      .map((reference) => `${reference} ${observed.images.get(reference)?.id ?? '(absent)'}`)
+      .sort(),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ObservedNetwork } from './observed.js';
+
 /** What the render pipeline needs to know of the engine: what already holds ports and addresses. */
 export interface PublishedPort {
   port: number;
@@ -7,13 +9,6 @@ export interface PublishedPort {
   privatePort: number;
 }
 
-export interface EngineNetwork {
-  id: string;
-  name: string;
-  subnets: string[];
-  labels: Record<string, string>;
-}
-
 /** A running container's labels, for the GPUs it holds (dev.envctl.gpus). */
 export interface RunningContainer {
   labels: Record<string, string>;
@@ -21,7 +16,7 @@ export interface RunningContainer {
 
 export interface EngineView {
   publishedPorts(): Promise<PublishedPort[]>;
-  networks(): Promise<EngineNetwork[]>;
+  networks(): Promise<ObservedNetwork[]>;
   runningWithGpus(): Promise<RunningContainer[]>;
   /** Whether the engine can honour NVIDIA device requests; "unknown" when it cannot be told. */
   gpuSupport(): Promise<GpuSupport>;

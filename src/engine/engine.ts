@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { EngineView } from './engine-view.js';
+import type { EngineReads } from './observed.js';
 
 /** The Engine API's request and answer bodies, as dockerode types them: the adapter passes them through. */
 export type ContainerCreateBody = Omit<Docker.ContainerCreateOptions, 'name' | 'abortSignal'>;
@@ -7,55 +8,19 @@ export type NetworkCreateBody = Omit<Docker.NetworkCreateOptions, 'abortSignal'>
 export type VolumeCreateBody = Omit<Docker.VolumeCreateOptions, 'abortSignal'>;
 export type ContainerInspect = Docker.ContainerInspectInfo;
 
-export interface ObservedContainer {
-  id: string;
-  name: string;
-  state: string;
-  status: string;
-  image: string;
-  /** The id of the image it was created from, to tell when a rebuilt image needs a new container. */
-  imageId: string;
-  labels: Record<string, string>;
-  /** Engine names of the networks it is attached to. */
-  networks: string[];
-  ports: Array<{ hostIp: string; hostPort: number; containerPort: number; protocol: string }>;
-}
-
-export interface ObservedNetwork {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-  subnets: string[];
-}
-
-export interface ObservedVolume {
-  name: string;
-  labels: Record<string, string>;
-}
-
-export interface ObservedImage {
-  id: string;
-  labels: Record<string, string>;
-}
-
 export type ProgressLine = (line: string) => void;
 
 /**
  * Everything envctl asks of the Docker Engine, as one small interface: the dockerode implementation sits
  * beside it (docker-engine.ts), and the plan and the CLI never see dockerode.
  */
-export interface Engine extends EngineView {
+export interface Engine extends EngineView, EngineReads {
   /** Where the engine was looked for, for messages: the socket or DOCKER_HOST. */
   readonly address: string;
   /** Whether the engine answers a ping now (within a couple of seconds); never throws. */
   answers(): Promise<boolean>;
-  containers(label: string, value?: string): Promise<ObservedContainer[]>;
-  allNetworks(): Promise<ObservedNetwork[]>;
   /** Ids of the containers attached to a network. */
   networkContainers(name: string): Promise<string[]>;
-  volumes(label: string, value?: string): Promise<ObservedVolume[]>;
-  /** The image's id and labels, or undefined when the engine does not have it. */
-  image(reference: string): Promise<ObservedImage | undefined>;
   pullImage(reference: string, progress: ProgressLine): Promise<void>;
   buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
   createNetwork(body: NetworkCreateBody): Promise<void>;

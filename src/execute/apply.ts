@@ -2,9 +2,10 @@ import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from '../reconcile/desired.js';
 import type { Engine } from '../engine/engine.js';
 import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
+import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../engine/engine-errors.js';
 import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
 import { waitForCondition } from './wait-condition.js';
-import { attemptAll, type TeardownFailure } from './teardown.js';
+import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
 
 /** Where apply reports progress: one line per change, and the output of builds and pulls. */
 export interface ApplyReporter {
@@ -15,8 +16,6 @@ export interface ApplyReporter {
 export interface ProjectFailure {
   project: string;
   error: Error;
-  /** A host port the engine could not bind: taken between allocation and start. */
-  portTaken: number | undefined;
 }
 
 export interface ApplyResult {
@@ -50,22 +49,22 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
       changed(container.labels[LABEL.project] ?? null, `removed ${container.name} (${reason})`);
     },
   );
-  for (const network of plan.recreateNetworks) {
-    for (const id of await engine.networkContainers(network.name)) await engine.removeContainer(id);
+  for (const { network, users } of plan.recreateNetworks) {
+    for (const container of users) await engine.removeContainer(container.id);
     await engine.removeNetwork(network.name);
   }
   const subnetsTaken: string[] = [];
+  const networks = [...plan.recreateNetworks.map(({ network }) => network), ...plan.createNetworks];
   await Promise.all(
-    [...plan.recreateNetworks, ...plan.createNetworks].map(async (network) => {
-      const subnet = (network.create.IPAM as { Config: Array<{ Subnet?: string }> }).Config[0]?.Subnet;
+    networks.map(async (network) => {
+      const subnet = network.create.IPAM?.Config?.[0]?.Subnet;
       try {
         await engine.createNetwork(network.create);
       } catch (error) {
-        if (subnet && /overlaps with other one|Pool overlaps/i.test((error as Error).message)) {
-          subnetsTaken.push(subnet);
-          return;
-        }
-        throw error;
+        // Reported, not retried here: reconcile (nextAttempt) decides what happens next.
+        if (!(error instanceof SubnetTakenError)) throw error;
+        subnetsTaken.push(error.subnet);
+        return;
       }
       changed(network.project ?? null, `created network ${network.name}${subnet ? ` (${subnet})` : ''}`);
     }),
@@ -86,13 +85,14 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
       try {
         await applyProject(project, projectPlan, engine, reporter, changed, made, started);
       } catch (error) {
-        await Promise.all(made.map((id) => engine.removeContainer(id).catch(() => undefined)));
-        failures.push({ project, error: error as Error, portTaken: portTakenIn(error) });
+        if (projectPlan.onFailure === 'remove-made')
+          await Promise.all(made.map((id) => engine.removeContainer(id).catch(() => undefined)));
+        failures.push({ project, error: error as Error });
       }
     }),
   );
 
-  removalFailures.push(...(await removeUnusedNetworks(plan, engine, changed)));
+  removalFailures.push(...(await removeNetworks(plan.removeNetworks, engine, changed)).failures);
   return { changes, subnetsTaken, failures, started, removalFailures };
 }
 
@@ -181,29 +181,6 @@ async function applyStep(
   );
 }
 
-async function removeUnusedNetworks(
-  plan: Plan,
-  engine: Engine,
-  changed: (project: string | null, text: string) => void,
-): Promise<TeardownFailure[]> {
-  return attemptAll(
-    plan.removeNetworks,
-    ({ network }) => `network ${network.name}`,
-    async ({ network, reason }) => {
-      const users = await engine.networkContainers(network.name);
-      if (users.length) {
-        changed(
-          network.labels[LABEL.project] ?? null,
-          `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`,
-        );
-        return;
-      }
-      await engine.removeNetwork(network.name);
-      changed(network.labels[LABEL.project] ?? null, `removed network ${network.name} (${reason})`);
-    },
-  );
-}
-
 const BUILD_TAIL = 12;
 
 /** A failed build's message with its last lines, which say why: progress is not shown when piped. */
@@ -213,28 +190,14 @@ function withBuildOutput(error: Error, tail: readonly string[]): Error {
   return new EngineError(`${error.message}\n  Last lines of the build:\n${output}`, { hint: error.hint, cause: error });
 }
 
-/** The engine's words for a host port that someone else took. */
-export function portTakenIn(error: unknown): number | undefined {
-  const message = (error as Error)?.message ?? '';
-  const match = /:(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(message);
-  return match ? Number(match[1]) : undefined;
-}
-
 function explainStartFailure(service: DesiredService, error: Error): Error {
-  const message = error.message;
-  if (/could not select device driver "nvidia"/.test(message)) {
-    return new EngineError(
-      `${service.containerName} asks for a GPU, but the Docker Engine cannot give one: ${message}`,
-      {
-        cause: error,
-        hint:
-          'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, then restart dockerd), or ' +
-          'remove "gpus:" from the project.',
-      },
-    );
-  }
-  if (portTakenIn(error) !== undefined) return error;
+  if (error instanceof PortTakenError) return error;
+  if (error instanceof NoGpuRuntimeError)
+    return new EngineError(`${service.containerName} asks for a GPU: ${error.message}`, {
+      cause: error,
+      hint: error.hint,
+    });
   return error instanceof EnvctlError
     ? error
-    : new EngineError(`${service.containerName} did not start: ${message}`, { cause: error });
+    : new EngineError(`${service.containerName} did not start: ${error.message}`, { cause: error });
 }

@@ -1,5 +1,9 @@
 import pLimit from 'p-limit';
+import { NetworkInUseError } from '../engine/engine-errors.js';
+import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/envctl-error.js';
+import { LABEL } from '../model/labels.js';
+import type { NetworkRemoval } from '../reconcile/plan.js';
 
 /**
  * How many removals are in flight at once. dockerd 20.10 can keep a stale endpoint count on a network when
@@ -55,4 +59,42 @@ export function teardownError(failures: readonly TeardownFailure[]): EngineError
       cause: failures[0]?.error,
     },
   );
+}
+
+/** What a removal of networks reported: each one removed, or left in place as its step allowed. */
+export interface NetworkRemovalReport {
+  removed: string[];
+  kept: Array<{ name: string; users: number }>;
+  failures: TeardownFailure[];
+}
+
+/**
+ * Removes networks no longer wanted, every one attempted; a network still in use is left in place where the
+ * plan's step says so (NetworkInUseError, raised by the adapter), and fails otherwise.
+ */
+export async function removeNetworks(
+  removals: readonly NetworkRemoval[],
+  engine: Pick<Engine, 'removeNetwork'>,
+  report: (project: string | null, line: string) => void,
+): Promise<NetworkRemovalReport> {
+  const removed: string[] = [];
+  const kept: NetworkRemovalReport['kept'] = [];
+  const failures = await attemptAll(
+    removals,
+    ({ network }) => `network ${network.name}`,
+    async ({ network, reason, ifInUse }) => {
+      const project = network.labels[LABEL.project] ?? null;
+      try {
+        await engine.removeNetwork(network.name);
+      } catch (error) {
+        if (!(error instanceof NetworkInUseError && ifInUse === 'keep')) throw error;
+        kept.push({ name: network.name, users: error.users });
+        report(project, `left network ${network.name} in place: ${error.users} container(s) still use it`);
+        return;
+      }
+      removed.push(network.name);
+      report(project, `removed network ${network.name}${reason ? ` (${reason})` : ''}`);
+    },
+  );
+  return { removed, kept, failures };
 }

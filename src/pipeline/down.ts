@@ -1,11 +1,7 @@
-import { LABEL } from '../model/labels.js';
-import type { Engine, ObservedNetwork } from '../engine/engine.js';
-import { attemptAll, teardownError, type TeardownFailure } from '../execute/teardown.js';
-
-export interface DownOptions {
-  only?: ReadonlySet<string>;
-  volumes?: boolean;
-}
+import type { Engine } from '../engine/engine.js';
+import { observe } from '../engine/observed.js';
+import { attemptAll, removeNetworks, teardownError } from '../execute/teardown.js';
+import { planDown, type DownOptions } from '../reconcile/plan-down.js';
 
 export interface DownReport {
   removed: string[];
@@ -14,10 +10,10 @@ export interface DownReport {
 }
 
 /**
- * envctl down: stop and remove the workspace's containers (or the named projects'), then the networks envctl
- * made for them; named volumes only when asked. Found by labels alone, so it works even when which-project
- * no longer parses, and after an interrupted up. Every container, network and volume in scope is attempted,
- * a few at a time; failures are reported together at the end (exit status 3). Project folders are never touched.
+ * envctl down: observe, plan (reconcile/plan-down.ts), then carry it out: every container, network and volume
+ * in scope is attempted, a few at a time, and failures are reported together at the end (exit status 3). Found
+ * by labels alone, so it works even when which-project no longer parses, and after an interrupted up. Project
+ * folders are never touched.
  */
 export async function down(
   engine: Engine,
@@ -25,11 +21,10 @@ export async function down(
   options: DownOptions,
   report: (line: string) => void,
 ): Promise<DownReport> {
-  const inScope = (labels: Record<string, string>) => !options.only || options.only.has(labels[LABEL.project] ?? '');
-  const containers = (await engine.containers(LABEL.root, root)).filter((container) => inScope(container.labels));
+  const plan = planDown(await observe(engine, root, []), root, options);
   const removed: string[] = [];
-  const failures: TeardownFailure[] = await attemptAll(
-    containers,
+  const failures = await attemptAll(
+    plan.containers,
     (container) => `container ${container.name}`,
     async (container) => {
       if (container.state === 'running') await engine.stopContainer(container.id);
@@ -38,46 +33,18 @@ export async function down(
       report(`removed ${container.name}`);
     },
   );
-
-  const remaining = options.only ? await engine.containers(LABEL.root, root) : [];
-  const keptNetworks: DownReport['keptNetworks'] = [];
-  const networks = (await engine.allNetworks()).filter((network) => network.labels[LABEL.root] === root);
-  const inScopeNetworks = networks.filter((network) => {
-    const isWorkspaceNetwork = network.labels[LABEL.project] === undefined;
-    return !options.only || (isWorkspaceNetwork ? remaining.length === 0 : inScope(network.labels));
-  });
+  const networks = await removeNetworks(plan.networks, engine, (_project, line) => report(line));
+  failures.push(...networks.failures);
   failures.push(
     ...(await attemptAll(
-      inScopeNetworks,
-      (network: ObservedNetwork) => `network ${network.name}`,
-      async (network) => {
-        const users = await engine.networkContainers(network.name);
-        if (users.length) {
-          keptNetworks.push({ name: network.name, users: users.length });
-          report(
-            `left network ${network.name} in place: ${users.length} container(s) envctl did not make still use it`,
-          );
-          return;
-        }
-        await engine.removeNetwork(network.name);
-        report(`removed network ${network.name}`);
+      plan.volumes,
+      (volume) => `volume ${volume.name}`,
+      async (volume) => {
+        await engine.removeVolume(volume.name);
+        report(`removed volume ${volume.name}`);
       },
     )),
   );
-
-  if (options.volumes) {
-    const volumes = (await engine.volumes(LABEL.root, root)).filter((v) => inScope(v.labels));
-    failures.push(
-      ...(await attemptAll(
-        volumes,
-        (volume) => `volume ${volume.name}`,
-        async (volume) => {
-          await engine.removeVolume(volume.name);
-          report(`removed volume ${volume.name}`);
-        },
-      )),
-    );
-  }
   if (failures.length) throw teardownError(failures);
-  return { removed, keptNetworks };
+  return { removed, keptNetworks: networks.kept };
 }

@@ -3,7 +3,7 @@ import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
 import { buildWorkspaceModel } from '../merge/workspace-model.js';
 import { LABEL, GPU_LABEL } from '../model/labels.js';
-import type { EngineNetwork, EngineView, RunningContainer } from '../engine/engine-view.js';
+import type { EngineView, RunningContainer } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
 import { allocateSubnets, type BusyBlock } from '../allocation/network/allocate-subnets.js';
 import { contains, parseCidr, type Cidr } from '../util/cidr.js';
@@ -22,6 +22,7 @@ import { renderProject } from '../render/render-project.js';
 import { checkNameClashes, checkProjectModels } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
 import type { Grant } from '../model/grant.js';
+import type { ObservedNetwork } from '../engine/observed.js';
 
 /** The side effects render needs, passed in so tests can hand in fakes for the code beside them. */
 export interface RenderEdges {
@@ -187,7 +188,7 @@ function withEnginePorts(
 /** Likewise for the subnets of our networks on the engine. */
 function withEngineNetworks(
   previous: ReadonlyMap<string, Grant<string>>,
-  networks: readonly EngineNetwork[],
+  networks: readonly ObservedNetwork[],
   isOurs: (labels: Record<string, string>) => boolean,
 ) {
   const seeded = new Map(previous);
@@ -232,7 +233,7 @@ async function discoverGpus(edges: RenderEdges): Promise<GpuDiscovery> {
  * first 12 characters of its id, and the host's routes through that bridge are that network's own.
  */
 function busyBlocks(
-  engineNetworks: readonly EngineNetwork[],
+  engineNetworks: readonly ObservedNetwork[],
   routes: readonly HostRoute[],
   previous: ReadonlyMap<string, Grant<string>>,
   isOurs: (labels: Record<string, string>) => boolean,

@@ -1,17 +1,17 @@
-import { LABEL } from '../model/labels.js';
 import { apply, type ApplyReporter, type ApplyResult } from '../execute/apply.js';
 import type { Desired } from '../reconcile/desired.js';
-import type { Engine, ObservedImage } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import { buildHash, buildInputs } from '../engine/build-hash.js';
-import { plan, type Observed, type Plan } from '../reconcile/plan.js';
+import { plan, type Plan } from '../reconcile/plan.js';
 import type { PortProbe } from '../allocation/ports/probe.js';
-import { EngineError } from '../errors/envctl-error.js';
+import { nextAttempt } from '../reconcile/next-attempt.js';
 import { parseCidr } from '../util/cidr.js';
 import type { HostRoute, RouteSource } from '../allocation/network/host-routes.js';
 import type { Workspace } from '../workspace/load.js';
 import { renderWorkspace, type RenderEdges } from './render-workspace.js';
 import { desiredOf } from './desired-of.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
+import { observe } from '../engine/observed.js';
 
 export interface UpOptions {
   only?: ReadonlySet<string>;
@@ -29,9 +29,6 @@ export interface UpOutcome {
   /** Host ports that were taken between allocation and start, and moved. */
   movedPorts: number[];
 }
-
-/** How often a port or subnet taken at the last moment is allocated again before up gives up. */
-const RETRIES = 3;
 
 /**
  * envctl up: render (allocating under the lock), compare with what the engine holds, apply the difference.
@@ -67,56 +64,34 @@ export async function up(
       },
     );
     if (!desired) throw new Error('render returned without its check');
-    const observed = await observe(edges.engine, workspace.root, desired);
+    const observed = await observe(
+      edges.engine,
+      workspace.root,
+      desired.services.map((service) => service.image),
+    );
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
     const result = await apply(thePlan, edges.engine, reporter);
-    const stolen = result.failures
-      .map((failure) => failure.portTaken)
-      .filter((port): port is number => port !== undefined);
-    if ((stolen.length === 0 && result.subnetsTaken.length === 0) || attempt >= RETRIES) {
-      if (result.subnetsTaken.length)
-        throw new EngineError(
-          `The subnets ${result.subnetsTaken.join(', ')} were taken by other networks each time envctl tried.`,
-          { hint: 'Run envctl up again, or set networks.range in workspace.yml to a range nothing else uses.' },
-        );
-      return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
-    }
-    for (const subnet of result.subnetsTaken) {
+    const next = nextAttempt(result, attempt);
+    if (next.kind === 'give-up') throw next.error;
+    if (next.kind === 'done') return { render, desired, plan: thePlan, result, movedPorts: [...taken] };
+    for (const subnet of next.subnetsTaken) {
       takenSubnets.push({ cidr: parseCidr(subnet), device: 'taken-at-creation' });
       reporter.change(null, `subnet ${subnet} was taken by another network at the last moment; allocating another`);
     }
-    for (const port of stolen) {
+    for (const port of next.portsTaken) {
       taken.add(port);
       reporter.change(null, `host port ${port} was taken by someone else at the last moment; allocating another`);
     }
   }
 }
 
-/** Each build's input hash, and the paths it read for the up stamp. */
+/** Each build with its input hash and the paths that hash read (for the up stamp and the watcher): read once. */
 function hashBuilds(desired: Desired): Desired {
-  for (const { build } of desired.services) {
-    if (!build) continue;
-    // Read once: for the hash, the up stamp and the watcher.
-    build.inputs = buildInputs(build);
-    build.hash = buildHash(build, build.inputs);
-  }
-  return desired;
-}
-
-async function observe(engine: Engine, root: string, desired: Desired): Promise<Observed> {
-  const [containers, networks, volumes] = await Promise.all([
-    engine.containers(LABEL.root, root),
-    engine.allNetworks(),
-    engine.volumes(LABEL.root, root),
-  ]);
-  const references = [...new Set(desired.services.map((service) => service.image))];
-  const images = new Map<string, ObservedImage>();
-  await Promise.all(
-    references.map(async (reference) => {
-      const image = await engine.image(reference);
-      if (image) images.set(reference, image);
-    }),
-  );
-  return { containers, networks, volumes, images };
+  const services = desired.services.map((service) => {
+    if (!service.build) return service;
+    const inputs = buildInputs(service.build);
+    return { ...service, build: { ...service.build, inputs, hash: buildHash(service.build, inputs) } };
+  });
+  return { ...desired, services };
 }

@@ -1,17 +1,7 @@
 import { InputError } from '../errors/envctl-error.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
-import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../engine/engine.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH, LABEL } from '../model/labels.js';
-
-export interface Observed {
-  /** The workspace's containers, found by its label. */
-  containers: ObservedContainer[];
-  /** Every network of the engine: the workspace's and other people's. */
-  networks: ObservedNetwork[];
-  volumes: ObservedVolume[];
-  /** The images the desired services name, by reference, where the engine has them. */
-  images: ReadonlyMap<string, ObservedImage>;
-}
+import type { Observed, ObservedContainer, ObservedNetwork, ObservedImage } from '../engine/observed.js';
 
 export type ImageStep = { kind: 'build' | 'pull'; service: DesiredService; reason: string };
 export type ContainerStep =
@@ -24,14 +14,29 @@ export interface ProjectPlan {
   images: ImageStep[];
   /** In dependency order: each level starts only after the one before it. */
   levels: ContainerStep[][];
+  /** When a step fails: the containers this run made for the project go, the other projects go on. */
+  onFailure: 'remove-made';
+}
+
+/** A network whose settings changed: the workspace's containers on it go first, then it is made again. */
+export interface NetworkRecreation {
+  network: DesiredNetwork;
+  users: ObservedContainer[];
+}
+
+/** A network no longer wanted; left in place while containers envctl did not make still use it. */
+export interface NetworkRemoval {
+  network: ObservedNetwork;
+  /** Why it goes, where that is not plain from the command (down). */
+  reason?: string;
+  ifInUse: 'keep';
 }
 
 export interface Plan {
   removeContainers: Array<{ container: ObservedContainer; reason: string }>;
-  /** Networks whose settings changed: their containers go first, then the network is made again. */
-  recreateNetworks: DesiredNetwork[];
+  recreateNetworks: NetworkRecreation[];
   createNetworks: DesiredNetwork[];
-  removeNetworks: Array<{ network: ObservedNetwork; reason: string }>;
+  removeNetworks: NetworkRemoval[];
   createVolumes: DesiredVolume[];
   projects: Map<string, ProjectPlan>;
 }
@@ -74,30 +79,33 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
 
   const observedNetworks = new Map(observed.networks.map((network) => [network.name, network]));
   const createNetworks: DesiredNetwork[] = [];
-  const recreateNetworks: DesiredNetwork[] = [];
+  const recreateNetworks: NetworkRecreation[] = [];
   for (const network of desired.networks) {
     if (!inScope(network.project) && network.project !== undefined) continue;
     const existing = observedNetworks.get(network.name);
     if (existing && existing.labels[LABEL.root] !== desired.root) throw networkOfAnother(existing, desired);
     if (!existing) createNetworks.push(network);
-    else if (existing.labels[NETWORK_HASH] !== network.hash) recreateNetworks.push(network);
+    else if (existing.labels[NETWORK_HASH] !== network.hash) {
+      const users = observed.containers.filter((container) => container.networks.includes(network.name));
+      recreateNetworks.push({ network, users });
+    }
   }
   const desiredNetworkNames = new Set(desired.networks.map((network) => network.name));
   const removeNetworks = observed.networks
     .filter((network) => network.labels[LABEL.root] === desired.root)
     .filter((network) => !desiredNetworkNames.has(network.name) && inScope(network.labels[LABEL.project]))
-    .map((network) => ({ network, reason: 'no longer needed' }));
+    .map((network): NetworkRemoval => ({ network, reason: 'no longer needed', ifInUse: 'keep' }));
 
   const observedVolumes = new Set(observed.volumes.map((volume) => volume.name));
   const createVolumes = desired.volumes.filter(
     (volume) => !volume.external && !observedVolumes.has(volume.name) && inScope(volume.project),
   );
 
-  const changedNetworks = new Set(recreateNetworks.map((network) => network.name));
+  const changedNetworks = new Set(recreateNetworks.map(({ network }) => network.name));
   const projects = new Map<string, ProjectPlan>();
   for (const service of desired.services) {
     if (!inScope(service.project)) continue;
-    const projectPlan = projects.get(service.project) ?? { images: [], levels: [] };
+    const projectPlan = projects.get(service.project) ?? { images: [], levels: [], onFailure: 'remove-made' };
     projects.set(service.project, projectPlan);
     const image = imageStep(service, observed.images, options.build ?? false);
     if (image) projectPlan.images.push(image);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSnapshot } from '../engine/engine-snapshot.js';
-import { parseCidr } from '../util/cidr.js';
-import { fibTriePrefixes, prefixesOutside } from '../allocation/network/fib-trie.js';
+import { contains, parseCidr } from '../util/cidr.js';
+import { readHostRoutes, routeLine } from '../allocation/network/host-routes.js';
 import { fileSignature, signaturesOf, treePaths } from './file-signature.js';
 
 /**
@@ -38,19 +38,16 @@ const STAMP_FORMAT = 1;
 const TRANSIENT = /^\.envctl\.lock|\.\d+$/;
 
 /**
- * The host's IPv4 routes and addresses in every routing table (a VPN's policy table too), less those inside
- * Docker's networks, which other workspaces make and remove all the time: what the subnet allocator avoids
- * besides the engine's networks. Read from /proc/net/fib_trie, without running `ip`; hashed.
+ * The host's IPv4 routes and addresses in every routing table (a VPN's policy table too), as the subnet
+ * allocator reads them, less those inside Docker's networks, which other workspaces make and remove all the
+ * time: what the allocator avoids besides the engine's networks. Hashed.
  */
 export function hostRoutes(engineSubnets: readonly string[]): string {
-  let text: string;
-  try {
-    text = readFileSync('/proc/net/fib_trie', 'utf8');
-  } catch {
-    return 'unknown';
-  }
-  const prefixes = prefixesOutside(fibTriePrefixes(text), engineSubnets.map(parseCidr));
-  return createHash('sha256').update(prefixes.join('\n')).digest('hex');
+  const docker = engineSubnets.map(parseCidr);
+  const lines = readHostRoutes()
+    .filter((route) => !docker.some((block) => contains(block, route.cidr)))
+    .map(routeLine);
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
 export function readStamp(composeDir: string): UpStamp | undefined {

@@ -1,21 +1,128 @@
 import { describe, expect, it } from 'vitest';
-import { portTakenIn } from '../../src/execute/apply.js';
+import { apply } from '../../src/execute/apply.js';
+import { LABEL, COMPOSE_LABEL } from '../../src/model/labels.js';
+import type { Desired, DesiredNetwork, DesiredService } from '../../src/reconcile/desired.js';
+import { plan } from '../../src/reconcile/plan.js';
+import { observe } from '../../src/engine/observed.js';
+import { MemoryEngine } from '../support/memory-engine.js';
 
-describe('portTakenIn', () => {
-  it("reads the host port out of the engine's two ways of saying it is taken", () => {
-    expect(
-      portTakenIn(
-        new Error(
-          '(HTTP code 500) server error - driver failed programming external connectivity on endpoint x (abc): Bind for 127.0.0.1:8888 failed: port is ' +
-            'already allocated',
-        ),
-      ),
-    ).toBe(8888);
-    expect(
-      portTakenIn(new Error('Error starting userland proxy: listen tcp4 127.0.0.1:9001: bind: address already in use')),
-    ).toBe(9001);
-    expect(
-      portTakenIn(new Error('OCI runtime create failed: exec: "/no/such": no such file or directory')),
-    ).toBeUndefined();
+const ROOT = '/ws';
+const NETWORK = 'envctl_ws';
+
+function service(project: string, name: string, extra: Partial<DesiredService> = {}): DesiredService {
+  const full = `${project}-${name}`;
+  const labels = { [LABEL.root]: ROOT, [LABEL.project]: project, [COMPOSE_LABEL.service]: full };
+  return {
+    project,
+    service: full,
+    containerName: `ws-${full}-1`,
+    image: 'busybox',
+    build: undefined,
+    create: {
+      Image: 'busybox',
+      Labels: { ...labels, [COMPOSE_LABEL.configHash]: `hash-${full}` },
+      NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [full] } } },
+    },
+    networks: [{ name: NETWORK, aliases: [full] }],
+    dependsOn: [],
+    waitFor: [],
+    hash: `hash-${full}`,
+    ...extra,
+  };
+}
+
+function network(name: string, subnet: string, hash = 'h'): DesiredNetwork {
+  const labels = { [LABEL.root]: ROOT, 'dev.envctl.config-hash': hash };
+  return {
+    key: name,
+    name,
+    project: undefined,
+    create: { Name: name, Labels: labels, IPAM: { Config: [{ Subnet: subnet }] } },
+    hash,
+  };
+}
+
+const desired = (services: DesiredService[], networks = [network(NETWORK, '10.213.0.0/24')]): Desired => ({
+  projectName: 'ws',
+  root: ROOT,
+  services,
+  networks,
+  volumes: [],
+});
+
+async function applyOn(engine: MemoryEngine, wanted: Desired) {
+  const observed = await observe(
+    engine,
+    ROOT,
+    wanted.services.map((s) => s.image),
+  );
+  const changes: string[] = [];
+  const result = await apply(plan(wanted, observed), engine, {
+    change: (_project, text) => changes.push(text),
+    progress: () => undefined,
+  });
+  return { result, changes };
+}
+
+const names = async (engine: MemoryEngine) =>
+  (await engine.containers(LABEL.root, ROOT)).map((c) => `${c.name} ${c.state}`).sort();
+
+describe('apply carries out a plan and decides nothing', () => {
+  it('removes what it made for a project whose step failed, and the other projects go on', async () => {
+    const engine = new MemoryEngine({ images: ['busybox'] });
+    const db = service('a', 'db');
+    const web = service('a', 'web', { dependsOn: ['a-db'] });
+    engine.faults.refuse.add('start ws-a-web-1');
+    const { result } = await applyOn(engine, desired([db, web, service('b', 'web')]));
+    expect(result.failures.map((failure) => [failure.project, failure.error.message])).toEqual([
+      ['a', 'The Docker Engine refused: start ws-a-web-1'],
+    ]);
+    expect(await names(engine)).toEqual(['ws-b-web-1 running']);
+    expect(engine.calls).toEqual(expect.arrayContaining(['create ws-a-db-1', 'remove ws-a-db-1', 'remove ws-a-web-1']));
+  });
+
+  it('reports a subnet taken at the last moment and goes no further, for reconcile to decide', async () => {
+    const engine = new MemoryEngine({ images: ['busybox'] });
+    engine.faults.subnetsTakenAtCreate.add('10.213.0.0/24');
+    const { result } = await applyOn(engine, desired([service('a', 'web')]));
+    expect(result.subnetsTaken).toEqual(['10.213.0.0/24']);
+    expect(await names(engine)).toEqual([]);
+  });
+
+  it('says which container asked for a GPU the engine cannot give, with what to install', async () => {
+    const engine = new MemoryEngine({ images: ['busybox'] });
+    engine.gpuRuntime = false;
+    const gpu = service('a', 'gpu');
+    gpu.create.HostConfig = { DeviceRequests: [{ Driver: 'nvidia', Count: -1, Capabilities: [['gpu']] }] };
+    const { result } = await applyOn(engine, desired([gpu]));
+    expect(result.failures[0]?.error.message).toMatch(
+      /^ws-a-gpu-1 asks for a GPU: The Docker Engine cannot give a GPU/,
+    );
+    expect(result.failures[0]?.error).toMatchObject({ hint: expect.stringContaining('NVIDIA Container Toolkit') });
+  });
+
+  it('recreates a changed network with its users removed first, and keeps one no longer wanted that others use', async () => {
+    const engine = new MemoryEngine({ images: ['busybox'] });
+    const web = service('a', 'web');
+    await applyOn(
+      engine,
+      desired([web], [network(NETWORK, '10.213.0.0/24'), network('envctl_ws_old', '10.213.1.0/24')]),
+    );
+    const stranger = await engine.createContainer('someone-else', {
+      Image: 'busybox',
+      NetworkingConfig: { EndpointsConfig: { envctl_ws_old: {} } },
+    });
+    const { result, changes } = await applyOn(engine, desired([web], [network(NETWORK, '10.213.0.0/24', 'h-new')]));
+    expect(result.failures).toEqual([]);
+    expect(result.removalFailures).toEqual([]);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        'created network envctl_ws (10.213.0.0/24)',
+        'recreated ws-a-web-1 (network changed)',
+        'left network envctl_ws_old in place: 1 container(s) still use it',
+      ]),
+    );
+    expect((await engine.networks()).map((n) => n.name).sort()).toEqual([NETWORK, 'envctl_ws_old']);
+    expect(await engine.networkContainers('envctl_ws_old')).toEqual([stranger]);
   });
 });

@@ -1,84 +1,77 @@
 import { describe, expect, it } from 'vitest';
-import type { Engine, ObservedContainer, ObservedNetwork } from '../../src/engine/engine.js';
 import { LABEL } from '../../src/model/labels.js';
 import { attemptAll } from '../../src/execute/teardown.js';
 import { down } from '../../src/pipeline/down.js';
+import { MemoryEngine } from '../support/memory-engine.js';
 
 const ROOT = '/ws';
-const container = (name: string, project: string): ObservedContainer => ({
-  id: `id-${name}`,
-  name,
-  state: 'running',
-  status: 'Up',
-  image: 'busybox',
-  imageId: 'sha',
-  labels: { [LABEL.root]: ROOT, [LABEL.project]: project },
-  networks: [],
-  ports: [],
-});
-const network = (name: string, project?: string): ObservedNetwork => ({
-  id: `id-${name}`,
-  name,
-  subnets: [],
-  labels: { [LABEL.root]: ROOT, ...(project ? { [LABEL.project]: project } : {}) },
-});
+const labels = (project?: string) => ({ [LABEL.root]: ROOT, ...(project ? { [LABEL.project]: project } : {}) });
 
-/** Just what down asks of an engine; the named removals fail as the engine would. */
-function engineWith(containers: ObservedContainer[], networks: ObservedNetwork[], failing: Set<string>) {
-  const calls: string[] = [];
-  const fail = (what: string) => {
-    calls.push(what);
-    if (failing.has(what)) throw new Error(`engine refused ${what}`);
-  };
-  const engine = {
-    containers: async () =>
-      containers.filter((c) => !calls.includes(`remove ${c.id}`) || failing.has(`remove ${c.id}`)),
-    allNetworks: async () => networks,
-    networkContainers: async () => [],
-    volumes: async () => [],
-    stopContainer: async (id: string) => fail(`stop ${id}`),
-    removeContainer: async (id: string) => fail(`remove ${id}`),
-    removeNetwork: async (name: string) => fail(`remove network ${name}`),
-  } as unknown as Engine;
-  return { engine, calls };
+/** A workspace of three projects, each with a container on its own network and the workspace's network. */
+async function threeProjects(): Promise<MemoryEngine> {
+  const engine = new MemoryEngine({ images: ['busybox'] });
+  await engine.createNetwork({ Name: 'envctl_ws', Labels: labels() });
+  for (const project of ['a', 'b', 'c']) {
+    await engine.createNetwork({ Name: `envctl_ws_${project}`, Labels: labels(project) });
+    const id = await engine.createContainer(`ws-${project}-web-1`, {
+      Image: 'busybox',
+      Labels: labels(project),
+      NetworkingConfig: { EndpointsConfig: { [`envctl_ws_${project}`]: {} } },
+    });
+    await engine.connectNetwork('envctl_ws', id, []);
+    await engine.startContainer(id);
+  }
+  return engine;
+}
+
+async function downOf(engine: MemoryEngine, options: { only?: Set<string>; volumes?: boolean } = {}) {
+  const lines: string[] = [];
+  const error = await down(engine, ROOT, options, (line) => lines.push(line)).then(
+    () => undefined,
+    (e: unknown) => e as Error & { exitCode: number },
+  );
+  return { lines, error };
 }
 
 describe('down attempts everything and reports every failure together', () => {
   it('goes on past a container and a network that will not go, then names both (exit 3)', async () => {
-    const containers = [container('ws-a-web-1', 'a'), container('ws-b-web-1', 'b'), container('ws-c-web-1', 'c')];
-    const networks = [
-      network('envctl_ws'),
-      network('envctl_ws_a', 'a'),
-      network('envctl_ws_b', 'b'),
-      network('envctl_ws_c', 'c'),
-    ];
-    const { engine, calls } = engineWith(
-      containers,
-      networks,
-      new Set(['stop id-ws-a-web-1', 'remove network envctl_ws_b']),
-    );
-    const lines: string[] = [];
-    const error = await down(engine, ROOT, {}, (line) => lines.push(line)).then(
-      () => undefined,
-      (e: unknown) => e as Error & { exitCode: number },
-    );
+    const engine = await threeProjects();
+    engine.faults.refuse.add('stop ws-a-web-1');
+    engine.faults.refuse.add('remove network envctl_ws_b');
+    const { lines, error } = await downOf(engine);
     expect(error?.exitCode).toBe(3);
     expect(error?.message).toMatch(/2 of the removals failed/);
-    expect(error?.message).toContain('container ws-a-web-1: engine refused stop id-ws-a-web-1');
-    expect(error?.message).toContain('network envctl_ws_b: engine refused remove network envctl_ws_b');
-    // Everything else was attempted and removed.
-    expect(calls).toEqual(
+    expect(error?.message).toContain('container ws-a-web-1: The Docker Engine refused: stop ws-a-web-1');
+    expect(error?.message).toContain('network envctl_ws_b: The Docker Engine refused: remove network envctl_ws_b');
+    // Everything else was attempted and removed; the networks ws-a-web-1 still uses are left in place.
+    expect((await engine.containers(LABEL.root, ROOT)).map((c) => c.name)).toEqual(['ws-a-web-1']);
+    expect((await engine.networks()).map((n) => n.name).sort()).toEqual(['envctl_ws', 'envctl_ws_a', 'envctl_ws_b']);
+    expect(lines).toEqual(
       expect.arrayContaining([
-        'remove id-ws-b-web-1',
-        'remove id-ws-c-web-1',
-        'remove network envctl_ws',
-        'remove network envctl_ws_a',
-        'remove network envctl_ws_c',
+        'removed ws-b-web-1',
+        'removed ws-c-web-1',
+        'removed network envctl_ws_c',
+        'left network envctl_ws in place: 1 container(s) still use it',
       ]),
     );
-    expect(lines).toEqual(
-      expect.arrayContaining(['removed ws-b-web-1', 'removed ws-c-web-1', 'removed network envctl_ws_c']),
-    );
+  });
+
+  it("takes only the named projects, and leaves the workspace's network while others are on it", async () => {
+    const engine = await threeProjects();
+    const { error } = await downOf(engine, { only: new Set(['b']) });
+    expect(error).toBeUndefined();
+    expect((await engine.containers(LABEL.root, ROOT)).map((c) => c.name).sort()).toEqual(['ws-a-web-1', 'ws-c-web-1']);
+    expect((await engine.networks()).map((n) => n.name).sort()).toEqual(['envctl_ws', 'envctl_ws_a', 'envctl_ws_c']);
+  });
+
+  it('removes named volumes only when asked, and never what another workspace labelled', async () => {
+    const engine = await threeProjects();
+    await engine.createVolume({ Name: 'ws_data', Labels: labels('a') });
+    await engine.createVolume({ Name: 'other_data', Labels: { [LABEL.root]: '/other', [LABEL.project]: 'a' } });
+    await downOf(engine);
+    expect((await engine.volumes(LABEL.project)).map((v) => v.name).sort()).toEqual(['other_data', 'ws_data']);
+    await downOf(engine, { volumes: true });
+    expect((await engine.volumes(LABEL.project)).map((v) => v.name)).toEqual(['other_data']);
   });
 });
 

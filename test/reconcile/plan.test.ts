@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
-import type { ObservedContainer } from '../../src/engine/engine.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, LABEL } from '../../src/model/labels.js';
-import { dependencyLevels, plan, type Observed } from '../../src/reconcile/plan.js';
+import { dependencyLevels, plan } from '../../src/reconcile/plan.js';
+import type { ObservedContainer, Observed } from '../../src/engine/observed.js';
 
 const ROOT = '/ws';
 function service(project: string, name: string, extra: Partial<DesiredService> = {}): DesiredService {
@@ -155,5 +155,67 @@ describe('plan', () => {
       ['a-web'],
       ['a-worker'],
     ]);
+  });
+
+  it('creates a new network, recreates one whose settings changed with its users first, and may keep an unused one', () => {
+    const net = (name: string, hash: string, project?: string) => ({
+      key: name,
+      name,
+      project,
+      create: { Name: name },
+      hash,
+    });
+    const observedNet = (name: string, hash: string) => ({
+      id: `id-${name}`,
+      name,
+      subnets: [],
+      labels: { [LABEL.root]: ROOT, [LABEL.project]: 'a', 'dev.envctl.config-hash': hash },
+    });
+    const web = service('a', 'web', { networks: [{ name: 'envctl_ws_a', aliases: [] }] });
+    const onIt = container(web, { networks: ['envctl_ws_a'] });
+    const result = plan(
+      { ...desired([web]), networks: [net('envctl_ws', 'h1'), net('envctl_ws_a', 'h2-new', 'a')] },
+      {
+        ...observed([onIt], [web]),
+        networks: [observedNet('envctl_ws_a', 'h2-old'), observedNet('envctl_ws_gone', 'h3')],
+      },
+    );
+    expect(result.createNetworks.map((n) => n.name)).toEqual(['envctl_ws']);
+    expect(result.recreateNetworks.map(({ network, users }) => [network.name, users.map((u) => u.id)])).toEqual([
+      ['envctl_ws_a', ['id-a-web']],
+    ]);
+    expect(result.removeNetworks).toEqual([
+      { network: expect.objectContaining({ name: 'envctl_ws_gone' }), reason: 'no longer needed', ifInUse: 'keep' },
+    ]);
+    expect(steps(result)).toEqual(['recreate a-web']);
+    expect(result.projects.get('a')?.levels[0]?.[0]).toMatchObject({ reason: 'network changed' });
+  });
+
+  it('creates only the volumes that are missing, not external, and in scope', () => {
+    const volume = (name: string, project: string, external = false) => ({
+      key: name,
+      name,
+      project,
+      external,
+      create: { Name: name },
+    });
+    const result = plan(
+      {
+        ...desired([]),
+        volumes: [volume('ws_a_new', 'a'), volume('ws_a_there', 'a'), volume('shared', 'a', true), volume('ws_b', 'b')],
+      },
+      { ...observed([], []), volumes: [{ name: 'ws_a_there', labels: {} }] },
+      { only: new Set(['a']) },
+    );
+    expect(result.createVolumes.map((v) => v.name)).toEqual(['ws_a_new']);
+  });
+
+  it('pulls an image the engine lacks, and plans every project to remove what it made on failure', () => {
+    const web = service('a', 'web');
+    const result = plan(desired([web]), { ...observed([], []), images: new Map() });
+    expect(result.projects.get('a')).toMatchObject({
+      images: [{ kind: 'pull', reason: 'image not on the engine' }],
+      onFailure: 'remove-made',
+    });
   });
 });

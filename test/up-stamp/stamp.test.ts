@@ -12,6 +12,7 @@ import {
 } from '../../src/up-stamp/stamp.js';
 import { fileSignature, modifiedMs, signaturesOf } from '../../src/up-stamp/file-signature.js';
 import { snapshotOf } from '../../src/engine/engine-snapshot.js';
+import type { ObservedContainer } from '../../src/engine/observed.js';
 import { localEngineSocket, parseResponse } from '../../src/engine/engine-socket.js';
 
 const dirs: string[] = [];
@@ -24,29 +25,34 @@ function tempDir(): string {
   return dir;
 }
 
+const container = (id: string, hash: string, networks: string[]): ObservedContainer => ({
+  id,
+  name: id,
+  state: 'running',
+  status: 'Up',
+  image: 'busybox:latest',
+  imageId: 'sha256:i',
+  labels: { 'com.docker.compose.config-hash': hash },
+  networks,
+  ports: [],
+});
 const snapshot = snapshotOf(
-  [
-    {
-      Id: 'c2',
-      State: 'running',
-      ImageID: 'sha256:i',
-      Labels: { 'com.docker.compose.config-hash': 'h2' },
-      NetworkSettings: { Networks: { b: {}, a: {} } },
-    },
-    {
-      Id: 'c1',
-      State: 'running',
-      ImageID: 'sha256:i',
-      Labels: { 'com.docker.compose.config-hash': 'h1' },
-      NetworkSettings: { Networks: { a: {} } },
-    },
-  ],
-  [{ Id: 'n1', Name: 'ws_net', Labels: { 'dev.envctl.config-hash': 'nh' } }],
-  { Volumes: [{ Name: 'v1' }] },
-  new Map([
-    ['busybox:latest', { Id: 'sha256:i' }],
-    ['gone:1', undefined],
-  ]),
+  {
+    containers: [container('c2', 'h2', ['b', 'a']), container('c1', 'h1', ['a'])],
+    networks: [
+      {
+        id: 'n1',
+        name: 'ws_net',
+        labels: { 'dev.envctl.config-hash': 'nh', 'dev.envctl.workspace.root': '/w' },
+        subnets: [],
+      },
+      { id: 'n2', name: 'other', labels: {}, subnets: ['10.1.0.0/24'] },
+    ],
+    volumes: [{ name: 'v1', labels: {} }],
+    images: new Map([['busybox:latest', { id: 'sha256:i', labels: {} }]]),
+  },
+  '/w',
+  ['busybox:latest', 'gone:1'],
 );
 
 function stamp(inputs: Record<string, string>, outputs: Record<string, string> = {}): UpStamp {

@@ -1,11 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-// node's own execFile, not execa: this runs on every render, and loading execa cost more than the call.
-const execFileAsync = promisify(execFile);
-import { formatCidr, parseCidr, type Cidr } from '../../util/cidr.js';
+import { contains, formatCidr, parseCidr, type Cidr } from '../../util/cidr.js';
 
 /** A block the host already routes or holds an address in; `device` says through which interface. */
 export interface HostRoute {
@@ -18,60 +13,86 @@ export interface RouteSource {
   routes(): Promise<HostRoute[]>;
 }
 
+/** The kernel's routes, read from /proc without running `ip` (render and the no-op up both read them). */
 export class KernelRoutes implements RouteSource {
-  async routes(): Promise<HostRoute[]> {
-    const found = [...(await fromIpCommand()), ...(await fromProcRoute()), ...fromInterfaces()];
-    const unique = new Map<string, HostRoute>();
-    for (const route of found)
-      if (route.cidr.prefix > 0) unique.set(`${formatCidr(route.cidr)} ${route.device}`, route);
-    return [...unique.values()];
+  routes(): Promise<HostRoute[]> {
+    return Promise.resolve(readHostRoutes());
   }
 }
 
-/** `ip route show table all` sees the policy-routing tables that WireGuard and Tailscale use. */
-async function fromIpCommand(): Promise<HostRoute[]> {
-  try {
-    const { stdout } = await execFileAsync('ip', ['-4', '-j', 'route', 'show', 'table', 'all'], { timeout: 2000 });
-    const rows = JSON.parse(stdout) as Array<{ dst?: string; dev?: string; type?: string }>;
-    return rows.flatMap((row) => {
-      if (!row.dst || row.dst === 'default') return [];
-      try {
-        return [{ cidr: parseCidr(row.dst), device: row.dev ?? '' }];
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
+/** One reader of the host's routes for everyone: the subnet allocator and the up stamp. */
+export function readHostRoutes(): HostRoute[] {
+  const interfaces = Object.entries(networkInterfaces()).flatMap(([device, addresses]) =>
+    (addresses ?? [])
+      .filter((address) => address.family === 'IPv4' && address.cidr)
+      .map((address) => ({ cidr: parseCidr(address.cidr!), device })),
+  );
+  return hostRoutesFrom(readProc('/proc/net/fib_trie'), readProc('/proc/net/route'), interfaces);
 }
 
-/** /proc/net/route: the main table, for hosts without iproute2. Addresses are little-endian hex. */
-async function fromProcRoute(): Promise<HostRoute[]> {
-  let text: string;
-  try {
-    text = await readFile('/proc/net/route', 'utf8');
-  } catch {
-    return [];
+/**
+ * Pure: every IPv4 prefix of every routing table (/proc/net/fib_trie: Main, Local, and the policy tables that
+ * WireGuard and Tailscale use), each with the device it goes through: the main table's route that holds it
+ * (/proc/net/route), else the interface whose address block holds it, else the table's name. Without
+ * fib_trie, the main table and the interfaces' own blocks.
+ */
+export function hostRoutesFrom(
+  fibTrie: string | undefined,
+  procRoute: string | undefined,
+  interfaces: readonly HostRoute[],
+): HostRoute[] {
+  const main = procRoute === undefined ? [] : mainTable(procRoute);
+  const deviceOf = (cidr: Cidr, table: string) =>
+    main.find((route) => route.cidr.prefix > 0 && contains(route.cidr, cidr))?.device ??
+    interfaces.find((address) => contains(address.cidr, cidr))?.device ??
+    `table ${table}`;
+  const found =
+    fibTrie === undefined
+      ? [...main, ...interfaces]
+      : fibTriePrefixes(fibTrie).map(({ table, cidr }) => ({ cidr, device: deviceOf(cidr, table) }));
+  const unique = new Map<string, HostRoute>();
+  for (const route of found) if (route.cidr.prefix > 0) unique.set(routeLine(route), route);
+  return [...unique.values()].sort((a, b) => routeLine(a).localeCompare(routeLine(b)));
+}
+
+export function routeLine(route: HostRoute): string {
+  return `${formatCidr(route.cidr)} ${route.device}`;
+}
+
+/** Pure: the prefixes of /proc/net/fib_trie, with their tables ("Main", "Local", "Id 51820"). */
+export function fibTriePrefixes(text: string): Array<{ table: string; cidr: Cidr }> {
+  const prefixes = new Map<string, { table: string; cidr: Cidr }>();
+  let table = '';
+  let address = '';
+  for (const line of text.split('\n')) {
+    if (/^\S/.test(line)) table = line.trim().replace(/:$/, '');
+    const leaf = /^\s+\|-- (\d+\.\d+\.\d+\.\d+)$/.exec(line);
+    if (leaf) address = leaf[1]!;
+    const prefix = /^\s+\/(\d+) \S+ \S+/.exec(line);
+    if (prefix && address)
+      prefixes.set(`${table} ${address}/${prefix[1]}`, { table, cidr: parseCidr(`${address}/${prefix[1]}`) });
   }
+  return [...prefixes.values()];
+}
+
+/** /proc/net/route: the main table. Addresses are little-endian hex. */
+function mainTable(text: string): HostRoute[] {
   return text
     .split('\n')
     .slice(1)
     .flatMap((line) => {
       const [device, destination, , , , , , mask] = line.trim().split(/\s+/);
       if (!device || !destination || !mask) return [];
-      const base = littleEndianHex(destination);
-      const prefix = bitCount(littleEndianHex(mask));
-      return [{ cidr: { base, prefix }, device }];
+      return [{ cidr: { base: littleEndianHex(destination), prefix: bitCount(littleEndianHex(mask)) }, device }];
     });
 }
 
-function fromInterfaces(): HostRoute[] {
-  return Object.entries(networkInterfaces()).flatMap(([device, addresses]) =>
-    (addresses ?? [])
-      .filter((address) => address.family === 'IPv4' && address.cidr)
-      .map((address) => ({ cidr: parseCidr(address.cidr!), device })),
-  );
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function littleEndianHex(hex: string): number {

@@ -1,11 +1,12 @@
 import { LABEL } from '../../model/labels.js';
 import { connectDocker } from '../../engine/docker-engine.js';
-import type { Engine, LogOptions, LogStream, ObservedContainer } from '../../engine/engine.js';
+import type { Engine, LogOptions, LogStream } from '../../engine/engine.js';
 import { InputError } from '../../errors/envctl-error.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { color } from '../terminal.js';
+import type { ObservedContainer } from '../../engine/observed.js';
 
 const PALETTE = [color.cyan, color.magenta, color.yellow, color.green, color.blue];
 

@@ -20,7 +20,7 @@ export interface PsRow {
 export async function psAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const engine = await connectDocker();
-  const [containers, networks] = await Promise.all([engine.containers(LABEL.root, root), engine.allNetworks()]);
+  const [containers, networks] = await Promise.all([engine.containers(LABEL.root, root), engine.networks()]);
   const subnets = new Map(networks.map((network) => [network.name, network.subnets[0] ?? null]));
   const rows: PsRow[] = await Promise.all(
     containers.map(async (container) => {

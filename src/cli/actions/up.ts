@@ -3,7 +3,7 @@ import { LABEL } from '../../model/labels.js';
 import type { ApplyReporter } from '../../execute/apply.js';
 import { teardownError } from '../../execute/teardown.js';
 import { connectDocker } from '../../engine/docker-engine.js';
-import type { Engine, LogStream, ObservedContainer } from '../../engine/engine.js';
+import type { Engine, LogStream } from '../../engine/engine.js';
 import type { Plan } from '../../reconcile/plan.js';
 import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { InputError } from '../../errors/envctl-error.js';
@@ -23,6 +23,7 @@ import { color, debug, NOTHING_TO_DO, stderrColor, waitingForAnother, warn } fro
 import { summaryTable } from '../summary-table.js';
 import { streamLogs } from './logs.js';
 import type { RenderOutcome } from '../../merge/render-outcome.js';
+import type { ObservedContainer } from '../../engine/observed.js';
 
 export interface UpCommandOptions {
   detach?: boolean;
@@ -324,7 +325,7 @@ async function untilInterrupted(
 function printPlan(plan: Plan): void {
   const lines: string[] = [];
   for (const { container, reason } of plan.removeContainers) lines.push(`remove ${container.name}: ${reason}`);
-  for (const network of plan.recreateNetworks) lines.push(`recreate network ${network.name}: its settings changed`);
+  for (const { network } of plan.recreateNetworks) lines.push(`recreate network ${network.name}: its settings changed`);
   for (const network of plan.createNetworks) lines.push(`create network ${network.name}`);
   for (const volume of plan.createVolumes) lines.push(`create volume ${volume.name}`);
   for (const [project, projectPlan] of plan.projects) {

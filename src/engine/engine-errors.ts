@@ -1,0 +1,87 @@
+import { EngineError } from '../errors/envctl-error.js';
+
+/**
+ * The engine's failures that envctl acts on, raised by the adapter (docker-engine.ts), which alone reads the
+ * engine's messages: everything else tells them apart by class.
+ */
+
+/** A host port the engine could not bind when starting a container: someone took it after allocation. */
+export class PortTakenError extends EngineError {
+  constructor(
+    readonly port: number,
+    cause: unknown,
+  ) {
+    super(`Host port ${port} is already taken: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** A subnet another network took between allocation and creation. */
+export class SubnetTakenError extends EngineError {
+  constructor(
+    readonly subnet: string,
+    cause: unknown,
+  ) {
+    super(`The subnet ${subnet} overlaps another network's: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** The engine cannot honour an NVIDIA device request: no NVIDIA runtime or hook. */
+export class NoGpuRuntimeError extends EngineError {
+  constructor(cause: unknown) {
+    super(`The Docker Engine cannot give a GPU: ${messageOf(cause)}`, {
+      cause,
+      hint:
+        'Install the NVIDIA driver and the NVIDIA Container Toolkit (nvidia-ctk runtime configure --runtime=docker, ' +
+        'then restart dockerd), or remove "gpus:" from the project.',
+    });
+  }
+}
+
+/** A network that containers envctl did not make still use. */
+export class NetworkInUseError extends EngineError {
+  constructor(
+    readonly network: string,
+    readonly users: number,
+  ) {
+    super(`The network ${network} is still used by ${users} container(s).`);
+  }
+}
+
+/** dockerd keeps an endpoint on a network no container uses, and refuses to remove it until it restarts. */
+export class StaleEndpointError extends EngineError {
+  constructor(
+    readonly network: string,
+    cause: unknown,
+  ) {
+    super(
+      `The Docker Engine would not remove network ${network}: it says the network still has endpoints, though no ` +
+        'container uses it.',
+      {
+        cause,
+        hint:
+          'That is a stale endpoint inside dockerd; restarting the engine (sudo systemctl restart docker) clears it. ' +
+          'Your containers are already removed; the network is harmless until then.',
+      },
+    );
+  }
+}
+
+/** An image the engine does not have and could not pull. */
+export class ImageMissingError extends EngineError {
+  constructor(
+    readonly reference: string,
+    cause: unknown,
+  ) {
+    super(`Could not pull image ${reference}: ${messageOf(cause)}.`, {
+      cause,
+      hint:
+        'The registry could not be reached or has no such image. Build or load the image locally ' +
+        `(docker build / docker load) and tag it ${reference}, or change the template's image.`,
+    });
+  }
+}
+
+function messageOf(cause: unknown): string {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return (message.split('\n')[0] ?? '').replace(/^\(HTTP code \d+\)\s*[a-z ]*-\s*/, '').trim();
+}

@@ -1,0 +1,36 @@
+import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from './engine-errors.js';
+
+/**
+ * The only place that reads the Docker Engine's words: each failure envctl acts on becomes a typed error
+ * (engine-errors.ts). dockerd 20.10 through 27 say these things the same way.
+ */
+
+/** The engine's two ways of saying a host port is taken: the proxy's bind and the driver's allocation. */
+export function portTakenIn(error: unknown): number | undefined {
+  const match = /:(\d+)(?: failed: port is already allocated|: bind: address already in use)/.exec(messageOf(error));
+  return match ? Number(match[1]) : undefined;
+}
+
+/** A container's start failed: a port someone took, an NVIDIA request without the runtime, or as it was. */
+export function startFailure(error: unknown): unknown {
+  const port = portTakenIn(error);
+  if (port !== undefined) return new PortTakenError(port, error);
+  if (/could not select device driver "nvidia"/.test(messageOf(error))) return new NoGpuRuntimeError(error);
+  return error;
+}
+
+/** A network's creation failed: its subnet overlaps one made since allocation, or as it was. */
+export function networkCreateFailure(error: unknown, subnet: string | undefined): unknown {
+  if (subnet && /overlaps with other one|Pool overlaps/i.test(messageOf(error)))
+    return new SubnetTakenError(subnet, error);
+  return error;
+}
+
+/** dockerd refuses to remove a network that still has endpoints (in use, or a stale one). */
+export function hasActiveEndpoints(error: unknown): boolean {
+  return /has active endpoints/.test(messageOf(error));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import {
+  hasActiveEndpoints,
+  networkCreateFailure,
+  portTakenIn,
+  startFailure,
+} from '../../src/engine/engine-messages.js';
+import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../../src/engine/engine-errors.js';
+
+// The engine's words, as dockerd 20.10 says them (recorded from the e2e runs).
+const PORT_ALLOCATED =
+  '(HTTP code 500) server error - driver failed programming external connectivity on endpoint x (abc): ' +
+  'Bind for 127.0.0.1:8888 failed: port is already allocated';
+const PORT_IN_USE = 'Error starting userland proxy: listen tcp4 127.0.0.1:9001: bind: address already in use';
+const NO_NVIDIA = '(HTTP code 500) server error - could not select device driver "nvidia" with capabilities: [[gpu]]';
+const POOL_OVERLAPS = '(HTTP code 403) unexpected - Pool overlaps with other one on this address space';
+
+describe("the adapter's reading of the engine's messages", () => {
+  it("reads the host port out of the engine's two ways of saying it is taken", () => {
+    expect(portTakenIn(new Error(PORT_ALLOCATED))).toBe(8888);
+    expect(portTakenIn(new Error(PORT_IN_USE))).toBe(9001);
+    expect(portTakenIn(new Error('OCI runtime create failed: exec: "/no/such": no such file'))).toBeUndefined();
+  });
+
+  it('turns start failures into typed errors, and leaves any other as it was', () => {
+    expect(startFailure(new Error(PORT_ALLOCATED))).toMatchObject({ port: 8888 });
+    expect(startFailure(new Error(PORT_IN_USE))).toBeInstanceOf(PortTakenError);
+    expect(startFailure(new Error(NO_NVIDIA))).toBeInstanceOf(NoGpuRuntimeError);
+    const other = new Error('OCI runtime create failed');
+    expect(startFailure(other)).toBe(other);
+  });
+
+  it('names the subnet that another network took, only when one was asked for', () => {
+    const taken = networkCreateFailure(new Error(POOL_OVERLAPS), '10.213.0.0/24');
+    expect(taken).toBeInstanceOf(SubnetTakenError);
+    expect(taken).toMatchObject({ subnet: '10.213.0.0/24' });
+    const without = new Error(POOL_OVERLAPS);
+    expect(networkCreateFailure(without, undefined)).toBe(without);
+  });
+
+  it('tells a network that still has endpoints', () => {
+    expect(hasActiveEndpoints(new Error('error while removing network: network x id 7bf6 has active endpoints'))).toBe(
+      true,
+    );
+    expect(hasActiveEndpoints(new Error('network x not found'))).toBe(false);
+  });
+});
