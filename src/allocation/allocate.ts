@@ -73,3 +73,34 @@ export async function allocate<V>(
   }
   return { granted, unmet };
 }
+
+/**
+ * The state to keep after an allocation, for ports, subnets and GPUs alike: earlier grants the caller does not
+ * release (each kind has its own rule of what a run releases), then this run's grants.
+ */
+export function nextState<V>(
+  previous: ReadonlyMap<string, Grant<V>>,
+  granted: ReadonlyMap<string, Grant<V>>,
+  released: (key: string) => boolean,
+): Map<string, Grant<V>> {
+  const state = new Map([...previous].filter(([key]) => !released(key)));
+  for (const [key, grant] of granted) state.set(key, grant);
+  return state;
+}
+
+/**
+ * The state under compose/ is a cache of decisions; the engine's labels are the truth. Where the state lost a
+ * grant that the engine shows (a running container's port, a network's subnet, the GPUs a container holds),
+ * the engine's grant is taken, unless the state knows another grant of the same group (a project's GPUs are
+ * one group: they are kept or re-made together).
+ */
+export function seedGrants<V>(
+  previous: ReadonlyMap<string, Grant<V>>,
+  onEngine: Iterable<Grant<V>>,
+  groupOf: (key: string) => string = (key) => key,
+): Map<string, Grant<V>> {
+  const seeded = new Map(previous);
+  const known = new Set([...previous.keys()].map(groupOf));
+  for (const grant of onEngine) if (!known.has(groupOf(grant.key))) seeded.set(grant.key, grant);
+  return seeded;
+}

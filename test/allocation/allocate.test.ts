@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, type Request } from '../../src/allocation/allocate.js';
+import { allocate, nextState, seedGrants, type Request } from '../../src/allocation/allocate.js';
 import type { Grant } from '../../src/model/grant.js';
 
 const numbers = { conflicts: (a: number, b: number) => a === b };
@@ -57,5 +57,30 @@ describe('allocate', () => {
     });
     expect(outcome.granted.get('a')?.value).toBe(2);
     expect(outcome.unmet).toEqual(['b']);
+  });
+});
+
+describe('the state one allocation core keeps, for ports, subnets and GPUs alike', () => {
+  const grant = (key: string, value: number): Grant<number> => ({ key, value, signature: '' });
+  const map = (...grants: Grant<number>[]) => new Map(grants.map((g) => [g.key, g]));
+
+  it("keeps earlier grants the caller does not release, then this run's", () => {
+    const previous = map(grant('a', 1), grant('b', 2), grant('c', 3));
+    const state = nextState(previous, map(grant('a', 10)), (key) => key === 'b' || key === 'a');
+    expect([...state.values()]).toEqual([grant('c', 3), grant('a', 10)]);
+  });
+
+  it("fills in from the engine's labels only what the state lost, a group at a time", () => {
+    const previous = map(grant('p/gpu/0', 1));
+    const seeded = seedGrants(
+      previous,
+      [grant('p/gpu/1', 7), grant('q/gpu/0', 8), grant('p/gpu/0', 9)],
+      (key) => key.split('/')[0]!,
+    );
+    expect([...seeded.values()]).toEqual([grant('p/gpu/0', 1), grant('q/gpu/0', 8)]);
+    expect([...seedGrants(map(grant('a', 1)), [grant('a', 2), grant('b', 3)]).values()]).toEqual([
+      grant('a', 1),
+      grant('b', 3),
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import { allocate } from '../allocate.js';
+import { allocate, nextState } from '../allocate.js';
 import { ExhaustedError, InputError, type SourceLocation } from '../../errors/envctl-error.js';
 import { didYouMean } from '../../util/suggest.js';
 import { loadOf, unitsOf, type Gpu, type GpuUnit } from './inventory.js';
@@ -59,9 +59,9 @@ export const NO_GPU_FIX =
 export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAllocation> {
   const assignments = new Map<string, GpuAssignment>();
   const warnings: string[] = [];
-  const state = new Map(
-    [...input.previous].filter(([key]) => !input.needs.some((need) => key.startsWith(`${need.project}/`))),
-  );
+  // A project asking now has its GPUs allocated anew (sticky through `previous`); the others keep theirs.
+  const released = (key: string) => input.needs.some((need) => key.startsWith(`${need.project}/`));
+  const keptOnly = () => nextState(input.previous, new Map(), released);
   const wanting = input.needs.filter((need) => need.request.kind !== 'none');
   for (const need of input.needs) if (need.request.kind === 'none') assignments.set(need.project, { kind: 'none' });
 
@@ -79,7 +79,7 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
         });
       }
     }
-    return { assignments, state, warnings };
+    return { assignments, state: keptOnly(), warnings };
   }
 
   const units = unitsOf(input.discovery.gpus);
@@ -142,7 +142,7 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
       .map((grant) => grant.value);
     assignments.set(need.project, { kind: 'ids', ids, sharing: 'exclusive' });
   }
-  for (const [key, grant] of outcome.granted) state.set(key, grant);
+  const state = nextState(input.previous, outcome.granted, released);
 
   // Shared requests take what no one holds alone first, so sharing leaves exclusive users undisturbed.
   const exclusive = new Set([

@@ -1,4 +1,4 @@
-import { allocate } from '../allocate.js';
+import { allocate, nextState } from '../allocate.js';
 import { ExhaustedError } from '../../errors/envctl-error.js';
 import { blocksOf, contains, formatCidr, gatewayOf, overlaps, parseCidr, type Cidr } from '../../util/cidr.js';
 import type { Grant } from '../../model/grant.js';
@@ -74,8 +74,5 @@ export async function allocateSubnets(
     const cidr = parseCidr(subnet);
     return { ...request, subnet, gateway: gatewayOf(cidr) };
   });
-  const state = new Map<string, Grant<string>>();
-  for (const [key, grant] of input.previous) if (!asked.has(key)) state.set(key, grant);
-  for (const [key, grant] of outcome.granted) state.set(key, grant);
-  return { grants, state };
+  return { grants, state: nextState(input.previous, outcome.granted, (key) => asked.has(key)) };
 }

@@ -1,4 +1,4 @@
-import { allocate, type Request } from '../allocate.js';
+import { allocate, nextState, type Request } from '../allocate.js';
 import { ExhaustedError } from '../../errors/envctl-error.js';
 import type { PortRange } from '../../workspace/settings.js';
 import type { PortGrant, PortRequest } from './port-request.js';
@@ -98,7 +98,6 @@ export async function allocatePorts(input: PortAllocationInput): Promise<PortAll
     );
   }
   const grants = requests.map((request) => ({ ...request, host: outcome.granted.get(request.key)!.value }));
-  const state = new Map(previous);
-  for (const [key, grant] of outcome.granted) state.set(key, grant);
-  return { grants, state };
+  // A port stays with a project no longer listed (it may come back); a removed service's port is released.
+  return { grants, state: nextState(input.previous, outcome.granted, gone) };
 }
