@@ -1,6 +1,7 @@
 import { ComposeTagged } from '../util/yaml-source.js';
-import type { ComposeFile } from './compose-types.js';
+import type { ComposeFile, VolumeMount } from './compose-types.js';
 import { normalizePort } from './ports.js';
+import { volumeTarget } from './volumes.js';
 
 type Mapping = Record<string, unknown>;
 
@@ -16,7 +17,7 @@ const UNIQUE_BY: Record<string, (entry: unknown) => string> = {
       ? JSON.stringify(entry)
       : `${port.host_ip ?? ''}|${port.target}|${port.published ?? ''}|${port.protocol ?? 'tcp'}`;
   },
-  volumes: (entry) => (typeof entry === 'string' ? (entry.split(':')[1] ?? entry) : String((entry as Mapping).target)),
+  volumes: (entry) => volumeTarget(entry as string | VolumeMount),
   secrets: (entry) =>
     typeof entry === 'string' ? entry : String((entry as Mapping).target ?? (entry as Mapping).source),
   configs: (entry) =>

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { ComposeFile, ServiceSpec } from './compose-types.js';
+import { isHostPath, withSource } from './volumes.js';
 
 /**
  * Compose resolves relative paths against the folder of the file that wrote them. Fragments come from
@@ -22,15 +23,11 @@ function rebaseService(service: ServiceSpec, baseDir: string): void {
   else if (service.build && typeof service.build.context === 'string')
     service.build.context = absoluteContext(service.build.context, baseDir);
   if (Array.isArray(service.volumes)) {
-    service.volumes = service.volumes.map((volume) => {
-      if (typeof volume === 'string') {
-        const [source, ...rest] = volume.split(':');
-        return isHostPath(source!) && rest.length > 0 ? [absolute(source!, baseDir), ...rest].join(':') : volume;
-      }
-      if (volume.type === 'bind' && typeof volume.source === 'string')
-        return { ...volume, source: absolute(volume.source, baseDir) };
-      return volume;
-    });
+    service.volumes = service.volumes.map((volume) =>
+      withSource(volume, (source, long) =>
+        (long ? long.type === 'bind' : isHostPath(source)) ? absolute(source, baseDir) : undefined,
+      ),
+    );
   }
   if (service.env_file !== undefined) {
     const files = Array.isArray(service.env_file) ? service.env_file : [service.env_file];
@@ -38,11 +35,6 @@ function rebaseService(service: ServiceSpec, baseDir: string): void {
       typeof file === 'string' ? absolute(file, baseDir) : { ...file, path: absolute(file.path, baseDir) },
     );
   }
-}
-
-/** A bind mount's source, as opposed to a named volume: Compose's own test. */
-function isHostPath(source: string): boolean {
-  return source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
 }
 
 function absolute(path: string, baseDir: string): string {

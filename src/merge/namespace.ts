@@ -1,5 +1,6 @@
 import type { ComposeFile, ServiceSpec } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
+import { withSource } from '../compose/volumes.js';
 
 /** `<project>-<name>`: how a project's service, volume or network is called in the merged file. */
 export function namespaced(project: string, name: string): string {
@@ -35,15 +36,11 @@ export function namespaceProject(project: string, fragment: ComposeFile): Compos
       service.network_mode = `service:${renameService(service.network_mode.slice('service:'.length))}`;
     }
     if (service.volumes) {
-      service.volumes = service.volumes.map((volume) => {
-        if (typeof volume === 'string') {
-          const [source, ...rest] = volume.split(':');
-          return volumeNames.has(source!) && rest.length > 0 ? [rename(source!), ...rest].join(':') : volume;
-        }
-        return volume.type === 'volume' && typeof volume.source === 'string' && volumeNames.has(volume.source)
-          ? { ...volume, source: rename(volume.source) }
-          : volume;
-      });
+      service.volumes = service.volumes.map((volume) =>
+        withSource(volume, (source, long) =>
+          volumeNames.has(source) && (!long || long.type === 'volume') ? rename(source) : undefined,
+        ),
+      );
     }
     services[rename(name)] = service;
   }

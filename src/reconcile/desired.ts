@@ -14,6 +14,7 @@ import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
 import { scalarText } from '../compose/scalar.js';
+import { formatShortVolume, parseShortVolume } from '../compose/volumes.js';
 
 type NetworkSpec = NonNullable<NonNullable<ComposeFile['networks']>[string]>;
 
@@ -380,13 +381,13 @@ function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMa
   const mounts: Array<Record<string, unknown>> = [];
   for (const volume of volumes) {
     if (typeof volume === 'string') {
-      const [source, target, mode] = volume.split(':');
-      if (target === undefined) {
-        mounts.push({ Type: 'volume', Target: source });
+      const { source, target, mode } = parseShortVolume(volume);
+      if (source === undefined) {
+        mounts.push({ Type: 'volume', Target: target });
         continue;
       }
-      const named = volumeNames.get(source!) ?? source!;
-      binds.push([source!.startsWith('/') ? source : named, target, mode].filter(Boolean).join(':'));
+      const named = volumeNames.get(source) ?? source;
+      binds.push(formatShortVolume({ source: source.startsWith('/') ? source : named, target, mode }));
     } else {
       const type = volume.type ?? 'volume';
       const source =
