@@ -57,6 +57,12 @@ export class DockerEngine implements Engine {
 
   constructor(readonly docker: Docker) {}
 
+  /** The engine's version and API version, for doctor. */
+  async version(): Promise<{ version: string; apiVersion: string }> {
+    const version = await this.call(() => this.docker.version());
+    return { version: version.Version, apiVersion: version.ApiVersion };
+  }
+
   async answers(): Promise<boolean> {
     const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
     return Promise.race([

@@ -2,7 +2,8 @@ import { connectDocker } from '../../engine/docker-engine.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { down } from '../../pipeline/down.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
-import { composeDirOf, type GlobalOptions } from '../context.js';
+import { composeDirOf } from '../../pipeline/edges.js';
+import type { GlobalOptions } from '../context.js';
 import { StateStore } from '../../state/state-store.js';
 import { waitingForAnother } from '../terminal.js';
 

@@ -1,42 +1,10 @@
-import { existsSync } from 'node:fs';
-import { LABEL, GPU_LABEL } from '../../model/labels.js';
-import { connectDocker } from '../../engine/docker-engine.js';
-import { unitsOf } from '../../allocation/gpu/inventory.js';
-import { NvidiaSmiProbe } from '../../allocation/gpu/probe.js';
-import { EnvctlError, ExitCode } from '../../errors/envctl-error.js';
-import { NO_GPU_FIX } from '../../allocation/gpu/allocate-gpus.js';
+import { gpuRows } from '../../pipeline/gpus.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 
-interface GpuRow {
-  id: string;
-  gpu: number;
-  name: string;
-  uuid: string;
-  mig: string | null;
-  memoryUsedMiB: number | null;
-  memoryTotalMiB: number | null;
-  utilizationPercent: number | null;
-  heldBy: Array<{ workspace: string; project: string; sharing: string }>;
-}
-
 /** envctl gpus: every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
 export async function gpusAction(_globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
-  const discovery = await new NvidiaSmiProbe().discover();
-  if (!discovery.available)
-    throw new EnvctlError(`No GPU to list: ${discovery.reason}.`, { hint: NO_GPU_FIX, exitCode: ExitCode.badInput });
-  const holders = await runningHolders();
-  const rows: GpuRow[] = unitsOf(discovery.gpus).map((unit) => ({
-    id: unit.id,
-    gpu: unit.gpu.index,
-    name: unit.gpu.name,
-    uuid: unit.mig?.uuid ?? unit.gpu.uuid,
-    mig: unit.mig?.profile ?? null,
-    memoryUsedMiB: unit.mig ? null : unit.gpu.memoryUsedMiB,
-    memoryTotalMiB: unit.mig ? null : unit.gpu.memoryTotalMiB,
-    utilizationPercent: unit.mig ? null : unit.gpu.utilizationPercent,
-    heldBy: holders.filter((holder) => holder.units.includes(unit.id)).map(({ units: _units, ...holder }) => holder),
-  }));
+  const rows = await gpuRows();
   if (options.json) return printJson(rows);
   const cells = rows.map((row) => [
     row.id,
@@ -47,19 +15,4 @@ export async function gpusAction(_globals: GlobalOptions, options: { json?: bool
       'free',
   ]);
   process.stdout.write(`${table(['GPU', 'NAME', 'MEMORY', 'USE', 'HELD BY'], cells)}\n`);
-}
-
-/** Containers that hold GPUs, from their labels; none when no engine answers. */
-async function runningHolders(): Promise<
-  Array<{ workspace: string; project: string; sharing: string; units: string[] }>
-> {
-  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return [];
-  const engine = await connectDocker({ timeoutMs: 1500 }).catch(() => undefined);
-  if (!engine) return [];
-  return (await engine.runningWithGpus()).map(({ labels }) => ({
-    workspace: labels[LABEL.workspace] ?? '',
-    project: labels[LABEL.project] ?? '',
-    sharing: labels[GPU_LABEL.sharing] ?? 'exclusive',
-    units: (labels[GPU_LABEL.gpus] ?? '').split(',').filter(Boolean),
-  }));
 }

@@ -4,7 +4,8 @@ import { persistRender } from '../../pipeline/persist.js';
 import { renderWorkspace } from '../../pipeline/render-workspace.js';
 import { desiredOf } from '../../pipeline/desired-of.js';
 import { summarize } from '../../pipeline/summary.js';
-import { composeDirOf, openWorkspace, realEdges, type GlobalOptions } from '../context.js';
+import { composeDirOf, openWorkspace, realEdges } from '../../pipeline/edges.js';
+import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { color, warn } from '../terminal.js';
 import { summaryTable } from '../summary-table.js';
@@ -18,7 +19,7 @@ export interface RenderOptions {
 
 /** envctl render: the pipeline up to compose/ on disk, then the table (or JSON, or the merged file). */
 export async function render(globals: GlobalOptions, options: RenderOptions): Promise<void> {
-  const workspace = openWorkspace(globals);
+  const workspace = openWorkspace(globals.workspace);
   const composeDir = composeDirOf(workspace.root);
   const edges = await realEdges(workspace.root);
   const check = (result: RenderOutcome) => void desiredOf(workspace, composeDir, result);

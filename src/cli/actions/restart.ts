@@ -3,7 +3,7 @@ import { connectDocker } from '../../engine/docker-engine.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
-import { pickContainers } from './logs.js';
+import { pickContainers } from '../../pipeline/logs.js';
 
 /** envctl restart: restart the containers of the named projects (all when none), in parallel. */
 export async function restartAction(globals: GlobalOptions, projects: string[]): Promise<void> {

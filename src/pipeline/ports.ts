@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../errors/envctl-error.js';
+import { StateStore } from '../state/state-store.js';
+import { projectFolders } from '../workspace/load.js';
+import { WHICH_PROJECT } from '../workspace/root.js';
+import { listedNames } from '../workspace/which-project.js';
+
+export interface PortRow {
+  project: string;
+  service: string;
+  containerPort: number;
+  protocol: string;
+  hostPort: number;
+  /** Whether the project is in which-project now: a project that left keeps its ports until released. */
+  listed: boolean;
+}
+
+/** The host ports kept in compose/state.json, listed project or not, by host port; and the state's warning. */
+export function allocatedPorts(root: string, composeDir: string): { rows: PortRow[]; warning: string | undefined } {
+  const { state, warning } = new StateStore(composeDir).read();
+  const listed = new Set(listedNames(readFileSync(join(root, WHICH_PROJECT), 'utf8')));
+  const rows = [...state.ports.values()]
+    .map((grant) => {
+      const [project = '', service = '', container = '', protocol = ''] = grant.key.split('/');
+      const containerPort = Number(container);
+      return { project, service, containerPort, protocol, hostPort: grant.value, listed: listed.has(project) };
+    })
+    .sort((a, b) => a.hostPort - b.hostPort);
+  return { rows, warning };
+}
+
+/** Forgets a project's ports, under the same lock as allocation; returns how many it held. */
+export async function releaseProjectPorts(root: string, composeDir: string, project: string): Promise<number> {
+  const store = new StateStore(composeDir);
+  return store.withLock(() => {
+    const { state } = store.read();
+    const keys = [...state.ports.keys()].filter((key) => key.startsWith(`${project}/`));
+    if (keys.length === 0) {
+      const holders = [...new Set([...state.ports.keys()].map((key) => key.split('/')[0]!))];
+      throw new InputError(`Project "${project}" holds no ports.`, {
+        hint:
+          `Projects holding ports: ${holders.join(', ') || '(none)'}. ` +
+          `Projects in this workspace: ${projectFolders(root).join(', ') || '(none)'}.`,
+      });
+    }
+    for (const key of keys) state.ports.delete(key);
+    store.write(state);
+    return keys.length;
+  });
+}
