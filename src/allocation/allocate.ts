@@ -1,5 +1,5 @@
 /**
- * The one allocation policy behind host ports and subnets (and, later, GPUs):
+ * The one allocation policy behind host ports, subnets and GPUs:
  * keep what a key had last time while it is still free and still wanted, then give each remaining
  * key the first free candidate in its own order of preference. Pure apart from `isAvailable`,
  * which the edge backs with its probes.

@@ -43,7 +43,9 @@ export class NetworkInUseError extends EngineError {
     readonly network: string,
     readonly users: number,
   ) {
-    super(`The network ${network} is still used by ${users} container(s).`);
+    super(`The network ${network} is still used by ${users} container(s).`, {
+      hint: `See which with "docker network inspect ${network}"; disconnect or remove them, then run envctl again.`,
+    });
   }
 }
 

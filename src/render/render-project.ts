@@ -47,8 +47,8 @@ export function renderProject({
     const service = services[declared.service]!;
     service.ports = [...(service.ports ?? []), published(grant)];
   }
-  // The files a template builds from travel with the service, so a build can supply missing ones and
-  // (later) rebuild when they change.
+  // The files a template builds from travel with the service, so a build can supply missing ones and the
+  // build hash sees them change.
   const dependencyFiles = template?.declaration.dependency_files ?? [];
   for (const name of ownServices)
     if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
