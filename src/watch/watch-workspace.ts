@@ -12,7 +12,7 @@ export interface WatchedInputs {
 
 export interface WatchOptions {
   root: string;
-  /** What the workspace's result depends on now (src/pipeline/workspace-inputs.ts); refreshed with setInputs. */
+  /** What the workspace's result depends on now (src/inputs/workspace-inputs.ts); refreshed with setInputs. */
   inputs: WatchedInputs;
   /** How long the files must be quiet before a reconcile: an editor's save is often several events. */
   quietMs?: number;
