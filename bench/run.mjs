@@ -17,8 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import Docker from 'dockerode';
-import { allocatePorts } from '../dist/ports/allocate-ports.js';
-import { HostPortProbe } from '../dist/ports/probe.js';
+import { allocatePorts } from '../dist/allocation/ports/allocate-ports.js';
+import { HostPortProbe } from '../dist/allocation/ports/probe.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'dist', 'bundle', 'main.js');

@@ -1,7 +1,7 @@
 // One allocator process, as envctl render runs it: take the workspace lock, read the state, allocate
 // host ports for PROJECT's requests (all preferring 8888), write the state, print the ports as JSON.
-import { allocatePorts } from '../../dist/ports/allocate-ports.js';
-import { HostPortProbe } from '../../dist/ports/probe.js';
+import { allocatePorts } from '../../dist/allocation/ports/allocate-ports.js';
+import { HostPortProbe } from '../../dist/allocation/ports/probe.js';
 import { StateStore } from '../../dist/state/state-store.js';
 
 const [composeDir, project, count] = process.argv.slice(2);
