@@ -7,6 +7,8 @@ import { EngineError } from '../errors/envctl-error.js';
 import type {
   BuildOptions,
   ContainerCreateBody,
+  ExecCommand,
+  ExecIo,
   ContainerInspect,
   Engine,
   LogOptions,
@@ -217,6 +219,49 @@ export class DockerEngine implements Engine {
 
   async inspectContainer(id: string): Promise<ContainerInspect> {
     return this.call(() => this.docker.getContainer(id).inspect());
+  }
+
+  async exec(containerId: string, command: ExecCommand, io: ExecIo): Promise<number> {
+    const container = this.docker.getContainer(containerId);
+    const size = command.tty ? io.size?.() : undefined;
+    const exec = await this.call(() =>
+      container.exec({
+        Cmd: command.cmd,
+        AttachStdin: command.interactive,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: command.tty,
+        ...(command.user ? { User: command.user } : {}),
+        // Engines of API 1.42 and later size the terminal from the start; older ones wait for the resize below.
+        ...(size ? { ConsoleSize: [size.rows, size.columns] as [number, number] } : {}),
+      }),
+    );
+    const stream = await this.call(() => exec.start({ hijack: true, stdin: command.interactive, Tty: command.tty }));
+    const resize = () => {
+      const size = io.size?.();
+      if (size) exec.resize({ h: size.rows, w: size.columns }).catch(() => undefined);
+    };
+    const stopResizing = command.tty ? io.onResize?.(resize) : undefined;
+    if (command.tty) stream.pipe(io.stdout, { end: false });
+    else this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
+    if (command.interactive) io.stdin.pipe(stream);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+        if (command.tty) resize();
+      });
+    } finally {
+      stopResizing?.();
+      if (command.interactive) io.stdin.unpipe(stream);
+    }
+    // The stream can end a moment before the engine records the exit status.
+    for (let attempt = 0; ; attempt++) {
+      const info = await this.call(() => exec.inspect());
+      if (!info.Running || attempt >= 50) return info.ExitCode ?? 0;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async logs(

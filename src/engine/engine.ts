@@ -35,12 +35,37 @@ export interface Engine extends EngineView, EngineReads {
   restartContainer(id: string): Promise<void>;
   removeContainer(id: string): Promise<void>;
   inspectContainer(id: string): Promise<ContainerInspect>;
+  /** Runs a command in a running container, wired to `io`; resolves to the command's exit status. */
+  exec(containerId: string, command: ExecCommand, io: ExecIo): Promise<number>;
   /** Streams a container's output line by line; `done` settles when the output ends (the container stopped, or `stop`). */
   logs(
     id: string,
     options: LogOptions,
     onLine: (line: string, stream: 'stdout' | 'stderr') => void,
   ): Promise<LogStream>;
+}
+
+export interface ExecCommand {
+  cmd: string[];
+  /** A pseudo-terminal: one stream, the terminal's size, keys as typed. */
+  tty: boolean;
+  /** Whether the command reads `io.stdin`. */
+  interactive: boolean;
+  user?: string;
+}
+
+export interface TerminalSize {
+  rows: number;
+  columns: number;
+}
+
+export interface ExecIo {
+  stdin: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** The terminal's size now, and a way to hear of its changes (returns how to stop hearing). */
+  size?: () => TerminalSize;
+  onResize?: (listener: () => void) => () => void;
 }
 
 export interface LogOptions {

@@ -3,6 +3,8 @@ import type {
   ContainerCreateBody,
   ContainerInspect,
   Engine,
+  ExecCommand,
+  ExecIo,
   LogStream,
   NetworkCreateBody,
   VolumeCreateBody,
@@ -236,6 +238,22 @@ export class MemoryEngine implements Engine {
       HostConfig: container.body.HostConfig ?? {},
     };
     return inspect as unknown as ContainerInspect;
+  }
+
+  /** What a command run in a container does here: the memory engine runs no programs. */
+  execHandler:
+    ((container: string, command: ExecCommand) => { stdout?: string; stderr?: string; status: number }) | undefined;
+
+  async exec(containerId: string, command: ExecCommand, io: ExecIo): Promise<number> {
+    const container = this.mustGet(containerId);
+    this.record(`exec ${container.name} ${command.cmd.join(' ')}`);
+    if (container.state !== 'running')
+      throw new EngineError(`The Docker Engine refused: Container ${container.id} is not running`);
+    if (!this.execHandler) throw new Error('MemoryEngine runs no commands: set execHandler in the test');
+    const { stdout = '', stderr = '', status } = this.execHandler(container.name, command);
+    io.stdout.write(stdout);
+    io.stderr.write(stderr);
+    return status;
   }
 
   async logs(): Promise<LogStream> {

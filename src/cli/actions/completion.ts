@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { GlobalOptions } from '../context.js';
 
 /** Commands whose arguments are project names. */
-const PROJECT_COMMANDS = ['up', 'down', 'restart', 'logs', 'release'];
+const PROJECT_COMMANDS = ['up', 'down', 'restart', 'logs', 'shell', 'exec', 'release'];
 
 export function completionAction(program: Command, shell: 'bash' | 'zsh'): void {
   const commands = program.commands

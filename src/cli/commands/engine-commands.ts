@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { UpCommandOptions } from '../actions/up.js';
 import type { GlobalOptions } from '../context.js';
 
-/** up, down, ps, logs, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
+/** up, down, ps, logs, shell, exec, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
 export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('up')
@@ -52,6 +52,27 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .description("the machine's GPUs and MIG instances: memory, use, and which projects hold them")
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) => (await import('../actions/gpus.js')).gpusAction(globals(), options));
+
+  program
+    .command('shell')
+    .description('an interactive shell (or the command) in a running project, on a real terminal')
+    .argument('<target>', 'project or project/service')
+    .argument('[command...]', 'run this instead of a shell (put it after --)')
+    .addHelpText('after', '\nExamples:\n  envctl shell intro-ml\n  envctl shell intro-ml -- python -V')
+    .action(async (target: string, command: string[]) =>
+      (await import('../actions/exec.js')).shellAction(globals(), target, command),
+    );
+
+  program
+    .command('exec')
+    .description('run a command in a running project, for scripts: its output and exit status passed through')
+    .argument('<target>', 'project or project/service')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .option('-i, --interactive', 'pass standard input to the command')
+    .addHelpText('after', '\nExample:\n  envctl exec intro-ml -- pip list')
+    .action(async (target: string, command: string[], options: { interactive?: boolean }) =>
+      (await import('../actions/exec.js')).execAction(globals(), target, command, options),
+    );
 
   program
     .command('restart')
