@@ -39,10 +39,33 @@ export function buildInputs(build: BuildSpec): BuildInputs {
     ignored,
   ).filter((file) => !ignored(file));
   const ignoreFile = join(build.context, DOCKERIGNORE);
-  return { dockerfile, dockerfileText, files: existsSync(ignoreFile) ? [...files, DOCKERIGNORE] : files, dirs };
+  const entries = contextEntries(copySources(dockerfileText), build.dependencyFiles);
+  return {
+    dockerfile,
+    dockerfileText,
+    files: existsSync(ignoreFile) ? [...files, DOCKERIGNORE] : files,
+    dirs,
+    entries,
+  };
 }
 
-const DOCKERIGNORE = '.dockerignore';
+/**
+ * The paths of the context a build needs, as the Dockerfile names them; undefined means the whole context
+ * (a glob, ".", or a $variable, which only the build resolves). Everything else stays home: a project's
+ * data/ folder is never sent to the engine unless the Dockerfile copies it.
+ */
+export function contextEntries(sources: readonly string[], dependencyFiles: readonly string[]): string[] | undefined {
+  const entries = new Set<string>();
+  for (const source of [...sources, ...dependencyFiles]) {
+    if (/^[a-z]+:\/\//i.test(source)) continue; // ADD of a URL reads no context
+    const clean = source.replace(/^\.\//, '').replace(/\/$/, '');
+    if (clean === '' || clean === '.' || /[*?[$]/.test(clean) || clean.startsWith('..')) return undefined;
+    entries.add(clean);
+  }
+  return [...entries].sort();
+}
+
+export const DOCKERIGNORE = '.dockerignore';
 
 /**
  * The context's .dockerignore, read with Docker's own rules (@balena/dockerignore, which dockerode uses):

@@ -20,7 +20,7 @@ import type {
 import { socketOwnerPid } from './socket-owner.js';
 import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
 import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
-import { contextIgnore } from './build-hash.js';
+import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { GPU_LABEL } from '../model/labels.js';
 import {
@@ -121,7 +121,15 @@ export class DockerEngine implements Engine {
     const dockerfileName = inside ? relative(options.context, dockerfile) : '.envctl.Dockerfile';
     const missing = options.dependencyFiles.filter((file) => !existsSync(join(options.context, file)));
     const ignored = contextIgnore(options.context);
+    // Only what the Dockerfile reads travels (a project's data/ stays home), unless only the build can tell.
+    const named = (options.inputs ?? buildInputs(options)).entries;
+    const entries =
+      named &&
+      [...new Set([...named, ...(inside ? [dockerfileName] : []), DOCKERIGNORE])].filter(
+        (entry) => !ignored(entry) && existsSync(join(options.context, entry)),
+      );
     const tar = tarFs.pack(options.context, {
+      ...(entries ? { entries } : {}),
       finalize: false,
       ignore: (name) => {
         const file = relative(options.context, name).split(sep).join('/');

@@ -87,6 +87,12 @@ export interface BuildInputs {
   files: string[];
   /** Folders listed to find them: a file added there can change the image. */
   dirs: string[];
+  /**
+   * What of the context the build is sent: the paths the Dockerfile's COPY and ADD lines name (files or whole
+   * folders) and the dependency files; undefined (the whole context, less .dockerignore) where a source is a
+   * pattern, the context itself, or a variable only the build knows.
+   */
+  entries: string[] | undefined;
 }
 
 export interface BuildSpec {
@@ -106,6 +112,8 @@ export interface BuildSpec {
 export interface BuildOptions {
   context: string;
   dockerfile: string | undefined;
+  /** What the build reads, when already known (read once, for the hash and the context alike). */
+  inputs?: BuildInputs;
   tag: string;
   args: Record<string, string>;
   /** The stage of a multi-stage Dockerfile to build. */

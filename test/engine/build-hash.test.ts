@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildHash, copySources } from '../../src/engine/build-hash.js';
+import { buildHash, contextEntries, copySources } from '../../src/engine/build-hash.js';
 import { makeWorkspace, removeWorkspace } from '../support/workspace.js';
 import type { BuildSpec } from '../../src/engine/engine.js';
 
@@ -52,5 +52,20 @@ describe('buildHash', () => {
     expect(buildHash(spec(dir, { dependencyFiles: ['environment.yml'] }))).not.toBe(afterSource);
     writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox:1\nCOPY requirements.txt /r\nCOPY src/ /src\n');
     expect(buildHash(spec(dir))).not.toBe(afterSource);
+  });
+});
+
+describe('contextEntries: what of the context a build is sent', () => {
+  it('names only the paths the Dockerfile copies and the dependency files', () => {
+    expect(contextEntries(['./requirements.txt', 'src/', 'https://example.org/x.tar'], ['environment.yml'])).toEqual([
+      'environment.yml',
+      'requirements.txt',
+      'src',
+    ]);
+  });
+
+  it('sends the whole context where only the build can tell what a source means', () => {
+    for (const source of ['.', './', '*.txt', 'conf/[ab].yml', '$SRC', '${DIR}/x', '../outside'])
+      expect(contextEntries([source], []), source).toBeUndefined();
   });
 });
