@@ -4,6 +4,7 @@ import { localEngineSocket } from '../engine/engine-socket.js';
 import { currentBuild } from '../up-stamp/build-id.js';
 import { engineDifference, filesDifference, hostRoutes, outputSignatures, readStamp } from '../up-stamp/stamp.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
+import { currentHostUser } from '../util/host-user.js';
 import { color, debug, NOTHING_TO_DO, warn } from './terminal.js';
 
 /**
@@ -24,7 +25,12 @@ export async function fastUp(argv: readonly string[]): Promise<boolean> {
   const stamp = readStamp(composeDir);
   if (!stamp || stamp.root !== root) return fullPath('no stamp of a whole up');
   const engineSocket = localEngineSocket();
-  const files = filesDifference(stamp, { build: currentBuild(), engineSocket, outputs: outputSignatures(composeDir) });
+  const files = filesDifference(stamp, {
+    build: currentBuild(),
+    engineSocket,
+    uid: currentHostUser().uid,
+    outputs: outputSignatures(composeDir),
+  });
   if (files) return fullPath(files);
   try {
     const { snapshot, subnets } = await readEngine(engineSocket!, root, stamp.imageReferences);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { NO_ENGINE, type EngineView } from '../engine/engine-view.js';
 import { existsSync } from 'node:fs';
 import { KernelRoutes } from '../allocation/network/host-routes.js';
+import { currentHostUser } from '../util/host-user.js';
 import type { RenderEdges } from './render-workspace.js';
 import { HostPortProbe } from '../allocation/ports/probe.js';
 import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
@@ -29,6 +30,7 @@ export async function realEdges(root: string, engine?: EngineView): Promise<Rend
     engine: engine ?? (await connectEngine()),
     routes: new KernelRoutes(),
     store: new StateStore(composeDirOf(root)),
+    user: currentHostUser(),
   };
 }
 

@@ -19,6 +19,7 @@ import type { GpuDiscovery, GpuProbe } from '../allocation/gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
 import type { StateStore } from '../state/state-store.js';
 import { renderProject } from '../render/render-project.js';
+import type { HostUser } from '../util/host-user.js';
 import { checkNameClashes, checkProjectModels } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
 import { seedGrants } from '../allocation/allocate.js';
@@ -37,6 +38,8 @@ export interface RenderEdges {
   engine: EngineView;
   routes: RouteSource;
   store: StateStore;
+  /** Who runs envctl: templates' user services run as them. */
+  user: HostUser;
 }
 
 export interface RenderOptions {
@@ -120,6 +123,7 @@ export async function renderWorkspace(
           gpus: gpuAllocation.assignments.get(project.name)!,
           ports,
           secretsEnvFile: envFile,
+          user: edges.user,
         }),
       );
     }

@@ -7,10 +7,12 @@ import { deviceReservation } from '../allocation/gpu/request.js';
 import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
 import type { Project } from '../workspace/load.js';
 import { renderFragment } from '../templates/render.js';
+import type { HostUser } from '../util/host-user.js';
 import { GPU_LABEL } from '../model/labels.js';
 
 export interface ProjectRenderInput {
   project: Project;
+  user: HostUser;
   workspaceName: string;
   gpus: GpuAssignment;
   ports: readonly PortGrant[];
@@ -29,6 +31,7 @@ export function renderProject({
   gpus,
   ports,
   secretsEnvFile,
+  user,
 }: ProjectRenderInput): ComposeFile {
   const { template } = project;
   const scope = {
@@ -52,6 +55,8 @@ export function renderProject({
   const dependencyFiles = template?.declaration.dependency_files ?? [];
   for (const name of ownServices)
     if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
+  const runAs = project.params.run_as === 'root' ? { uid: 0, gid: 0 } : user;
+  for (const name of template?.declaration.user_services ?? []) runAsUser(services[name]!, runAs);
   for (const [, secret] of Object.entries(template?.declaration.secrets ?? {})) {
     for (const name of secret.services) if (secretsEnvFile) addEnvFile(services[name]!, secretsEnvFile);
   }
@@ -89,6 +94,19 @@ function publishedFor(
     (candidate) => candidate.key === portKey(project, service, port.target, port.protocol === 'udp' ? 'udp' : 'tcp'),
   );
   return grant ? published(grant) : port;
+}
+
+/**
+ * A user service runs as `user`, and its image is built for that uid and gid (ENVCTL_UID, ENVCTL_GID: part of
+ * the build hash, so another user gets an image of their own). A project's compose.yml that sets `user:` is
+ * merged over this and keeps what it says.
+ */
+function runAsUser(service: ServiceSpec, user: HostUser): void {
+  service.user = `${user.uid}:${user.gid}`;
+  if (service.build === undefined) return;
+  const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+  const args = asMapping(build.args, 'args');
+  service.build = { ...build, args: { ...args, ENVCTL_UID: String(user.uid), ENVCTL_GID: String(user.gid) } };
 }
 
 function addEnvFile(service: ServiceSpec, file: string): void {

@@ -53,6 +53,11 @@ export const templateSchema = z
     /** The services that get the GPU reservation; every service of the fragment when absent. */
     gpu_services: z.array(identifier).optional(),
     dependency_files: z.array(z.string()).default([]),
+    /**
+     * The built services that run as the user who runs envctl (their image gets that uid and gid, see the
+     * built-in Dockerfiles), unless the project sets the parameter `run_as: root`.
+     */
+    user_services: z.array(identifier).default([]),
   })
   .strict();
 

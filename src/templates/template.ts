@@ -55,7 +55,7 @@ export function loadTemplate(name: string, dir: string, displayRoot: string): Te
 /** Every service that template.yml points at must be a service of its fragment. */
 function checkServicesExist(template: Template): void {
   const services = Object.keys((template.fragment.toJS() as { services?: object } | null)?.services ?? {});
-  const { ports, secrets, gpu_services: gpuServices } = template.declaration;
+  const { ports, secrets, gpu_services: gpuServices, user_services: userServices } = template.declaration;
   const references: Array<[string, Array<string | number>]> = [
     ...Object.entries(ports).map(([port, spec]): [string, Array<string | number>] => [
       spec.service,
@@ -71,7 +71,18 @@ function checkServicesExist(template: Template): void {
       service,
       ['gpu_services', index],
     ]),
+    ...userServices.map((service, index): [string, Array<string | number>] => [service, ['user_services', index]]),
   ];
+  if (userServices.length && !('run_as' in template.declaration.params)) {
+    const location = template.source.locate(['user_services']);
+    throw new InputError(
+      `${location.file}:${location.line}: a template with user_services declares the parameter run_as.`,
+      {
+        location,
+        hint: 'Add under params: run_as: { default: user, choices: [user, root], description: ... }.',
+      },
+    );
+  }
   for (const [service, path] of references) {
     if (services.includes(service)) continue;
     const location = template.source.locate(path);

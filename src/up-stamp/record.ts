@@ -8,6 +8,7 @@ import { localEngineSocket } from '../engine/engine-socket.js';
 import { workspaceInputs } from '../inputs/workspace-inputs.js';
 import type { Workspace } from '../workspace/load.js';
 import { modifiedMs, signaturesOf } from './file-signature.js';
+import { currentHostUser } from '../util/host-user.js';
 import { currentBuild } from './build-id.js';
 import { hostRoutes, outputSignatures, STAMP_FILE, type UpStamp } from './stamp.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
@@ -56,6 +57,7 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
     build,
     root: sources.workspace.root,
     engineSocket,
+    uid: currentHostUser().uid,
     inputs,
     outputs: outputSignatures(sources.composeDir),
     routes: hostRoutes(subnets),

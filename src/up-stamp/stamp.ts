@@ -19,6 +19,8 @@ export interface UpStamp {
   build: string;
   root: string;
   engineSocket: string;
+  /** Who ran the up: another user's up renders their own uid into the environments (run_as: user). */
+  uid: number;
   /** The user's files that render read (or looked for): path → signature. */
   inputs: Record<string, string>;
   /** The files under compose/ as the up left them. */
@@ -70,11 +72,17 @@ export function outputSignatures(composeDir: string): Record<string, string> {
  */
 export function filesDifference(
   stamp: UpStamp,
-  now: { build: string | undefined; engineSocket: string | undefined; outputs: Record<string, string> },
+  now: {
+    build: string | undefined;
+    engineSocket: string | undefined;
+    uid: number;
+    outputs: Record<string, string>;
+  },
   inputSignature: (path: string) => string = fileSignature,
 ): string | undefined {
   if (now.build === undefined || now.build !== stamp.build) return 'another envctl build wrote the stamp';
   if (now.engineSocket !== stamp.engineSocket) return 'another engine';
+  if (now.uid !== stamp.uid) return 'another user';
   const input = Object.keys(stamp.inputs).find((path) => inputSignature(path) !== stamp.inputs[path]);
   if (input) return `${input} changed`;
   const output = differingKey(stamp.outputs, now.outputs);

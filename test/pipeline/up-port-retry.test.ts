@@ -41,6 +41,7 @@ async function upWith(root: string, engine: MemoryEngine, changes: string[]) {
       gpus: { discover: async () => ({ available: false as const, reason: 'none here' }) },
       routes: { routes: async () => [] },
       store,
+      user: { uid: 1000, gid: 1000 },
     },
     (result) => persistRender(store, workspace.settings.name, result),
     { change: (_project, text) => changes.push(text), progress: () => undefined },

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -34,4 +34,39 @@ describe('built-in templates', () => {
       removeWorkspace(root);
     }
   });
+
+  it.each(TEMPLATES)(
+    '%s runs as the user who runs envctl, as root with run_as: root, as compose.yml says if it says',
+    async (name) => {
+      const uid = process.getuid?.() ?? 0;
+      const gid = process.getgid?.() ?? 0;
+      const root = makeWorkspace({
+        'which-project': 'mine\nasroot\nown\n',
+        'projects/mine/envctl.yml': `template: ${name}\n`,
+        'projects/asroot/envctl.yml': `template: ${name}\nparams:\n  run_as: root\n`,
+        'projects/own/envctl.yml': `template: ${name}\n`,
+      });
+      try {
+        const first = await envctl(root, ['render']);
+        expect(first.exitCode, first.stderr).toBe(0);
+        const service = (project: string) => {
+          const merged = parse(readFileSync(join(root, 'compose', 'docker-compose.yml'), 'utf8'));
+          return Object.entries<any>(merged.services).find(([key]) => key.startsWith(`${project}-`))![1];
+        };
+        expect(service('mine').user).toBe(`${uid}:${gid}`);
+        expect(service('mine').build.args).toMatchObject({ ENVCTL_UID: String(uid), ENVCTL_GID: String(gid) });
+        expect(service('asroot').user).toBe('0:0');
+        expect(service('asroot').build.args).toMatchObject({ ENVCTL_UID: '0', ENVCTL_GID: '0' });
+        const serviceName = Object.keys(
+          parse(readFileSync(join(REPO, 'templates', name, 'compose.yml'), 'utf8')).services,
+        )[0];
+        writeFileSync(join(root, 'projects', 'own', 'compose.yml'), `services:\n  ${serviceName}:\n    user: "1234"\n`);
+        const second = await envctl(root, ['render']);
+        expect(second.exitCode, second.stderr).toBe(0);
+        expect(service('own').user).toBe('1234');
+      } finally {
+        removeWorkspace(root);
+      }
+    },
+  );
 });
