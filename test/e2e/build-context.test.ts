@@ -64,7 +64,7 @@ describe.runIf(hasEngine)("a build is sent only what its Dockerfile reads, never
     const root = workspace({
       'workspace.yml': 'ports:\n  range: "29050-29059"\n',
       'which-project': 'tpl\nown\n',
-      'projects/tpl/envctl.yml': 'template: webbuild\n',
+      'projects/tpl/envctl.yml': 'template: webbuild\nports: { http: 29051 }\n',
       'projects/tpl/requirements.txt': 'numpy\n',
       'projects/own/compose.yml':
         'services:\n  app:\n    build: { context: . }\n    image: envctl-test/own-context:latest\n' +

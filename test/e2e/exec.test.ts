@@ -11,8 +11,8 @@ function labWorkspace(): string {
   return workspace({
     'workspace.yml': 'ports:\n  range: "29030-29039"\n',
     'which-project': 'lab\n',
-    'projects/lab/envctl.yml': webProject(),
-    'projects/stopped/envctl.yml': webProject(),
+    'projects/lab/envctl.yml': webProject('ports: { http: 29031 }\n'),
+    'projects/stopped/envctl.yml': webProject('ports: { http: 29032 }\n'),
   });
 }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/workspace.js';
-import { engineAnswers, engineWorkspaces } from './engine-support.js';
+import { docker, engineAnswers, engineWorkspaces, httpGet } from './engine-support.js';
 
 /**
  * Host ports 29060-29069 are this file's. The tests run as root; envctl runs here as another user, uid 4242,
@@ -11,6 +11,15 @@ import { engineAnswers, engineWorkspaces } from './engine-support.js';
  */
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
+const hasJupyterImage =
+  hasEngine &&
+  (await docker
+    .getImage('envctl-test/jupyter:bookworm')
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    ));
 const UID = 4242;
 const socketGid = hasEngine && process.getuid?.() === 0 ? statSync('/var/run/docker.sock').gid : undefined;
 
@@ -29,7 +38,7 @@ describe.runIf(socketGid !== undefined)('environments run as the user who runs e
       'workspace.yml': 'ports:\n  range: "29060-29069"\n',
       'which-project': 'thesis\n',
       'projects/thesis/envctl.yml':
-        'template: python\nparams:\n  command: "echo trained > /work/model.txt && exec sleep 600"\n',
+        'template: python\nports: { app: 29062 }\nparams:\n  command: "echo trained > /work/model.txt && exec sleep 600"\n',
     });
     chownTree(root, UID, socketGid!);
 
@@ -46,7 +55,7 @@ describe.runIf(socketGid !== undefined)('environments run as the user who runs e
     // run_as: root is the way back, and builds an image of its own (the uid is a build input).
     writeFileSync(
       join(root, 'projects', 'thesis', 'envctl.yml'),
-      'template: python\nparams:\n  run_as: root\n  command: "exec sleep 600"\n',
+      'template: python\nports: { app: 29062 }\nparams:\n  run_as: root\n  command: "exec sleep 600"\n',
     );
     const again = await asUser(root, ['up', '-d']);
     expect(again.exitCode, again.stderr).toBe(0);
@@ -55,6 +64,39 @@ describe.runIf(socketGid !== undefined)('environments run as the user who runs e
     expect((await asUser(root, ['down'])).exitCode).toBe(0);
   });
 });
+
+describe.runIf(socketGid !== undefined && hasJupyterImage)(
+  'the jupyter template, run by a user other than root',
+  () => {
+    it('saves a notebook written through Jupyter as that user, in the project folder', async () => {
+      const root = workspace({
+        'workspace.yml': 'ports:\n  range: "29060-29069"\n',
+        'which-project': 'course\n',
+        'projects/course/envctl.yml':
+          'template: jupyter\nparams:\n  base_image: envctl-test/jupyter:bookworm\n  app: notebook\nports:\n  jupyter: 29061\n',
+      });
+      chownTree(root, UID, socketGid!);
+      const up = await asUser(root, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const token = new URL(/http:\/\/127\.0\.0\.1:29061\/notebook\?token=\S+/.exec(up.stdout)![0]).searchParams.get(
+        'token',
+      );
+      await httpGet(`http://127.0.0.1:29061/api/status?token=${token}`, 60_000);
+      const saved = await fetch(`http://127.0.0.1:29061/api/contents/lecture1.ipynb?token=${token}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: 'notebook',
+          format: 'json',
+          content: { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 },
+        }),
+      });
+      expect(saved.status).toBe(201);
+      expect(statSafe(join(root, 'projects', 'course', 'lecture1.ipynb'))).toMatchObject({ uid: UID, gid: socketGid });
+      expect((await asUser(root, ['down'])).exitCode).toBe(0);
+    });
+  },
+);
 
 function statSafe(path: string): { uid: number; gid: number } | undefined {
   try {
