@@ -4,6 +4,8 @@ import { HostPortProbe } from '../allocation/ports/probe.js';
 import { connectDocker, type DockerEngine } from '../engine/docker-engine.js';
 import { formatLocation, type EnvctlError } from '../errors/envctl-error.js';
 import { StateStore } from '../state/state-store.js';
+import { DOTFILES_INSTALL_SCRIPTS } from '../render/dotfiles.js';
+import { readdirSync } from 'node:fs';
 import type { Workspace } from '../workspace/load.js';
 import { composeDirOf, openWorkspace, realEdges } from './edges.js';
 import { renderWorkspace } from './render-workspace.js';
@@ -22,6 +24,7 @@ export async function doctorChecks(workspaceOption: string | undefined): Promise
   const workspace = await workspaceCheck(workspaceOption, engine, checks);
   if (workspace) {
     stateCheck(workspace, checks);
+    checks.push(dotfilesCheck(workspace));
     await portRangeCheck(workspace, checks);
   }
   await gpuChecks(engine, workspace, checks);
@@ -83,6 +86,25 @@ async function workspaceCheck(
     });
     return undefined;
   }
+}
+
+function dotfilesCheck(workspace: Workspace): Check {
+  const folder = workspace.settings.dotfiles;
+  if (!folder)
+    return {
+      name: 'Dotfiles',
+      status: 'ok',
+      detail:
+        'none (optional): "dotfiles: ~/dotfiles" in workspace.yml carries your shell and git setup into every environment',
+    };
+  const names = readdirSync(folder);
+  const linked = names.filter((name) => name.startsWith('.') && name !== '.git');
+  const script = DOTFILES_INSTALL_SCRIPTS.find((name) => names.includes(name));
+  return {
+    name: 'Dotfiles',
+    status: 'ok',
+    detail: `${folder}: ${linked.length} dotfile(s) linked into each home${script ? `, ${script} run once per container` : ''}`,
+  };
 }
 
 function stateCheck(workspace: Workspace, checks: Check[]): void {

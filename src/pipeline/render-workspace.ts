@@ -124,6 +124,8 @@ export async function renderWorkspace(
           ports,
           secretsEnvFile: envFile,
           user: edges.user,
+          dotfiles: workspace.settings.dotfiles,
+          warnings,
         }),
       );
     }

@@ -7,12 +7,17 @@ import { deviceReservation } from '../allocation/gpu/request.js';
 import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
 import type { Project } from '../workspace/load.js';
 import { renderFragment } from '../templates/render.js';
+import { withDotfiles } from './dotfiles.js';
 import type { HostUser } from '../util/host-user.js';
 import { GPU_LABEL } from '../model/labels.js';
 
 export interface ProjectRenderInput {
   project: Project;
   user: HostUser;
+  /** The user's dotfiles folder, carried into the user services; none when unset. */
+  dotfiles?: string;
+  /** Where what envctl could not apply is said (a dotfiles folder for a service without a command). */
+  warnings?: string[];
   workspaceName: string;
   gpus: GpuAssignment;
   ports: readonly PortGrant[];
@@ -32,6 +37,8 @@ export function renderProject({
   ports,
   secretsEnvFile,
   user,
+  dotfiles,
+  warnings,
 }: ProjectRenderInput): ComposeFile {
   const { template } = project;
   const scope = {
@@ -56,7 +63,11 @@ export function renderProject({
   for (const name of ownServices)
     if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
   const runAs = project.params.run_as === 'root' ? { uid: 0, gid: 0 } : user;
-  for (const name of template?.declaration.user_services ?? []) runAsUser(services[name]!, runAs);
+  for (const name of template?.declaration.user_services ?? []) {
+    runAsUser(services[name]!, runAs);
+    const refused = dotfiles === undefined ? undefined : withDotfiles(services[name]!, name, dotfiles);
+    if (refused) warnings?.push(`${project.name}: ${refused}.`);
+  }
   for (const [, secret] of Object.entries(template?.declaration.secrets ?? {})) {
     for (const name of secret.services) if (secretsEnvFile) addEnvFile(services[name]!, secretsEnvFile);
   }

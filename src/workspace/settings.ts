@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../errors/envctl-error.js';
 import { parseCidr } from '../util/cidr.js';
@@ -18,6 +19,8 @@ export interface WorkspaceSettings {
   name: string;
   ports: { range: PortRange; bind: string };
   networks: { range: string; projectPrefix: number };
+  /** The user's dotfiles folder (absolute), carried into every environment's home; none when unset. */
+  dotfiles: string | undefined;
 }
 
 export const DEFAULT_PORT_RANGE: PortRange = { from: 8800, to: 9999 };
@@ -49,6 +52,7 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    dotfiles: z.string().min(1).optional(),
   })
   .strict();
 
@@ -73,10 +77,24 @@ export function loadSettings(root: string): WorkspaceSettings {
     });
   }
   return {
+    dotfiles: raw.dotfiles === undefined ? undefined : dotfilesFolder(raw.dotfiles, root, file),
     name: raw.name ?? composeNameFor(basename(root)),
     ports: { range, bind: raw.ports?.bind ?? '127.0.0.1' },
     networks: { range: networkRange, projectPrefix: raw.networks?.project_prefix ?? DEFAULT_PROJECT_PREFIX },
   };
+}
+
+/** `~/dotfiles`, an absolute path, or one relative to the workspace: it must be a folder. */
+function dotfilesFolder(text: string, root: string, file: string): string {
+  const path = text.startsWith('~/') || text === '~' ? join(homedir(), text.slice(1)) : resolve(root, text);
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    const location = { file, line: YamlSource.read(file).locate(['dotfiles']).line };
+    throw new InputError(`${file}:${location.line}: dotfiles "${text}" is not a folder (${path}).`, {
+      location,
+      hint: 'Name the folder that holds your dotfiles (e.g. a clone of your dotfiles repository), or remove the line.',
+    });
+  }
+  return path;
 }
 
 function parsePortRange(text: string, file: string): PortRange {

@@ -21,6 +21,7 @@ describe.runIf(hasEngine)('envctl doctor', () => {
       'Docker Engine: ok',
       'Workspace: ok',
       'State under compose/: ok',
+      'Dotfiles: ok',
       'Port range: ok',
       'NVIDIA driver: ok',
       'NVIDIA Container Toolkit: ok',
