@@ -1,6 +1,7 @@
 import { existsSync, readFileSync as readFile } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
@@ -22,13 +23,15 @@ import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engi
 import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
 import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
-import { GPU_LABEL } from '../model/labels.js';
+import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
 import {
+  buildFrom,
   containerFrom,
   imageFrom,
   labelFilter,
   networkFrom,
   volumeFrom,
+  type ObservedBuild,
   type ObservedContainer,
   type ObservedImage,
   type ObservedNetwork,
@@ -93,6 +96,31 @@ export class DockerEngine implements Engine {
   async volumes(label: string, value?: string): Promise<ObservedVolume[]> {
     const list = await this.call(() => this.docker.listVolumes({ filters: labelFilter(label, value) }));
     return (list.Volumes ?? []).map(volumeFrom);
+  }
+
+  async builds(): Promise<ObservedBuild[]> {
+    const list = await this.call(() => this.docker.listImages({ filters: labelFilter(ENVCTL_BUILD_HASH) }));
+    return list.map(buildFrom);
+  }
+
+  async tagImage(id: string, reference: string): Promise<void> {
+    const colon = reference.lastIndexOf(':');
+    const tagged = colon > reference.lastIndexOf('/');
+    const [repo, tag] = tagged ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, 'latest'];
+    await this.call(() => this.docker.getImage(id).tag({ repo, tag }));
+  }
+
+  async saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void> {
+    // dockerode has GET /images/get (docker save of several images); its types do not.
+    const docker = this.docker as unknown as { getImages(options: { names: string[] }): Promise<Readable> };
+    const stream = await this.call(() => docker.getImages({ names: [...names] }));
+    await pipeline(stream, out);
+  }
+
+  async loadImages(input: NodeJS.ReadableStream): Promise<void> {
+    const answer = (await this.call(() => this.docker.loadImage(input))) as unknown as Readable;
+    // The engine answers with a progress stream; it must be read to the end, and says there what failed.
+    await followProgress(this.docker, answer, () => undefined);
   }
 
   async image(reference: string): Promise<ObservedImage | undefined> {

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
-import { COMPOSE_LABEL, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
+import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
 import { engineGet } from './engine-socket.js';
 import {
+  buildFrom,
   containerFrom,
   imageFrom,
   labelFilter,
@@ -10,6 +11,7 @@ import {
   volumeFrom,
   type EngineReads,
   type Observed,
+  type ObservedBuild,
   type ObservedContainer,
   type ObservedImage,
   type ObservedNetwork,
@@ -60,6 +62,11 @@ export class SocketReads implements EngineReads {
   async image(reference: string): Promise<ObservedImage | undefined> {
     const raw = await this.get<Docker.ImageInspectInfo>(`/images/${encodeURIComponent(reference)}/json`);
     return raw && imageFrom(raw);
+  }
+
+  async builds(): Promise<ObservedBuild[]> {
+    const raw = await this.get<Docker.ImageInfo[]>(`/images/json?filters=${filters(ENVCTL_BUILD_HASH)}`);
+    return (raw ?? []).map(buildFrom);
   }
 
   private async get<T>(path: string): Promise<T | undefined> {

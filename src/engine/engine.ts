@@ -22,6 +22,12 @@ export interface Engine extends EngineView, EngineReads {
   /** Ids of the containers attached to a network. */
   networkContainers(name: string): Promise<string[]>;
   pullImage(reference: string, progress: ProgressLine): Promise<void>;
+  /** Gives an image (by id) one more name. */
+  tagImage(id: string, reference: string): Promise<void>;
+  /** Writes images (ids or references) in `docker save`'s format. */
+  saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void>;
+  /** Loads images written by saveImages (`docker load`). */
+  loadImages(input: NodeJS.ReadableStream): Promise<void>;
   buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
   createNetwork(body: NetworkCreateBody): Promise<void>;
   removeNetwork(name: string): Promise<void>;

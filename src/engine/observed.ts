@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { LABEL } from '../model/labels.js';
+import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
 
 /**
  * What the engine holds, in the one shape every reader uses: `up` (through dockerode) and the no-op `up -d`'s
@@ -37,6 +37,13 @@ export interface ObservedImage {
   labels: Record<string, string>;
 }
 
+/** An image envctl built: its build-hash label says what it was built from, whatever it is called now. */
+export interface ObservedBuild {
+  id: string;
+  hash: string;
+  labels: Record<string, string>;
+}
+
 export interface Observed {
   /** The workspace's containers, found by its label. */
   containers: ObservedContainer[];
@@ -46,6 +53,8 @@ export interface Observed {
   volumes: ObservedVolume[];
   /** The images the desired services name, by reference, where the engine has them. */
   images: ReadonlyMap<string, ObservedImage>;
+  /** Every image envctl built, by its build hash: an identical build is tagged, not built again. */
+  builds: readonly ObservedBuild[];
 }
 
 /** The reads observation needs; the dockerode adapter and the bare-socket reader both provide them. */
@@ -55,6 +64,8 @@ export interface EngineReads {
   volumes(label: string, value?: string): Promise<ObservedVolume[]>;
   /** The image's id and labels, or undefined when the engine does not have it. */
   image(reference: string): Promise<ObservedImage | undefined>;
+  /** Every image with envctl's build-hash label. */
+  builds(): Promise<ObservedBuild[]>;
 }
 
 /** The observe stage: the workspace's containers and volumes, every network, and the images it names. */
@@ -64,14 +75,15 @@ export async function observe(
   imageReferences: readonly string[],
 ): Promise<Observed> {
   const references = [...new Set(imageReferences)];
-  const [containers, networks, volumes, images] = await Promise.all([
+  const [containers, networks, volumes, images, builds] = await Promise.all([
     engine.containers(LABEL.root, root),
     engine.networks(),
     engine.volumes(LABEL.root, root),
     Promise.all(references.map(async (reference) => [reference, await engine.image(reference)] as const)),
+    engine.builds(),
   ]);
   const present = images.filter((entry): entry is readonly [string, ObservedImage] => entry[1] !== undefined);
-  return { containers, networks, volumes, images: new Map(present) };
+  return { containers, networks, volumes, images: new Map(present), builds };
 }
 
 /** The Engine API's filter for objects carrying a label (with a value, when given). */
@@ -114,6 +126,12 @@ export function networkFrom(raw: Docker.NetworkInspectInfo): ObservedNetwork {
 /** GET /volumes: one entry → an observed volume. */
 export function volumeFrom(raw: Docker.VolumeInspectInfo): ObservedVolume {
   return { name: raw.Name, labels: raw.Labels ?? {} };
+}
+
+/** GET /images/json?filters={"label":["dev.envctl.build-hash"]}: one entry → an observed build. */
+export function buildFrom(raw: Docker.ImageInfo): ObservedBuild {
+  const labels = raw.Labels ?? {};
+  return { id: raw.Id, hash: labels[ENVCTL_BUILD_HASH] ?? '', labels };
 }
 
 /** GET /images/{name}/json → an observed image. */

@@ -134,6 +134,9 @@ async function applyProject(
         throw withBuildOutput(error as Error, tail);
       }
       changed(project, `built ${service.image}`);
+    } else if (step.kind === 'tag') {
+      await engine.tagImage(step.imageId, service.image);
+      changed(project, `tagged ${service.image} (${step.reason})`);
     } else {
       reporter.progress(project, `pulling ${service.image}`);
       await engine.pullImage(service.image, (line) => reporter.progress(project, line));

@@ -22,7 +22,11 @@ export interface DownPlan {
  * projects'), the networks envctl made for them (the workspace's own network only when no project is left on
  * it), and named volumes only when asked. Pure.
  */
-export function planDown(observed: Omit<Observed, 'images'>, root: string, options: DownOptions): DownPlan {
+export function planDown(
+  observed: Pick<Observed, 'containers' | 'networks' | 'volumes'>,
+  root: string,
+  options: DownOptions,
+): DownPlan {
   const inScope = (labels: Record<string, string>) => !options.only || options.only.has(labels[LABEL.project] ?? '');
   const ours = (labels: Record<string, string>) => labels[LABEL.root] === root;
   const containers = observed.containers.filter((container) => ours(container.labels) && inScope(container.labels));

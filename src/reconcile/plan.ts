@@ -1,9 +1,12 @@
 import { InputError } from '../errors/envctl-error.js';
 import type { Desired, DesiredNetwork, DesiredService, DesiredVolume } from './desired.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH, LABEL } from '../model/labels.js';
-import type { Observed, ObservedContainer, ObservedNetwork, ObservedImage } from '../engine/observed.js';
+import type { Observed, ObservedContainer, ObservedNetwork } from '../engine/observed.js';
 
-export type ImageStep = { kind: 'build' | 'pull'; service: DesiredService; reason: string };
+export type ImageStep =
+  | { kind: 'build' | 'pull'; service: DesiredService; reason: string }
+  /** An image built from the very same inputs is on the engine under another name (imported, renamed). */
+  | { kind: 'tag'; service: DesiredService; imageId: string; reason: string };
 export type ContainerStep =
   | { kind: 'create'; service: DesiredService; reason: string }
   | { kind: 'recreate'; service: DesiredService; container: ObservedContainer; reason: string }
@@ -107,7 +110,7 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     if (!inScope(service.project)) continue;
     const projectPlan = projects.get(service.project) ?? { images: [], levels: [], onFailure: 'remove-made' };
     projects.set(service.project, projectPlan);
-    const image = imageStep(service, observed.images, options.build ?? false);
+    const image = imageStep(service, observed, options.build ?? false);
     if (image) projectPlan.images.push(image);
   }
   for (const [project, projectPlan] of projects) {
@@ -128,18 +131,20 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
   return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
 }
 
-function imageStep(
-  service: DesiredService,
-  images: ReadonlyMap<string, ObservedImage>,
-  forceBuild: boolean,
-): ImageStep | undefined {
-  const present = images.get(service.image);
+function imageStep(service: DesiredService, observed: Observed, forceBuild: boolean): ImageStep | undefined {
+  const present = observed.images.get(service.image);
   if (service.build) {
-    if (!present) return { kind: 'build', service, reason: 'image not built yet' };
-    if (service.build.hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== service.build.hash)
-      return { kind: 'build', service, reason: 'its build inputs changed' };
-    if (forceBuild) return { kind: 'build', service, reason: 'build asked for' };
-    return undefined;
+    const hash = service.build.hash;
+    const stale =
+      present === undefined
+        ? 'image not built yet'
+        : hash !== undefined && present.labels[ENVCTL_BUILD_HASH] !== hash
+          ? 'its build inputs changed'
+          : undefined;
+    if (!stale) return forceBuild ? { kind: 'build', service, reason: 'build asked for' } : undefined;
+    const same = forceBuild || hash === undefined ? undefined : observed.builds.find((build) => build.hash === hash);
+    if (same) return { kind: 'tag', service, imageId: same.id, reason: 'the same build is on the engine' };
+    return { kind: 'build', service, reason: stale };
   }
   return present ? undefined : { kind: 'pull', service, reason: 'image not on the engine' };
 }

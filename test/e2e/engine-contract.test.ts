@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
@@ -12,7 +15,7 @@ import { localEngineSocket } from '../../src/engine/engine-socket.js';
 import { SocketReads } from '../../src/engine/engine-snapshot.js';
 import type { ContainerCreateBody, Engine } from '../../src/engine/engine.js';
 import { observe, type Observed } from '../../src/engine/observed.js';
-import { LABEL } from '../../src/model/labels.js';
+import { ENVCTL_BUILD_HASH, LABEL } from '../../src/model/labels.js';
 import { MemoryEngine } from '../support/memory-engine.js';
 import { engineAnswers } from './engine-support.js';
 
@@ -114,6 +117,40 @@ describe.each(subjects)('the engine contract, on %s', (_name, make) => {
     expect([observed.containers, observed.volumes]).toEqual([[], []]);
     expect(observed.networks.map((n) => n.name)).not.toContain(network);
     expect((await engine.publishedPorts()).map((port) => port.port)).not.toContain(PORT);
+  });
+});
+
+describe.each(subjects)('the engine contract for images, on %s', (name, make) => {
+  const { engine } = make();
+  const hash = `contract-${randomUUID()}`;
+  const tag = `envctl-contract/built:${hash.slice(-8)}`;
+  const renamed = `envctl-contract/renamed:${hash.slice(-8)}`;
+  const context = mkdtempSync(join(tmpdir(), 'envctl-contract-'));
+  writeFileSync(join(context, 'Dockerfile'), 'FROM busybox:latest\n');
+  cleanups.push(async () => {
+    rmSync(context, { recursive: true, force: true });
+    if (name === 'the real Docker Engine')
+      for (const reference of [tag, renamed])
+        await new Docker()
+          .getImage(reference)
+          .remove()
+          .catch(() => undefined);
+  });
+
+  it('finds a build by its hash, gives it another name, and saves and loads it', async () => {
+    const labels = { [ENVCTL_BUILD_HASH]: hash };
+    const args = { context, dockerfile: undefined, tag, args: {}, labels, dependencyFiles: [] };
+    await engine.buildImage(args, () => undefined);
+    const build = (await engine.builds()).find((candidate) => candidate.hash === hash);
+    expect(build).toMatchObject({ labels: expect.objectContaining(labels) });
+    expect((await engine.image(tag))?.id).toBe(build!.id);
+    await engine.tagImage(build!.id, renamed);
+    expect((await engine.image(renamed))?.id).toBe(build!.id);
+    const saved = join(context, 'images.tar');
+    await engine.saveImages([build!.id], createWriteStream(saved));
+    await engine.loadImages(createReadStream(saved));
+    expect((await engine.builds()).filter((candidate) => candidate.hash === hash)).toHaveLength(1);
+    await expect(engine.tagImage('sha256:' + '0'.repeat(64), renamed)).rejects.toThrow();
   });
 });
 

@@ -52,6 +52,7 @@ function observed(
     networks: [],
     volumes: [],
     images: new Map(services.map((s) => [s.image, { id: `sha-${s.image}`, labels: labels[s.image] ?? {} }])),
+    builds: [],
   };
 }
 const steps = (p: ReturnType<typeof plan>) =>
@@ -217,5 +218,21 @@ describe('plan', () => {
       images: [{ kind: 'pull', reason: 'image not on the engine' }],
       onFailure: 'remove-made',
     });
+  });
+
+  it('tags an image built from the same inputs under another name, instead of building it again', () => {
+    const web = service('a', 'web', {
+      build: { context: '/p', dockerfile: undefined, args: {}, dependencyFiles: [], hash: 'h1' },
+    });
+    const elsewhere = { id: 'sha256:imported', hash: 'h1', labels: { [ENVCTL_BUILD_HASH]: 'h1' } };
+    const none = { ...observed([], []), images: new Map() };
+    expect(plan(desired([web]), { ...none, builds: [elsewhere] }).projects.get('a')?.images).toEqual([
+      { kind: 'tag', service: web, imageId: 'sha256:imported', reason: 'the same build is on the engine' },
+    ]);
+    expect(plan(desired([web]), { ...none, builds: [{ ...elsewhere, hash: 'h2' }] }).projects.get('a')?.images).toEqual(
+      [{ kind: 'build', service: web, reason: 'image not built yet' }],
+    );
+    const forced = plan(desired([web]), { ...none, builds: [elsewhere] }, { build: true }).projects.get('a');
+    expect(forced?.images.map((step) => step.kind)).toEqual(['build']);
   });
 });

@@ -18,9 +18,15 @@ import {
   SubnetTakenError,
 } from '../../src/engine/engine-errors.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from '../../src/engine/engine-view.js';
-import type { ObservedContainer, ObservedImage, ObservedNetwork, ObservedVolume } from '../../src/engine/observed.js';
+import type {
+  ObservedBuild,
+  ObservedContainer,
+  ObservedImage,
+  ObservedNetwork,
+  ObservedVolume,
+} from '../../src/engine/observed.js';
 import { EngineError } from '../../src/errors/envctl-error.js';
-import { GPU_LABEL } from '../../src/model/labels.js';
+import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../../src/model/labels.js';
 import { overlaps, parseCidr } from '../../src/util/cidr.js';
 
 interface MemoryContainer {
@@ -69,6 +75,8 @@ export class MemoryEngine implements Engine {
   private readonly networkMap = new Map<string, MemoryNetwork>();
   private readonly volumeMap = new Map<string, ObservedVolume>();
   private readonly imageMap = new Map<string, ObservedImage>();
+  /** Images loaded without a name (saved by id), until tagged. */
+  private readonly untagged: ObservedImage[] = [];
   private counter = 0;
 
   constructor(options: { images?: string[]; pullable?: string[] } = {}) {
@@ -115,6 +123,46 @@ export class MemoryEngine implements Engine {
 
   async image(reference: string): Promise<ObservedImage | undefined> {
     return this.imageMap.get(reference);
+  }
+
+  async builds(): Promise<ObservedBuild[]> {
+    const unique = new Map([...this.imageMap.values()].map((image) => [image.id, image]));
+    return [...unique.values()]
+      .filter((image) => image.labels[ENVCTL_BUILD_HASH] !== undefined)
+      .map((image) => ({ id: image.id, hash: image.labels[ENVCTL_BUILD_HASH]!, labels: image.labels }));
+  }
+
+  async tagImage(id: string, reference: string): Promise<void> {
+    this.record(`tag ${reference}`);
+    const image = [...this.imageMap.values(), ...this.untagged].find((candidate) => candidate.id === id);
+    if (!image) throw new EngineError(`No such image: ${id}`);
+    this.imageMap.set(reference, image);
+  }
+
+  /** Writes the named images as JSON lines (this engine's own "docker save"). */
+  async saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void> {
+    const images = names.map((name) => {
+      const image = this.imageMap.get(name) ?? [...this.imageMap.values()].find((candidate) => candidate.id === name);
+      if (!image) throw new EngineError(`No such image: ${name}`);
+      const tags = [...this.imageMap].filter(([, candidate]) => candidate === image).map(([reference]) => reference);
+      return { ...image, tags: names.includes(image.id) ? [] : tags };
+    });
+    await new Promise<void>((resolve) => out.end(`${JSON.stringify(images)}\n`, () => resolve()));
+  }
+
+  async loadImages(input: NodeJS.ReadableStream): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of input) chunks.push(Buffer.from(chunk as Buffer));
+    let images: Array<ObservedImage & { tags: string[] }>;
+    try {
+      images = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof images;
+    } catch {
+      throw new EngineError('The Docker Engine refused: unexpected EOF (not an image archive)');
+    }
+    for (const { tags, ...image } of images) {
+      if (tags.length === 0) this.untagged.push(image);
+      for (const tag of tags) this.imageMap.set(tag, image);
+    }
   }
 
   async pullImage(reference: string): Promise<void> {

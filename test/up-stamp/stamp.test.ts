@@ -50,6 +50,7 @@ const snapshot = snapshotOf(
     ],
     volumes: [{ name: 'v1', labels: {} }],
     images: new Map([['busybox:latest', { id: 'sha256:i', labels: {} }]]),
+    builds: [],
   },
   '/w',
   ['busybox:latest', 'gone:1'],

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { UpCommandOptions } from '../actions/up.js';
 import type { GlobalOptions } from '../context.js';
 
-/** up, down, ps, logs, shell, exec, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
+/** up, down, ps, logs, shell, exec, export, import, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
 export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('up')
@@ -72,6 +72,26 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .addHelpText('after', '\nExample:\n  envctl exec intro-ml -- pip list')
     .action(async (target: string, command: string[], options: { interactive?: boolean }) =>
       (await import('../actions/exec.js')).execAction(globals(), target, command, options),
+    );
+
+  program
+    .command('export')
+    .description('write a project to one file: its images, envctl.yml, compose.yml, build inputs and own template')
+    .argument('<project>', 'the project (it must have run on this engine)')
+    .option('-o, --output <file>', 'where (default: <project>.envctl.tar)')
+    .option('--with-data', "also every file of the project's folder")
+    .action(async (project: string, options: { output?: string; withData?: boolean }) =>
+      (await import('../actions/share.js')).exportAction(globals(), project, options, program.version() ?? ''),
+    );
+
+  program
+    .command('import')
+    .description('restore a project from an export file into this workspace; up then runs it without building')
+    .argument('<file>', 'the file envctl export wrote')
+    .option('--as <name>', 'the project name here (default: the exported one)')
+    .option('--enable', 'also add the project to which-project')
+    .action(async (file: string, options: { as?: string; enable?: boolean }) =>
+      (await import('../actions/share.js')).importAction(globals(), file, options),
     );
 
   program
