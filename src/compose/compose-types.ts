@@ -122,3 +122,6 @@ export interface ComposeFile {
 
 /** A Compose extension key envctl adds to a service built from a template: the files its image is built from. */
 export const DEPENDENCY_FILES = 'x-envctl-dependency-files';
+
+/** A Compose extension key envctl adds to a template's user service that it builds: add the user layer. */
+export const USER_LAYER_KEY = 'x-envctl-user-layer';

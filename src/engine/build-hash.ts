@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
 import type { BuildInputs, BuildSpec } from './engine.js';
+import { dockerfileText as withUserLayer } from './user-layer.js';
 
 // A CommonJS module whose types say `export default`: under Node's ES module loader the function is the module itself.
 const dockerignore = ((dockerignoreModule as { default?: unknown }).default ?? dockerignoreModule) as () => Ignore;
@@ -29,17 +30,15 @@ export function buildHash(build: BuildSpec, inputs: BuildInputs = buildInputs(bu
 /** What an image is built from, without reading the files' contents. */
 export function buildInputs(build: BuildSpec): BuildInputs {
   const dockerfile = resolve(build.context, build.dockerfile ?? 'Dockerfile');
-  const dockerfileText = existsSync(dockerfile) ? readFileSync(dockerfile, 'utf8') : '';
+  const own = existsSync(dockerfile) ? readFileSync(dockerfile, 'utf8') : '';
+  const dockerfileText = withUserLayer(own, build.userLayer);
   const dirs: string[] = [];
   const ignored = contextIgnore(build.context);
-  const files = inputFiles(
-    build.context,
-    [...copySources(dockerfileText), ...build.dependencyFiles],
-    dirs,
-    ignored,
-  ).filter((file) => !ignored(file));
+  const files = inputFiles(build.context, [...copySources(own), ...build.dependencyFiles], dirs, ignored).filter(
+    (file) => !ignored(file),
+  );
   const ignoreFile = join(build.context, DOCKERIGNORE);
-  const entries = contextEntries(copySources(dockerfileText), build.dependencyFiles);
+  const entries = contextEntries(copySources(own), build.dependencyFiles);
   return {
     dockerfile,
     dockerfileText,

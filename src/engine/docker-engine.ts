@@ -19,6 +19,7 @@ import type {
   VolumeCreateBody,
 } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
+import { dockerfileText } from './user-layer.js';
 import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
 import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
 import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
@@ -144,8 +145,9 @@ export class DockerEngine implements Engine {
   async buildImage(options: BuildOptions, progress: ProgressLine): Promise<void> {
     const dockerfile = resolve(options.context, options.dockerfile ?? 'Dockerfile');
     if (!existsSync(options.context)) throw new EngineError(`The build context ${options.context} does not exist.`);
-    const inside = !relative(options.context, dockerfile).startsWith('..');
-    // A Dockerfile outside the context (a template's) travels inside the tar under a name of its own.
+    // A Dockerfile outside the context (a template's), or one envctl adds its user layer to, travels inside the
+    // tar under a name of its own.
+    const inside = !relative(options.context, dockerfile).startsWith('..') && !options.userLayer;
     const dockerfileName = inside ? relative(options.context, dockerfile) : '.envctl.Dockerfile';
     const missing = options.dependencyFiles.filter((file) => !existsSync(join(options.context, file)));
     const ignored = contextIgnore(options.context);
@@ -164,7 +166,8 @@ export class DockerEngine implements Engine {
         return file !== dockerfileName && ignored(file);
       },
       finish: (pack) => {
-        if (!inside) pack.entry({ name: dockerfileName }, readFile(dockerfile));
+        if (!inside)
+          pack.entry({ name: dockerfileName }, dockerfileText(readFile(dockerfile, 'utf8'), options.userLayer));
         for (const file of missing) pack.entry({ name: file }, '');
         pack.finalize();
       },

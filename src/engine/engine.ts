@@ -109,6 +109,8 @@ export interface BuildSpec {
   target?: string;
   /** Files the Dockerfile copies from the context; an empty one is supplied when the project has none. */
   dependencyFiles: string[];
+  /** End the Dockerfile with envctl's user layer (user-layer.ts): a template's user service. */
+  userLayer?: boolean;
   /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
   hash?: string;
   /** What that hash read, filled in with it: the Dockerfile, the context's files and the folders listed. */
@@ -127,4 +129,5 @@ export interface BuildOptions {
   labels: Record<string, string>;
   /** Files to supply empty when the context lacks them. */
   dependencyFiles: string[];
+  userLayer?: boolean;
 }

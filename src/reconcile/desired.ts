@@ -3,6 +3,7 @@ import { parse as parseShell } from 'shell-quote';
 import type { BuildSpec, ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from '../engine/engine.js';
 import {
   DEPENDENCY_FILES,
+  USER_LAYER_KEY,
   type ComposeFile,
   type PortSpec,
   type ServiceSpec,
@@ -167,7 +168,11 @@ function desiredService(
   const labels = asMapping(spec.labels, 'labels') as Record<string, string>;
   const project = labels[LABEL.project]!;
   const image = spec.image ?? `${context.projectName}-${name}`;
-  const build = buildSpec(spec.build, (spec[DEPENDENCY_FILES] as string[] | undefined) ?? []);
+  const build = buildSpec(
+    spec.build,
+    (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
+    spec[USER_LAYER_KEY] === true,
+  );
   const serviceNetworks = Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
     name: networkNames.get(key) ?? key,
     aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
@@ -363,7 +368,7 @@ function logConfigOf(
   return { Type: logging.driver ?? '', Config: stringValues(logging.options ?? {}) };
 }
 
-function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): BuildSpec | undefined {
+function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[], userLayer: boolean): BuildSpec | undefined {
   if (build === undefined) return undefined;
   const spec = typeof build === 'string' ? { context: build } : build;
   const args = asMapping(spec.args, 'args');
@@ -373,6 +378,7 @@ function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[]): Buil
     ...(spec.target === undefined ? {} : { target: scalarText(spec.target) }),
     args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, scalarText(value ?? '')])),
     dependencyFiles,
+    ...(userLayer ? { userLayer } : {}),
   };
 }
 

@@ -1,4 +1,10 @@
-import { DEPENDENCY_FILES, type ComposeFile, type PortSpec, type ServiceSpec } from '../compose/compose-types.js';
+import {
+  DEPENDENCY_FILES,
+  USER_LAYER_KEY,
+  type ComposeFile,
+  type PortSpec,
+  type ServiceSpec,
+} from '../compose/compose-types.js';
 import { asMapping, mergeCompose } from '../compose/merge.js';
 import { normalizePort } from '../compose/ports.js';
 import { rebasePaths } from '../compose/paths.js';
@@ -115,6 +121,7 @@ function publishedFor(
 function runAsUser(service: ServiceSpec, user: HostUser): void {
   service.user = `${user.uid}:${user.gid}`;
   if (service.build === undefined) return;
+  service[USER_LAYER_KEY] = true;
   const build = typeof service.build === 'string' ? { context: service.build } : service.build;
   const args = asMapping(build.args, 'args');
   service.build = { ...build, args: { ...args, ENVCTL_UID: String(user.uid), ENVCTL_GID: String(user.gid) } };

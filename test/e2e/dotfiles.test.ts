@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { envctl } from '../support/workspace.js';
-import { engineAnswers, engineWorkspaces } from './engine-support.js';
+import { docker, engineAnswers, engineWorkspaces } from './engine-support.js';
 
 /** Host ports 29070-29079 are this file's. */
 const hasEngine = await engineAnswers();
@@ -35,8 +35,11 @@ describe.runIf(hasEngine)('dotfiles: your shell and git setup in every environme
     const root = workspace({
       'workspace.yml': `ports:\n  range: "29070-29079"\ndotfiles: ${dotfiles()}\n`,
       'which-project': 'thesis\n',
-      'projects/thesis/envctl.yml': 'template: python\nports: { app: 29071 }\nparams:\n  command: "exec sleep 600"\n',
+      'projects/thesis/envctl.yml':
+        'template: python\nports: { app: 29071 }\nparams:\n  base_image: envctl-test/dotfiles-base:1\n  command: "exec sleep 600"\n',
     });
+    // A base of this test's own: its build is not one another test made.
+    await docker.getImage('python:3.11-slim').tag({ repo: 'envctl-test/dotfiles-base', tag: '1' });
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode, up.stderr).toBe(0);
     expect(await whenSetUp(root, 'cat ~/install-count 2>/dev/null')).toBe('ran');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/workspace.js';
-import { docker, engineAnswers, engineWorkspaces, httpGet } from './engine-support.js';
+import { docker, engineAnswers, engineWorkspaces, httpGet, workspaceContainers } from './engine-support.js';
 
 /**
  * Host ports 29060-29069 are this file's. The tests run as root; envctl runs here as another user, uid 4242,
@@ -38,12 +38,16 @@ describe.runIf(socketGid !== undefined)('environments run as the user who runs e
       'workspace.yml': 'ports:\n  range: "29060-29069"\n',
       'which-project': 'thesis\n',
       'projects/thesis/envctl.yml':
-        'template: python\nports: { app: 29062 }\nparams:\n  command: "echo trained > /work/model.txt && exec sleep 600"\n',
+        'template: python\nports: { app: 29062 }\nparams:\n  base_image: envctl-test/run-as-user-base:1\n' +
+        '  command: "echo trained > /work/model.txt && exec sleep 600"\n',
     });
     chownTree(root, UID, socketGid!);
+    // A base of this test's own: its builds are not ones another test made (those would be tagged, not built).
+    await docker.getImage('python:3.11-slim').tag({ repo: 'envctl-test/run-as-user-base', tag: '1' });
 
     const up = await asUser(root, ['up', '-d']);
     expect(up.exitCode, up.stderr).toBe(0);
+    const asUserImage = (await workspaceContainers(root))[0]?.ImageID;
     const written = join(root, 'projects', 'thesis', 'model.txt');
     for (let i = 0; i < 100 && !statSafe(written); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(statSafe(written)).toMatchObject({ uid: UID, gid: socketGid });
@@ -55,11 +59,11 @@ describe.runIf(socketGid !== undefined)('environments run as the user who runs e
     // run_as: root is the way back, and builds an image of its own (the uid is a build input).
     writeFileSync(
       join(root, 'projects', 'thesis', 'envctl.yml'),
-      'template: python\nports: { app: 29062 }\nparams:\n  run_as: root\n  command: "exec sleep 600"\n',
+      'template: python\nports: { app: 29062 }\nparams:\n  base_image: envctl-test/run-as-user-base:1\n  run_as: root\n  command: "exec sleep 600"\n',
     );
     const again = await asUser(root, ['up', '-d']);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/built envctl\/\S+-thesis-app:latest/);
+    expect((await workspaceContainers(root))[0]?.ImageID).not.toBe(asUserImage);
     expect((await asUser(root, ['exec', 'thesis', '--', 'id', '-u'])).stdout).toBe('0');
     expect((await asUser(root, ['down'])).exitCode).toBe(0);
   });
