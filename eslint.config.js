@@ -1,21 +1,11 @@
 // typescript-eslint's recommended type-aware rules over src/ and test/; formatting is Prettier's job.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/',
-      'node_modules/',
-      'coverage/',
-      'test/fixtures/',
-      '**/*.cjs',
-      '**/*.mjs',
-      'bench/',
-      'scripts/',
-      'projects/',
-      'templates/',
-    ],
+    ignores: ['dist/', 'node_modules/', 'coverage/', 'test/fixtures/', '**/*.cjs', 'projects/', 'templates/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -41,5 +31,12 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  {
+    // The bench, the build scripts and the test helpers written in plain JavaScript: recommended rules, Node's globals.
+    files: ['**/*.mjs', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: globals.node, parserOptions: { project: false } },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'max-len': ['error', { code: 160, ignoreUrls: true }] },
   },
 );

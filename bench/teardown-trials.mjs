@@ -88,6 +88,8 @@ for (const strategy of Object.keys(STRATEGIES)) {
   const times = mine.map((row) => row.downMs).sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
   console.log(
-    `${strategy}: ${mine.length} trials, ${mine.filter((row) => row.stuck).length} with a stuck network, ${mine.filter((row) => row.overloadLines).length} with dockerd overload lines, down median ${median} ms (min ${times[0]}, max ${times.at(-1)})`,
+    `${strategy}: ${mine.length} trials, ${mine.filter((row) => row.stuck).length} with a stuck network, ` +
+      `${mine.filter((row) => row.overloadLines).length} with dockerd overload lines, ` +
+      `down median ${median} ms (min ${times[0]}, max ${times.at(-1)})`,
   );
 }

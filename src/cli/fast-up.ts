@@ -1,16 +1,10 @@
-import { join } from 'node:path';
-import { readEngine } from '../engine/engine-snapshot.js';
-import { localEngineSocket } from '../engine/engine-socket.js';
-import { currentBuild } from '../up-stamp/build-id.js';
-import { engineDifference, filesDifference, hostRoutes, outputSignatures, readStamp } from '../up-stamp/stamp.js';
+import { fastPath } from '../up-stamp/fast-path.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
-import { currentHostUser } from '../util/host-user.js';
 import { color, debug, NOTHING_TO_DO, warn } from './terminal.js';
 
 /**
- * `up -d` with nothing changed, answered from compose/up-stamp.json: the signatures of the files render read
- * and wrote, and one round of Engine API calls, instead of loading, rendering and planning. Returns false,
- * having printed nothing, whenever anything differs or is in doubt; the full path then runs and is right.
+ * `up -d` with nothing changed, answered by the up stamp (up-stamp/fast-path.ts) with what the last whole up
+ * printed. Returns false, having printed nothing, whenever the full path must run.
  */
 export async function fastUp(argv: readonly string[]): Promise<boolean> {
   const args = fastUpArgs(argv);
@@ -21,25 +15,9 @@ export async function fastUp(argv: readonly string[]): Promise<boolean> {
   } catch {
     return false;
   }
-  const composeDir = join(root, 'compose');
-  const stamp = readStamp(composeDir);
-  if (!stamp || stamp.root !== root) return fullPath('no stamp of a whole up');
-  const engineSocket = localEngineSocket();
-  const files = filesDifference(stamp, {
-    build: currentBuild(),
-    engineSocket,
-    uid: currentHostUser().uid,
-    outputs: outputSignatures(composeDir),
-  });
-  if (files) return fullPath(files);
-  try {
-    const { snapshot, subnets } = await readEngine(engineSocket!, root, stamp.imageReferences);
-    const engine = engineDifference(stamp, snapshot, hostRoutes(subnets));
-    if (engine) return fullPath(engine);
-  } catch (error) {
-    // The full path reports an engine that does not answer properly.
-    return fullPath(`the engine: ${(error as Error).message}`);
-  }
+  const answer = await fastPath(root);
+  if ('fullPath' in answer) return fullPath(answer.fullPath);
+  const stamp = answer.unchanged;
   for (const message of stamp.warnings) warn(message);
   process.stdout.write(NOTHING_TO_DO);
   const table = color.isColorSupported ? stamp.summaryText.colored : stamp.summaryText.plain;

@@ -12,6 +12,8 @@ import {
   statSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { buildInputs } from '../engine/build-hash.js';
 import type { Engine } from '../engine/engine.js';
@@ -53,10 +55,13 @@ export async function exportProject(
   try {
     progress(`saving ${images.length} image(s)`);
     const saved = join(work, IMAGES);
+    const counter = byteCounter('saving images', progress);
+    const writing = pipeline(counter, createWriteStream(saved));
     await engine.saveImages(
       images.map((image) => image.reference ?? image.id),
-      createWriteStream(saved),
+      counter,
     );
+    await writing;
     const template =
       project.template && isInside(join(root, 'templates'), project.template.dir) ? project.template : undefined;
     const files: ArchiveFile[] = [
@@ -124,7 +129,8 @@ export async function importProject(
     const target = checkTarget(root, name);
     const templateTarget = checkTemplate(root, manifest, staging);
     progress(`loading ${manifest.images.length} image(s)`);
-    await engine.loadImages(createReadStream(join(staging, IMAGES)));
+    const counter = byteCounter('loading images', progress);
+    await Promise.all([pipeline(createReadStream(join(staging, IMAGES)), counter), engine.loadImages(counter)]);
     renameSync(join(staging, 'project'), target);
     if (templateTarget) renameSync(join(staging, 'template'), templateTarget);
     if (options.enable && !listedNames(readFileSync(join(root, WHICH_PROJECT), 'utf8')).includes(name))
@@ -133,6 +139,27 @@ export async function importProject(
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** A stream that passes everything through and says, at most once a second, how many MB went by. */
+function byteCounter(what: string, progress: (line: string) => void): Transform {
+  let bytes = 0;
+  let said = Date.now();
+  const megabytes = () => Math.round(bytes / 2 ** 20);
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      if (Date.now() - said >= 1000) {
+        said = Date.now();
+        progress(`${what}: ${megabytes()} MB`);
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      progress(`${what}: ${megabytes()} MB, done`);
+      done();
+    },
+  });
 }
 
 function openProject(root: string, name: string): Project {
