@@ -84,7 +84,7 @@ export async function readEngine(
   root: string,
   imageReferences: readonly string[],
 ): Promise<EngineReading> {
-  const observed = await observe(new SocketReads(socketPath), root, imageReferences);
+  const observed = await observe(new SocketReads(socketPath), root, imageReferences, { builds: false });
   const subnets = observed.networks
     .flatMap((network) => network.subnets)
     .filter((subnet) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(subnet));

@@ -73,6 +73,7 @@ export async function observe(
   engine: EngineReads,
   root: string,
   imageReferences: readonly string[],
+  options: { builds?: boolean } = {},
 ): Promise<Observed> {
   const references = [...new Set(imageReferences)];
   const [containers, networks, volumes, images, builds] = await Promise.all([
@@ -80,7 +81,8 @@ export async function observe(
     engine.networks(),
     engine.volumes(LABEL.root, root),
     Promise.all(references.map(async (reference) => [reference, await engine.image(reference)] as const)),
-    engine.builds(),
+    // Only a plan that may build needs them; the no-op up's stamp does not.
+    options.builds === false ? [] : engine.builds(),
   ]);
   const present = images.filter((entry): entry is readonly [string, ObservedImage] => entry[1] !== undefined);
   return { containers, networks, volumes, images: new Map(present), builds };
