@@ -52,10 +52,10 @@ export async function writeArchive(
   const full: Manifest = { ...manifest, files: checksums };
   pack.entry({ name: MANIFEST }, `${JSON.stringify(full, null, 2)}\n`);
   for (const file of files) {
-    const { size } = statSync(file.path);
+    const { size, mode } = statSync(file.path);
     if (size > 64 * 1024 * 1024) progress(`writing ${file.name} (${Math.round(size / 2 ** 20)} MB)`);
     await new Promise<void>((resolve, reject) => {
-      const entry = pack.entry({ name: file.name, size, mode: statSync(file.path).mode & 0o777 }, (error) =>
+      const entry = pack.entry({ name: file.name, size, mode: mode & 0o777 }, (error) =>
         error ? reject(error) : resolve(),
       );
       createReadStream(file.path).on('error', reject).pipe(entry);

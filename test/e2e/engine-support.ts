@@ -19,6 +19,18 @@ export async function engineAnswers(): Promise<boolean> {
   }
 }
 
+/** The locally built Debian Jupyter image (scripts/test-engine.sh), where an engine answers and has it. */
+export const JUPYTER_IMAGE = 'envctl-test/jupyter:bookworm';
+export async function hasImage(reference: string): Promise<boolean> {
+  return docker
+    .getImage(reference)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+}
+
 /** A workspace holding the test template "web" (busybox httpd) and the built-in ones. */
 export function engineWorkspace(files: Record<string, string>): string {
   const root = makeWorkspace(files);

@@ -11,18 +11,12 @@ import {
   webProject,
   workspaceContainers,
   workspaceNetworks,
+  hasImage,
+  JUPYTER_IMAGE,
 } from './engine-support.js';
 
 const hasEngine = await engineAnswers();
-const hasJupyterImage =
-  hasEngine &&
-  (await docker
-    .getImage('envctl-test/jupyter:bookworm')
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    ));
+const hasJupyterImage = hasEngine && (await hasImage(JUPYTER_IMAGE));
 const workspace = engineWorkspaces();
 
 /** `count` projects on the web template, on a port range of their own. */

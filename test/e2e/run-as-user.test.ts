@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../support/workspace.js';
-import { docker, engineAnswers, engineWorkspaces, httpGet, workspaceContainers } from './engine-support.js';
+import {
+  docker,
+  engineAnswers,
+  engineWorkspaces,
+  hasImage,
+  httpGet,
+  JUPYTER_IMAGE,
+  workspaceContainers,
+} from './engine-support.js';
 
 /**
  * Host ports 29060-29069 are this file's. The tests run as root; envctl runs here as another user, uid 4242,
@@ -11,15 +19,7 @@ import { docker, engineAnswers, engineWorkspaces, httpGet, workspaceContainers }
  */
 const hasEngine = await engineAnswers();
 const workspace = engineWorkspaces();
-const hasJupyterImage =
-  hasEngine &&
-  (await docker
-    .getImage('envctl-test/jupyter:bookworm')
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    ));
+const hasJupyterImage = hasEngine && (await hasImage(JUPYTER_IMAGE));
 const UID = 4242;
 const socketGid = hasEngine && process.getuid?.() === 0 ? statSync('/var/run/docker.sock').gid : undefined;
 
