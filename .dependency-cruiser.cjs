@@ -16,7 +16,7 @@ const LAYERS = [
   ['merge'], // fragments → one namespaced, checked compose model
   ['reconcile'], // desired state + observed state → every decision (pure)
   ['execute'], // carries a plan out through the engine, decides nothing
-  ['inputs', 'scaffold', 'share'], // the files a result depends on; new workspaces and projects; export files
+  ['inputs', 'scaffold', 'share', 'remote'], // the files a result depends on; new workspaces and projects; export files; sync and forwards to a server
   ['up-stamp', 'watch'], // the no-op up's record; watching files and the engine
   ['pipeline'], // the commands' work, stage after stage
   ['cli'], // commander wiring, printing, exit codes

@@ -1,4 +1,4 @@
-import type { ProjectSummary } from '../pipeline/summary.js';
+import type { PortSummary, ProjectSummary } from '../pipeline/summary.js';
 import { table } from './output.js';
 import type { Colors } from './terminal.js';
 
@@ -9,11 +9,18 @@ export function summaryTable(summary: readonly ProjectSummary[], colors?: Colors
     return ports.map((port, index) => [
       index === 0 ? project.project : '',
       port?.service ?? project.services.join(', '),
-      port ? `${port.hostIp}:${port.hostPort}->${port.containerPort}/${port.protocol}` : '-',
+      port ? hostPortText(port) : '-',
       port?.url ?? '-',
       index === 0 ? project.gpus : '',
       index === 0 ? project.network.subnet : '',
     ]);
   });
   return table(['PROJECT', 'SERVICE', 'HOST PORT', 'URL', 'GPUS', 'SUBNET'], rows, colors);
+}
+
+/** "127.0.0.1:8888->8888/tcp"; on a server, the laptop's forward and the server's port. */
+function hostPortText(port: PortSummary): string {
+  const published = `${port.containerPort}/${port.protocol}`;
+  const laptop = `${port.hostIp}:${port.hostPort}`;
+  return port.server ? `${laptop} => ${port.server}->${published}` : `${laptop}->${published}`;
 }

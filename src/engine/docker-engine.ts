@@ -19,6 +19,8 @@ import type {
   VolumeCreateBody,
 } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
+import { resolveEngineTarget, type EngineTarget } from './engine-target.js';
+import { SshHost } from './ssh-host.js';
 import { dockerfileText } from './user-layer.js';
 import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
 import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
@@ -39,29 +41,54 @@ import {
   type ObservedVolume,
 } from './observed.js';
 
-/** Where dockerode will look: DOCKER_HOST when set, else the local socket. */
-export function engineAddress(): string {
-  return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'unix:///var/run/docker.sock';
-}
-
-/** Connects to the engine or fails with the address tried and what to do. */
-export async function connectDocker(options: { timeoutMs?: number } = {}): Promise<DockerEngine> {
-  const engine = new DockerEngine(new Docker(options.timeoutMs ? { timeout: options.timeoutMs } : {}));
+/** Connects to the engine the target names (default: the one the docker CLI would use) or fails saying where and what to do. */
+export async function connectDocker(
+  options: { timeoutMs?: number; target?: EngineTarget } = {},
+): Promise<DockerEngine> {
+  const target = options.target ?? resolveEngineTarget({});
+  const docker = new Docker({
+    ...(await dockerOptions(target)),
+    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+  });
+  const engine = new DockerEngine(docker, target.url, target.kind === 'unix' ? target.socket : undefined);
   try {
     await engine.docker.ping();
   } catch (cause) {
     throw new EngineError(`No Docker Engine answers at ${engine.address} (${(cause as Error).message}).`, {
       cause,
-      hint: 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.',
+      hint:
+        target.kind === 'unix'
+          ? 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.'
+          : `Check that the engine runs there and that "docker -H ${target.url.split(' ')[0]} info" answers from this shell.`,
     });
   }
   return engine;
 }
 
-export class DockerEngine implements Engine {
-  readonly address = engineAddress();
+/** dockerode's connection options for a target; an ssh:// one goes through the user's OpenSSH client. */
+async function dockerOptions(target: EngineTarget): Promise<Docker.DockerOptions> {
+  if (target.kind === 'unix') return { socketPath: target.socket };
+  if (target.kind === 'ssh') return { socketPath: await new SshHost(target.ssh).engineSocket() };
+  const read = (file: string | undefined) => (file ? readFile(file) : undefined);
+  const tls = target.tls;
+  if (!tls) return { host: target.host, port: target.port, protocol: 'http' };
+  return {
+    host: target.host,
+    port: target.port,
+    protocol: 'https',
+    ca: read(tls.ca),
+    cert: read(tls.cert),
+    key: read(tls.key),
+  };
+}
 
-  constructor(readonly docker: Docker) {}
+export class DockerEngine implements Engine {
+  /** `localSocket`: the engine's own unix socket on this machine, where its process can be looked at. */
+  constructor(
+    readonly docker: Docker,
+    readonly address = 'unix:///var/run/docker.sock',
+    private readonly localSocket: string | undefined = '/var/run/docker.sock',
+  ) {}
 
   /** The engine's version and API version, for doctor. */
   async version(): Promise<{ version: string; apiVersion: string }> {
@@ -375,7 +402,7 @@ export class DockerEngine implements Engine {
   async gpuSupport(): Promise<GpuSupport> {
     const info = (await this.call(() => this.docker.info())) as { Runtimes?: Record<string, unknown> };
     if (info.Runtimes && 'nvidia' in info.Runtimes) return { supported: 'yes' };
-    const path = localDaemonPath();
+    const path = this.localSocket === undefined ? undefined : daemonPath(this.localSocket);
     if (path === undefined) return { supported: 'unknown' };
     if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook'))))
       return { supported: 'yes' };
@@ -446,10 +473,9 @@ export async function removeOnceEndpointsGo(
 }
 
 /** The PATH of the dockerd that answers on the local socket; undefined for a remote engine or when it cannot be read. */
-function localDaemonPath(): string | undefined {
-  const host = process.env.DOCKER_HOST;
-  if (host && !host.startsWith('unix://')) return undefined;
-  const pid = socketOwnerPid(host ? host.slice('unix://'.length) : '/var/run/docker.sock');
+/** The PATH of the engine's process behind a local socket: its NVIDIA hook is looked up there. */
+function daemonPath(socket: string): string | undefined {
+  const pid = socketOwnerPid(socket);
   if (pid === undefined) return undefined;
   try {
     const environ = readFile(`/proc/${pid}/environ`, 'utf8').split('\0');

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { homedir } from 'node:os';
 
 /**
  * The local engine's unix socket, or undefined when DOCKER_HOST points elsewhere (tcp://, ssh://): only the
@@ -6,8 +8,22 @@ import { connect } from 'node:net';
  */
 export function localEngineSocket(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const host = env.DOCKER_HOST;
-  if (!host) return '/var/run/docker.sock';
-  return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+  if (host) return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
+  // A Docker context may name any engine: the full path resolves it (engine-target.ts).
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined;
+  if (hasCurrentContext(env)) return undefined;
+  return '/var/run/docker.sock';
+}
+
+/** Whether ~/.docker/config.json names a current context other than the default one. */
+function hasCurrentContext(env: NodeJS.ProcessEnv): boolean {
+  const file = `${env.DOCKER_CONFIG ?? `${homedir()}/.docker`}/config.json`;
+  try {
+    const current = (JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: string }).currentContext;
+    return Boolean(current && current !== 'default');
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -10,8 +10,14 @@ import type { RenderOutcome } from '../merge/render-outcome.js';
  * The engine's desired state of a rendered workspace; reads the user's env files. render --check runs it too,
  * so that render and up refuse the same things.
  */
-export function desiredOf(workspace: Workspace, composeDir: string, render: RenderOutcome): Desired {
+export function desiredOf(
+  workspace: Workspace,
+  composeDir: string,
+  render: RenderOutcome,
+  bindSource?: (path: string) => string,
+): Desired {
   return desiredState(render.merged, {
+    bindSource,
     projectName: workspace.settings.name,
     root: workspace.root,
     composeDir,

@@ -1,13 +1,23 @@
 import { NO_GPU_FIX } from '../allocation/gpu/allocate-gpus.js';
 import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
-import { HostPortProbe } from '../allocation/ports/probe.js';
-import { connectDocker, type DockerEngine } from '../engine/docker-engine.js';
+import { HostPortProbe, RemotePortProbe } from '../allocation/ports/probe.js';
+import type { DockerEngine } from '../engine/docker-engine.js';
+import { NO_ENGINE, type GpuSupport } from '../engine/engine-view.js';
+import type { SshHost } from '../engine/ssh-host.js';
+import { findWorkspaceRoot } from '../workspace/root.js';
 import { formatLocation, type EnvctlError } from '../errors/envctl-error.js';
-import { StateStore } from '../state/state-store.js';
 import { DOTFILES_INSTALL_SCRIPTS } from '../render/dotfiles.js';
 import { readdirSync } from 'node:fs';
 import type { Workspace } from '../workspace/load.js';
-import { composeDirOf, openWorkspace, realEdges } from './edges.js';
+import {
+  connectEngineOf,
+  engineChoice,
+  engineChoiceAt,
+  openWorkspace,
+  realEdges,
+  storeOf,
+  type EngineChoice,
+} from './edges.js';
 import { renderWorkspace } from './render-workspace.js';
 
 export interface Check {
@@ -18,17 +28,86 @@ export interface Check {
 }
 
 /** Each thing envctl needs, whether it has it, and the fix: the work of envctl doctor. */
-export async function doctorChecks(workspaceOption: string | undefined): Promise<Check[]> {
+export async function doctorChecks(
+  workspaceOption: string | undefined,
+  engineOption: string | undefined,
+): Promise<Check[]> {
   const checks: Check[] = [nodeCheck()];
-  const engine = await engineCheck(checks);
-  const workspace = await workspaceCheck(workspaceOption, engine, checks);
+  const choice = chooseEngine(workspaceOption, engineOption, checks);
+  const reached = choice.ssh ? await sshCheck(choice.ssh, checks) : true;
+  const engine = reached ? await engineCheck(choice, checks) : undefined;
+  const workspace = reached ? await workspaceCheck(workspaceOption, choice, engine, checks) : undefined;
   if (workspace) {
-    stateCheck(workspace, checks);
+    stateCheck(workspace, choice, checks);
     checks.push(dotfilesCheck(workspace));
-    await portRangeCheck(workspace, checks);
+    await portRangeCheck(workspace, choice, checks);
   }
-  await gpuChecks(engine, workspace, checks);
+  if (choice.ssh && reached) await syncToolCheck(choice.ssh, checks);
+  if (reached) await gpuChecks(engine, workspace, choice, checks);
   return checks;
+}
+
+/** The engine the workspace names; a workspace.yml that cannot be read leaves the default (and says so later). */
+function chooseEngine(
+  workspaceOption: string | undefined,
+  engineOption: string | undefined,
+  checks: Check[],
+): EngineChoice {
+  try {
+    let root: string | undefined;
+    try {
+      root = findWorkspaceRoot(process.cwd(), workspaceOption);
+    } catch {
+      root = undefined;
+    }
+    const choice = root ? engineChoiceAt(root, engineOption) : engineChoice(undefined, engineOption);
+    return choice;
+  } catch (error) {
+    const failure = error as EnvctlError;
+    checks.push({ name: 'Engine address', status: 'fail', detail: failure.message, fix: failure.hint });
+    return engineChoice(undefined, undefined);
+  }
+}
+
+/** The SSH path to a server: host key known, a key accepted, without a prompt. */
+async function sshCheck(ssh: SshHost, checks: Check[]): Promise<boolean> {
+  try {
+    await ssh.connect();
+    checks.push({
+      name: 'SSH',
+      status: 'ok',
+      detail: `${ssh.destination}: host key known, key accepted (one shared connection)`,
+    });
+    return true;
+  } catch (error) {
+    const failure = error as EnvctlError;
+    checks.push({ name: 'SSH', status: 'fail', detail: failure.message, fix: failure.hint });
+    return false;
+  }
+}
+
+/** unison on both ends, the same version: envctl syncs the project folders with it. */
+async function syncToolCheck(ssh: SshHost, checks: Check[]): Promise<void> {
+  const { execa } = await import('execa');
+  const local = await execa('unison', ['-version'], { reject: false });
+  const remote = await ssh.run('unison -version');
+  const version = (text: string) => /unison version (\d+\.\d+)/.exec(text)?.[1];
+  const here = local.exitCode === 0 ? version(String(local.stdout)) : undefined;
+  const there = remote.exitCode === 0 ? version(remote.stdout) : undefined;
+  const fix = `Install unison on both machines (sudo apt install unison), the same version on each.`;
+  if (!here || !there) {
+    const missing = [!here ? 'this machine' : '', !there ? ssh.hostName : ''].filter(Boolean).join(' and ');
+    checks.push({ name: 'Sync (unison)', status: 'fail', detail: `unison is not installed on ${missing}`, fix });
+  } else if (here !== there) {
+    checks.push({
+      name: 'Sync (unison)',
+      status: 'fail',
+      detail: `unison ${here} here, ${there} on ${ssh.hostName}: they do not talk to each other`,
+      fix,
+    });
+  } else {
+    checks.push({ name: 'Sync (unison)', status: 'ok', detail: `unison ${here} here and on ${ssh.hostName}` });
+  }
 }
 
 function nodeCheck(): Check {
@@ -44,11 +123,16 @@ function nodeCheck(): Check {
       };
 }
 
-async function engineCheck(checks: Check[]): Promise<DockerEngine | undefined> {
+async function engineCheck(choice: EngineChoice, checks: Check[]): Promise<DockerEngine | undefined> {
   try {
-    const engine = await connectDocker({ timeoutMs: 3000 });
+    const engine = await connectEngineOf(choice, 3000);
     const { version, apiVersion } = await engine.version();
-    checks.push({ name: 'Docker Engine', status: 'ok', detail: `${version} (API ${apiVersion}) at ${engine.address}` });
+    const from = choice.target.source === 'default' ? '' : ` (from ${choice.target.source})`;
+    checks.push({
+      name: 'Docker Engine',
+      status: 'ok',
+      detail: `${version} (API ${apiVersion}) at ${engine.address}${from}`,
+    });
     return engine;
   } catch (error) {
     const failure = error as EnvctlError;
@@ -59,12 +143,13 @@ async function engineCheck(checks: Check[]): Promise<DockerEngine | undefined> {
 
 async function workspaceCheck(
   workspaceOption: string | undefined,
+  choice: EngineChoice,
   engine: DockerEngine | undefined,
   checks: Check[],
 ): Promise<Workspace | undefined> {
   try {
     const workspace = openWorkspace(workspaceOption);
-    const edges = await realEdges(workspace.root, engine);
+    const edges = await realEdges(workspace, choice, engine ?? NO_ENGINE);
     const outcome = await renderWorkspace(workspace, edges, () => undefined);
     const names = workspace.projects.map((project) => project.name);
     checks.push({
@@ -107,8 +192,8 @@ function dotfilesCheck(workspace: Workspace): Check {
   };
 }
 
-function stateCheck(workspace: Workspace, checks: Check[]): void {
-  const store = new StateStore(composeDirOf(workspace.root));
+function stateCheck(workspace: Workspace, choice: EngineChoice, checks: Check[]): void {
+  const store = storeOf(workspace.root, choice);
   const { state, warning } = store.read();
   checks.push(
     warning
@@ -126,9 +211,10 @@ function stateCheck(workspace: Workspace, checks: Check[]): void {
   );
 }
 
-async function portRangeCheck(workspace: Workspace, checks: Check[]): Promise<void> {
+async function portRangeCheck(workspace: Workspace, choice: EngineChoice, checks: Check[]): Promise<void> {
   const { from, to } = workspace.settings.ports.range;
-  const probe = new HostPortProbe();
+  const probe = choice.ssh ? new RemotePortProbe(choice.ssh) : new HostPortProbe();
+  const where = choice.ssh ? ` on ${choice.ssh.hostName}` : '';
   let free = 0;
   const ports = Array.from({ length: to - from + 1 }, (_, i) => from + i);
   for (let i = 0; i < ports.length; i += 100) {
@@ -137,7 +223,7 @@ async function portRangeCheck(workspace: Workspace, checks: Check[]): Promise<vo
   }
   checks.push(
     free > 0
-      ? { name: 'Port range', status: 'ok', detail: `${from}-${to}: ${free} of ${ports.length} free` }
+      ? { name: 'Port range', status: 'ok', detail: `${from}-${to}: ${free} of ${ports.length} free${where}` }
       : {
           name: 'Port range',
           status: 'fail',
@@ -150,6 +236,7 @@ async function portRangeCheck(workspace: Workspace, checks: Check[]): Promise<vo
 async function gpuChecks(
   engine: DockerEngine | undefined,
   workspace: Workspace | undefined,
+  choice: EngineChoice,
   checks: Check[],
 ): Promise<void> {
   const needing = (workspace?.projects ?? [])
@@ -157,7 +244,7 @@ async function gpuChecks(
     .map((project) => project.name);
   const missing: Check['status'] = needing.length ? 'fail' : 'warn';
   const needs = needing.length ? ` (needed by ${needing.join(', ')})` : ' (no listed project needs one)';
-  const discovery = await new NvidiaSmiProbe().discover();
+  const discovery = await (choice.ssh ? new NvidiaSmiProbe(choice.ssh) : new NvidiaSmiProbe()).discover();
   checks.push(
     discovery.available
       ? {
@@ -170,7 +257,7 @@ async function gpuChecks(
       : { name: 'NVIDIA driver', status: missing, detail: `${discovery.reason}${needs}`, fix: NO_GPU_FIX },
   );
   if (!engine) return;
-  const support = await engine.gpuSupport();
+  const support = choice.ssh ? await serverGpuRuntime(choice.ssh) : await engine.gpuSupport();
   if (support.supported === 'no')
     checks.push({
       name: 'NVIDIA Container Toolkit',
@@ -186,4 +273,14 @@ async function gpuChecks(
       status: 'warn',
       detail: 'cannot tell whether the engine honours GPU requests (a remote engine)',
     });
+}
+
+/** A server's engine honours GPU requests when the NVIDIA Container Toolkit's hook is installed there. */
+async function serverGpuRuntime(ssh: SshHost): Promise<GpuSupport> {
+  const found = await ssh.run('command -v nvidia-container-runtime-hook || command -v nvidia-ctk');
+  if (found.exitCode === 0) return { supported: 'yes' };
+  return {
+    supported: 'no',
+    reason: `the NVIDIA Container Toolkit is not installed on ${ssh.hostName} (no nvidia-container-runtime-hook on its PATH)`,
+  };
 }

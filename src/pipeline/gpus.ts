@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { NO_GPU_FIX } from '../allocation/gpu/allocate-gpus.js';
 import { unitsOf } from '../allocation/gpu/inventory.js';
 import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
-import { connectDocker } from '../engine/docker-engine.js';
+import { connectEngineOf, type EngineChoice } from './edges.js';
 import { EnvctlError, ExitCode } from '../errors/envctl-error.js';
 import { GPU_LABEL, LABEL } from '../model/labels.js';
 
@@ -19,11 +19,13 @@ export interface GpuRow {
 }
 
 /** Every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
-export async function gpuRows(): Promise<GpuRow[]> {
-  const discovery = await new NvidiaSmiProbe().discover();
+export async function gpuRows(choice: EngineChoice): Promise<GpuRow[]> {
+  if (choice.ssh) await choice.ssh.connect();
+  const probe = choice.ssh ? new NvidiaSmiProbe(choice.ssh) : new NvidiaSmiProbe();
+  const discovery = await probe.discover();
   if (!discovery.available)
     throw new EnvctlError(`No GPU to list: ${discovery.reason}.`, { hint: NO_GPU_FIX, exitCode: ExitCode.badInput });
-  const holders = await runningHolders();
+  const holders = await runningHolders(choice);
   const rows: GpuRow[] = unitsOf(discovery.gpus).map((unit) => ({
     id: unit.id,
     gpu: unit.gpu.index,
@@ -39,11 +41,11 @@ export async function gpuRows(): Promise<GpuRow[]> {
 }
 
 /** Containers that hold GPUs, from their labels; none when no engine answers. */
-async function runningHolders(): Promise<
-  Array<{ workspace: string; project: string; sharing: string; units: string[] }>
-> {
-  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return [];
-  const engine = await connectDocker({ timeoutMs: 1500 }).catch(() => undefined);
+async function runningHolders(
+  choice: EngineChoice,
+): Promise<Array<{ workspace: string; project: string; sharing: string; units: string[] }>> {
+  if (choice.target.kind === 'unix' && !existsSync(choice.target.socket)) return [];
+  const engine = await connectEngineOf(choice, 1500).catch(() => undefined);
   if (!engine) return [];
   return (await engine.runningWithGpus()).map(({ labels }) => ({
     workspace: labels[LABEL.workspace] ?? '',

@@ -1,6 +1,21 @@
+import { connect } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import { LABEL } from '../model/labels.js';
 import { displayAddress } from './summary.js';
+import { portKey } from '../allocation/ports/port-request.js';
+
+/** Whether something accepts connections on 127.0.0.1:port (a forward of envctl up or tunnel). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(500, () => socket.destroy(new Error('timeout')));
+  });
+}
 
 export interface PsRow {
   project: string;
@@ -11,10 +26,18 @@ export interface PsRow {
   urls: string[];
   gpus: string | null;
   networks: Array<{ name: string; subnet: string | null }>;
+  /** On a server: each TCP port's two ends, and whether the laptop's end (envctl up or tunnel) is open now. */
+  forwards: Array<{ here: string | null; server: string; open: boolean }>;
+}
+
+/** A server's name and the forwards recorded for its ports (compose/tunnels@<engine>.json). */
+export interface ServerPorts {
+  hostName: string;
+  forwards: ReadonlyArray<{ key: string; local: number; remote: number }>;
 }
 
 /** What the engine runs for the workspace at `root`, read from its labels: one row a container, sorted. */
-export async function workspaceRows(engine: Engine, root: string): Promise<PsRow[]> {
+export async function workspaceRows(engine: Engine, root: string, server?: ServerPorts): Promise<PsRow[]> {
   const [containers, networks] = await Promise.all([engine.containers(LABEL.root, root), engine.networks()]);
   const subnets = new Map(networks.map((network) => [network.name, network.subnets[0] ?? null]));
   const rows: PsRow[] = await Promise.all(
@@ -24,15 +47,32 @@ export async function workspaceRows(engine: Engine, root: string): Promise<PsRow
         Count?: number;
         DeviceIDs?: string[] | null;
       }>;
+      const project = container.labels[LABEL.project] ?? '';
+      const service = container.labels[LABEL.service] ?? '';
+      const tcp = container.ports.filter((port) => port.protocol === 'tcp');
+      const forwards = server
+        ? await Promise.all(
+            tcp.map(async (port) => {
+              const key = portKey(project, service, port.containerPort, port.protocol);
+              const forward = server.forwards.find((f) => f.key === key && f.remote === port.hostPort);
+              return {
+                here: forward ? `127.0.0.1:${forward.local}` : null,
+                server: `${server.hostName}:${port.hostPort}`,
+                open: forward ? await listening(forward.local) : false,
+              };
+            }),
+          )
+        : [];
       return {
-        project: container.labels[LABEL.project] ?? '',
-        service: container.labels[LABEL.service] ?? '',
+        project,
+        service,
         container: container.name,
         state: container.state,
         health: info.State?.Health?.Status ?? null,
-        urls: container.ports
-          .filter((port) => port.protocol === 'tcp')
-          .map((port) => `http://${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}/`),
+        urls: server
+          ? forwards.filter((forward) => forward.here && forward.open).map((forward) => `http://${forward.here}/`)
+          : tcp.map((port) => `http://${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}/`),
+        forwards,
         gpus: requests.length
           ? requests
               .map((r) => (r.DeviceIDs?.length ? r.DeviceIDs.join(',') : r.Count === -1 ? 'all' : String(r.Count)))

@@ -38,8 +38,10 @@ export interface RenderEdges {
   engine: EngineView;
   routes: RouteSource;
   store: StateStore;
-  /** Who runs envctl: templates' user services run as them. */
+  /** Who runs envctl (on a server, the SSH user there): templates' user services run as them. */
   user: HostUser;
+  /** Where the engine finds a bind mount's host path; absent when it runs on this machine. */
+  bindSource?: ((path: string) => string) | undefined;
 }
 
 export interface RenderOptions {

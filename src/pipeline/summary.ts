@@ -13,6 +13,14 @@ export interface PortSummary {
   containerPort: number;
   protocol: string;
   url: string | null;
+  /** A server's port forwarded here, as "host:port" (hostIp/hostPort are then the laptop's end). */
+  server: string | null;
+}
+
+/** A server's published ports as the laptop reaches them: key → the forward's laptop port. */
+export interface ServerView {
+  hostName: string;
+  forwards: ReadonlyMap<string, number>;
 }
 
 export interface ProjectSummary {
@@ -25,7 +33,7 @@ export interface ProjectSummary {
 }
 
 /** What render reports: per project its services, ports with their URLs, GPUs and network. */
-export function summarize(workspace: Workspace, outcome: RenderOutcome): ProjectSummary[] {
+export function summarize(workspace: Workspace, outcome: RenderOutcome, server?: ServerView): ProjectSummary[] {
   const networks = new Map(outcome.networks.map((grant) => [grant.key, grant]));
   return workspace.projects.map((project) => {
     const fragment = outcome.perProject.get(project.name)!;
@@ -33,22 +41,27 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome): Project
     const ports = outcome.ports
       .filter((grant) => grant.project === project.name)
       .map((grant): PortSummary => {
+        const forward = server?.forwards.get(grant.key);
+        // Not forwarded (a detached up, a UDP port): the server's own address, and no URL to click here.
+        const hostIp = forward !== undefined ? '127.0.0.1' : server ? server.hostName : grant.bind;
+        const hostPort = forward ?? grant.host;
         const scope = {
-          ports: { [grant.name]: grant.host },
+          ports: { [grant.name]: hostPort },
           params: project.params,
           project: { name: project.name, dir: project.dir },
           secrets: outcome.secrets.get(project.name) ?? {},
-          host: { address: displayAddress(grant.bind) },
+          host: { address: displayAddress(hostIp) },
         };
         const location = project.template?.source.locate(['ports', grant.name, 'url']) ?? { file: project.name };
         return {
           name: grant.name,
           service: namespaced(project.name, grant.service),
-          hostIp: grant.bind,
-          hostPort: grant.host,
+          hostIp,
+          hostPort,
           containerPort: grant.container,
           protocol: grant.protocol,
-          url: grant.url ? String(substitute(grant.url, scope, location)) : null,
+          url: grant.url && (!server || forward !== undefined) ? String(substitute(grant.url, scope, location)) : null,
+          server: forward !== undefined ? `${server!.hostName}:${grant.host}` : null,
         };
       });
     return {

@@ -59,7 +59,7 @@ export async function up(
         enforceGpus: true,
         cpuOnly: options.cpuOnly,
         check: (outcome) => {
-          desired = hashBuilds(desiredOf(workspace, edges.store.composeDir, outcome));
+          desired = hashBuilds(desiredOf(workspace, edges.store.composeDir, outcome, edges.bindSource));
         },
       },
     );

@@ -91,6 +91,8 @@ export interface DesiredContext {
   configFile: string;
   /** The variables of the env files services name, read at the edge. */
   envFiles: ReadonlyMap<string, Record<string, string>>;
+  /** Where the engine finds a bind mount's host path (a server's synced copy); as written when absent. */
+  bindSource?: ((path: string) => string) | undefined;
 }
 
 /** The merged compose model as what the engine should hold: containers, networks and volumes. */
@@ -219,7 +221,14 @@ function desiredService(
     ExposedPorts: exposed,
     Labels: containerLabels,
     HostConfig: prune(
-      hostConfigOf(spec, bindings, volumeNames, serviceNetworks[0]?.name, sharedNetwork && containerOf(sharedNetwork)),
+      hostConfigOf(
+        spec,
+        bindings,
+        volumeNames,
+        serviceNetworks[0]?.name,
+        sharedNetwork && containerOf(sharedNetwork),
+        context.bindSource,
+      ),
     ),
     NetworkingConfig: serviceNetworks[0]
       ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } }
@@ -252,8 +261,9 @@ function hostConfigOf(
   volumeNames: ReadonlyMap<string, string>,
   firstNetwork: string | undefined,
   sharedNetworkContainer: string | undefined,
+  bindSource: ((path: string) => string) | undefined,
 ): Record<string, unknown> {
-  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames);
+  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames, bindSource ?? ((path) => path));
   const resources = (spec.deploy?.resources ?? {}) as {
     limits?: Record<string, unknown>;
     reservations?: Record<string, unknown>;
@@ -382,7 +392,11 @@ function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[], userL
   };
 }
 
-function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMap<string, string>) {
+function volumesOf(
+  volumes: Array<string | VolumeMount>,
+  volumeNames: ReadonlyMap<string, string>,
+  bindSource: (path: string) => string,
+) {
   const binds: string[] = [];
   const mounts: Array<Record<string, unknown>> = [];
   for (const volume of volumes) {
@@ -393,11 +407,15 @@ function volumesOf(volumes: Array<string | VolumeMount>, volumeNames: ReadonlyMa
         continue;
       }
       const named = volumeNames.get(source) ?? source;
-      binds.push(formatShortVolume({ source: source.startsWith('/') ? source : named, target, mode }));
+      binds.push(formatShortVolume({ source: source.startsWith('/') ? bindSource(source) : named, target, mode }));
     } else {
       const type = volume.type ?? 'volume';
       const source =
-        type === 'volume' && volume.source ? (volumeNames.get(volume.source) ?? volume.source) : volume.source;
+        type === 'volume' && volume.source
+          ? (volumeNames.get(volume.source) ?? volume.source)
+          : type === 'bind' && volume.source
+            ? bindSource(volume.source)
+            : volume.source;
       mounts.push(
         prune({
           Type: type,

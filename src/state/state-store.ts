@@ -33,10 +33,14 @@ export interface StateRead {
  * envctl processes never hand out the same port; written atomically (temp file + rename).
  */
 export class StateStore {
-  constructor(readonly composeDir: string) {}
+  /** `engine`: state is kept per engine (engineId), so a workspace moved to a server keeps the laptop's apart. */
+  constructor(
+    readonly composeDir: string,
+    readonly engine = 'local',
+  ) {}
 
   get file(): string {
-    return join(this.composeDir, STATE_FILE);
+    return join(this.composeDir, stateFileOf(this.engine));
   }
 
   /** Runs `work` holding the workspace lock; other envctl processes wait for it. */
@@ -139,6 +143,11 @@ export class StateStore {
     if (existsSync(this.file) && readFileSync(this.file, 'utf8') === text) return;
     writeFileAtomic.sync(this.file, text, { mode: 0o600 });
   }
+}
+
+/** state.json for the local engine, state@<engine>.json for any other. */
+export function stateFileOf(engine: string): string {
+  return engine === 'local' ? STATE_FILE : `state@${engine}.json`;
 }
 
 /** A newer envctl wrote the state: reading it as ours would reset and overwrite it, losing its decisions. */

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../errors/envctl-error.js';
+import { InputError, type SourceLocation } from '../errors/envctl-error.js';
 import { parseCidr } from '../util/cidr.js';
 import { validateYaml } from '../util/validate.js';
 import { YamlSource } from '../util/yaml-source.js';
@@ -21,7 +21,36 @@ export interface WorkspaceSettings {
   networks: { range: string; projectPrefix: number };
   /** The user's dotfiles folder (absolute), carried into every environment's home; none when unset. */
   dotfiles: string | undefined;
+  /** `engine:`: the Docker Engine this workspace runs on (an address or a Docker context), where written. */
+  engine: { value: string; location: SourceLocation } | undefined;
+  /** Where a remote engine's copy of the project folders lives, and what is not synced. */
+  remote: RemoteSettings;
 }
+
+export interface RemoteSettings {
+  /** The folder on the server (`~/` is the remote user's home); default ~/envctl/<name>. */
+  root: string;
+  /** Paths kept out of sync (unison's Name patterns: a file or folder name, globs allowed). */
+  ignore: string[];
+}
+
+/** What stays on the server by default: datasets, checkpoints and run outputs are big and made there. */
+export const DEFAULT_SYNC_IGNORE = [
+  'data',
+  'datasets',
+  'checkpoints',
+  'outputs',
+  'runs',
+  'wandb',
+  'mlruns',
+  'lightning_logs',
+  '*.ckpt',
+  '*.pt',
+  '*.pth',
+  '*.safetensors',
+  '__pycache__',
+  '.ipynb_checkpoints',
+];
 
 export const DEFAULT_PORT_RANGE: PortRange = { from: 8800, to: 9999 };
 /** Outside Docker's default address pools (172.17-31.0.0/16 and 192.168.0.0/16). */
@@ -53,6 +82,14 @@ const settingsSchema = z
       .strict()
       .optional(),
     dotfiles: z.string().min(1).optional(),
+    engine: z.string().min(1).optional(),
+    remote: z
+      .object({
+        root: z.string().min(1).optional(),
+        ignore: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -76,9 +113,15 @@ export function loadSettings(root: string): WorkspaceSettings {
       hint: `Write it like "${DEFAULT_NETWORK_RANGE}".`,
     });
   }
+  const name = raw.name ?? composeNameFor(basename(root));
   return {
+    engine: raw.engine === undefined ? undefined : { value: raw.engine, location: settingLocation(file, ['engine']) },
+    remote: {
+      root: raw.remote?.root?.replace(/\/+$/, '') || `~/envctl/${name}`,
+      ignore: (raw.remote?.ignore ?? DEFAULT_SYNC_IGNORE).map((pattern) => pattern.replace(/\/+$/, '')),
+    },
     dotfiles: raw.dotfiles === undefined ? undefined : dotfilesFolder(raw.dotfiles, root, file),
-    name: raw.name ?? composeNameFor(basename(root)),
+    name,
     ports: { range, bind: raw.ports?.bind ?? '127.0.0.1' },
     networks: { range: networkRange, projectPrefix: raw.networks?.project_prefix ?? DEFAULT_PROJECT_PREFIX },
   };
@@ -95,6 +138,10 @@ function dotfilesFolder(text: string, root: string, file: string): string {
     });
   }
   return path;
+}
+
+function settingLocation(file: string, path: string[]): SourceLocation {
+  return { file, line: YamlSource.read(file).locate(path).line };
 }
 
 function parsePortRange(text: string, file: string): PortRange {

@@ -1,4 +1,5 @@
 import { EnvctlError } from '../../errors/envctl-error.js';
+import type { HostCommands } from '../../util/host-commands.js';
 import { mergeInventory, parseList, parseQuery, QUERY_FIELDS, type Gpu } from './inventory.js';
 
 const NOT_INSTALLED = 'nvidia-smi is not installed (no NVIDIA driver on this machine)';
@@ -17,6 +18,9 @@ export interface GpuProbe {
  */
 export class NvidiaSmiProbe implements GpuProbe {
   private found: Promise<GpuDiscovery> | undefined;
+
+  /** `host`: a server to ask over SSH; by default this machine. */
+  constructor(private readonly host?: HostCommands) {}
 
   discover(): Promise<GpuDiscovery> {
     return (this.found ??= this.run());
@@ -37,6 +41,7 @@ export class NvidiaSmiProbe implements GpuProbe {
   }
 
   private async nvidiaSmi(args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
+    if (this.host) return this.remoteNvidiaSmi(this.host, args);
     try {
       // execa is loaded here, not at the top: most runs ask for no GPU and should not pay for loading it.
       const { execa } = await import('execa');
@@ -51,5 +56,17 @@ export class NvidiaSmiProbe implements GpuProbe {
       if (code === 'ENOENT') return { ok: false, reason: NOT_INSTALLED };
       throw new EnvctlError(`Running nvidia-smi failed: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  private async remoteNvidiaSmi(
+    host: HostCommands,
+    args: string[],
+  ): Promise<{ ok: true; stdout: string } | { ok: false; reason: string }> {
+    const result = await host.run(`nvidia-smi ${args.map((arg) => `'${arg}'`).join(' ')}`);
+    if (result.exitCode === 0) return { ok: true, stdout: result.stdout };
+    if (result.exitCode === 127)
+      return { ok: false, reason: `nvidia-smi is not installed on ${host.hostName} (no NVIDIA driver there)` };
+    const said = (result.stderr || result.stdout).trim().split('\n')[0] ?? '';
+    return { ok: false, reason: `nvidia-smi ${args[0]} on ${host.hostName} failed (exit ${result.exitCode}): ${said}` };
   }
 }

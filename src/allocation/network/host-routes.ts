@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { contains, formatCidr, parseCidr, type Cidr } from '../../util/cidr.js';
+import type { HostCommands } from '../../util/host-commands.js';
 
 /** A block the host already routes or holds an address in; `device` says through which interface. */
 export interface HostRoute {
@@ -110,4 +111,32 @@ function bitCount(value: number): number {
   let count = 0;
   for (let v = value >>> 0; v; v >>>= 1) count += v & 1;
   return count;
+}
+
+const SECTION = '@@envctl@@';
+
+/** A server's routes, read over SSH from the same /proc files, and its addresses from `ip -o -4 addr`. */
+export class RemoteRoutes implements RouteSource {
+  private read: Promise<HostRoute[]> | undefined;
+
+  constructor(private readonly host: HostCommands) {}
+
+  routes(): Promise<HostRoute[]> {
+    return (this.read ??= this.host
+      .run(
+        `cat /proc/net/fib_trie; echo ${SECTION}; cat /proc/net/route; echo ${SECTION}; ip -o -4 addr show 2>/dev/null`,
+      )
+      .then(({ stdout }) => {
+        const [fibTrie, procRoute, addresses] = stdout.split(`${SECTION}\n`);
+        return hostRoutesFrom(fibTrie || undefined, procRoute || undefined, interfaceAddresses(addresses ?? ''));
+      }));
+  }
+}
+
+/** Pure: `ip -o -4 addr show` lines ("2: eth0    inet 10.0.0.5/24 brd ...") as the interfaces' blocks. */
+export function interfaceAddresses(text: string): HostRoute[] {
+  return text.split('\n').flatMap((line) => {
+    const found = /^\d+:\s+(\S+)\s+inet\s+(\d+\.\d+\.\d+\.\d+\/\d+)/.exec(line);
+    return found ? [{ device: found[1]!, cidr: parseCidr(found[2]!) }] : [];
+  });
 }

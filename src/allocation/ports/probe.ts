@@ -1,5 +1,6 @@
 import { createSocket, type SocketType } from 'node:dgram';
 import getPort, { clearLockedPorts } from 'get-port';
+import type { HostCommands } from '../../util/host-commands.js';
 
 export type PortProtocol = 'tcp' | 'udp';
 
@@ -52,4 +53,41 @@ function udpBinds(type: SocketType, address: string, port: number): Promise<'bou
     });
     socket.bind(port, address, () => socket.close(() => resolve('bound')));
   });
+}
+
+/**
+ * A server's ports, read over SSH from /proc/net/{tcp,tcp6,udp,udp6} once per run: a TCP port is busy when a
+ * socket listens on it (state 0A), a UDP port when a socket is bound to it. The engine's own published ports
+ * show there too (docker-proxy listens for them).
+ */
+export class RemotePortProbe implements PortProbe {
+  private busy: Promise<Record<PortProtocol, Set<number>>> | undefined;
+
+  constructor(private readonly host: HostCommands) {}
+
+  async isFree(port: number, protocol: PortProtocol = 'tcp'): Promise<boolean> {
+    this.busy ??= this.host
+      .run('for f in tcp tcp6 udp udp6; do echo "@@$f"; cat /proc/net/$f 2>/dev/null; done')
+      .then(({ stdout }) => busyPorts(stdout));
+    return !(await this.busy)[protocol].has(port);
+  }
+}
+
+/** Pure: the busy ports in /proc/net's socket tables, each table after a line "@@tcp", "@@udp6"... */
+export function busyPorts(text: string): Record<PortProtocol, Set<number>> {
+  const busy = { tcp: new Set<number>(), udp: new Set<number>() };
+  let table: PortProtocol | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^@@(tcp|udp)6?$/.exec(line.trim());
+    if (header) {
+      table = header[1] as PortProtocol;
+      continue;
+    }
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1]?.split(':');
+    if (!table || !local || local.length !== 2 || !/^\d+:$/.test(fields[0] ?? '')) continue;
+    if (table === 'tcp' && fields[3] !== '0A') continue;
+    busy[table].add(Number.parseInt(local[1]!, 16));
+  }
+  return busy;
 }

@@ -5,7 +5,7 @@ import { color } from '../terminal.js';
 
 /** envctl doctor: each thing envctl needs, whether it has it, and the fix; non-zero when up could not work. */
 export async function doctorAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
-  const checks = await doctorChecks(globals.workspace);
+  const checks = await doctorChecks(globals.workspace, globals.engine);
   if (options.json) printJson(checks);
   else for (const check of checks) process.stdout.write(formatCheck(check));
   if (checks.some((check) => check.status === 'fail')) process.exitCode = 1;

@@ -1,10 +1,8 @@
-import { connectDocker } from '../../engine/docker-engine.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { down } from '../../pipeline/down.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
-import { composeDirOf } from '../../pipeline/edges.js';
+import { connectEngineOf, engineChoiceAt, storeOf } from '../../pipeline/edges.js';
 import type { GlobalOptions } from '../context.js';
-import { StateStore } from '../../state/state-store.js';
 import { waitingForAnother } from '../terminal.js';
 
 /** envctl down: by the engine's labels alone, so it works whatever state the workspace files are in. */
@@ -14,9 +12,10 @@ export async function downAction(
   options: { volumes?: boolean },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await connectDocker();
+  const choice = engineChoiceAt(root, globals.engine);
+  const engine = await connectEngineOf(choice);
   await checkNamedProjects(engine, root, projects);
-  const store = new StateStore(composeDirOf(root));
+  const store = storeOf(root, choice);
   const run = () =>
     down(engine, root, { only: projects.length ? new Set(projects) : undefined, volumes: options.volumes }, (line) =>
       process.stdout.write(`${line}\n`),

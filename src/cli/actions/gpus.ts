@@ -1,10 +1,12 @@
 import { gpuRows } from '../../pipeline/gpus.js';
+import { engineChoice, engineChoiceAt, type EngineChoice } from '../../pipeline/edges.js';
+import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 
 /** envctl gpus: every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
-export async function gpusAction(_globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
-  const rows = await gpuRows();
+export async function gpusAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
+  const rows = await gpuRows(machineEngine(globals));
   if (options.json) return printJson(rows);
   const cells = rows.map((row) => [
     row.id,
@@ -15,4 +17,15 @@ export async function gpusAction(_globals: GlobalOptions, options: { json?: bool
       'free',
   ]);
   process.stdout.write(`${table(['GPU', 'NAME', 'MEMORY', 'USE', 'HELD BY'], cells)}\n`);
+}
+
+/** The engine of the workspace envctl runs in, if it runs in one; else the one --engine or Docker names. */
+function machineEngine(globals: GlobalOptions): EngineChoice {
+  let root: string | undefined;
+  try {
+    root = findWorkspaceRoot(process.cwd(), globals.workspace);
+  } catch {
+    root = undefined;
+  }
+  return root ? engineChoiceAt(root, globals.engine) : engineChoice(undefined, globals.engine);
 }

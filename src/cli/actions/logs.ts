@@ -1,5 +1,5 @@
+import { connectWorkspaceEngine } from '../../pipeline/edges.js';
 import { LABEL } from '../../model/labels.js';
-import { connectDocker } from '../../engine/docker-engine.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
@@ -13,7 +13,7 @@ export async function logsAction(
   options: { follow?: boolean; tail?: number },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await connectDocker();
+  const engine = await connectWorkspaceEngine(root, globals.engine);
   await checkNamedProjects(engine, root, targets);
   const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
   const streams = await streamLogs(

@@ -4,7 +4,7 @@ import { persistRender } from '../../pipeline/persist.js';
 import { renderWorkspace } from '../../pipeline/render-workspace.js';
 import { desiredOf } from '../../pipeline/desired-of.js';
 import { summarize } from '../../pipeline/summary.js';
-import { composeDirOf, openWorkspace, realEdges } from '../../pipeline/edges.js';
+import { composeDirOf, engineChoice, openWorkspace, realEdges } from '../../pipeline/edges.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 import { color, warn } from '../terminal.js';
@@ -21,8 +21,8 @@ export interface RenderOptions {
 export async function render(globals: GlobalOptions, options: RenderOptions): Promise<void> {
   const workspace = openWorkspace(globals.workspace);
   const composeDir = composeDirOf(workspace.root);
-  const edges = await realEdges(workspace.root);
-  const check = (result: RenderOutcome) => void desiredOf(workspace, composeDir, result);
+  const edges = await realEdges(workspace, engineChoice(workspace.settings, globals.engine));
+  const check = (result: RenderOutcome) => void desiredOf(workspace, composeDir, result, edges.bindSource);
   const outcome = await renderWorkspace(
     workspace,
     edges,

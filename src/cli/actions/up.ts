@@ -1,5 +1,4 @@
 import pc from 'picocolors';
-import { connectDocker } from '../../engine/docker-engine.js';
 import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { teardownError } from '../../execute/teardown.js';
 import { LogFollower, scopeContainers } from '../../pipeline/logs.js';
@@ -16,7 +15,9 @@ import {
   type WatchEvents,
 } from '../../pipeline/up-session.js';
 import { planLines } from '../../reconcile/describe-plan.js';
-import { openWorkspace, realEdges } from '../../pipeline/edges.js';
+import { connectEngineOf, engineChoice, openWorkspace, realEdges, remoteServerOf } from '../../pipeline/edges.js';
+import { keepSyncing, serverView, syncProjects, tunnelKeeper, type SyncEvents } from '../../pipeline/remote-session.js';
+import type { Forward, TunnelKeeper } from '../../remote/tunnels.js';
 import type { GlobalOptions } from '../context.js';
 import { logPrinter } from '../log-printer.js';
 import { formatError } from '../report-error.js';
@@ -37,26 +38,39 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const workspace = openWorkspace(globals.workspace);
   const only = selectProjects(workspace, projects);
   const timer = new ReactionTimer();
-  const engine = timer.wrap(await connectDocker());
-  const edges: UpEdges = { ...(await realEdges(workspace.root, engine)), engine };
+  const choice = engineChoice(workspace.settings, globals.engine);
+  const engine = timer.wrap(await connectEngineOf(choice));
+  const server = await remoteServerOf(workspace, choice);
+  const edges: UpEdges = { ...(await realEdges(workspace, choice, engine, server)), engine };
   const upOptions = { only, build: options.build, dryRun: options.dryRun, cpuOnly: options.cpuOnly };
   const events = printedEvents(engine.address);
+  const foreground = !options.detach || Boolean(options.watch);
 
+  if (server && !options.dryRun) await syncProjects(workspace, server, only, syncEvents);
   const outcome = await reconcileUp(workspace, edges, upOptions, events);
   if (options.dryRun) return printPlan(outcome);
   const failed = reportOutcome(outcome);
   if (failed === 0 && outcome.result!.changes === 0) process.stdout.write(NOTHING_TO_DO);
+  const tunnels = server && foreground ? tunnelKeeper(workspace, server, choice) : undefined;
+  const forwards = tunnels ? await forwardsOf(tunnels, outcome) : [];
+  const view = server ? serverView(server.ssh.hostName, forwards) : undefined;
   const failedProjects = new Set(outcome.result?.failures.map((failure) => failure.project));
-  const shown = summarize(workspace, outcome.render).filter(
+  const shown = summarize(workspace, outcome.render, view).filter(
     (project) => (!only || only.has(project.project)) && !failedProjects.has(project.project),
   );
   if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
-  if (failed === 0 && !only && !options.cpuOnly) {
+  if (server && !tunnels && shown.some((project) => project.ports.length))
+    process.stdout.write(
+      `The ports are published on ${server.ssh.hostName}; "envctl tunnel" forwards them to this machine.\n`,
+    );
+  if (failed === 0 && !only && !options.cpuOnly && choice.id === 'local') {
     const table = (colored: boolean) => (shown.length ? summaryTable(shown, pc.createColors(colored)) : '');
     await stampWholeUp(workspace, edges, outcome, { plain: table(false), colored: table(true) }, startedAtMs, events);
   }
   if (options.detach && !options.watch) return;
 
+  const syncing = server ? keepSyncing(workspace, server, only, syncEvents) : undefined;
+  if (tunnels) events.reconciled = followForwards((outcome) => printedReconciled(outcome), tunnels);
   const logs = options.detach ? undefined : new LogFollower(engine, logPrinter);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
   const watcher = options.watch
@@ -89,7 +103,43 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
     onStopping: () => process.stderr.write('Stopping (press Ctrl+C again to kill)...\n'),
   });
   if (stopProjects && presses > 0) process.stdout.write(`Stopped ${stopped} container${stopped === 1 ? '' : 's'}.\n`);
+  syncing?.stop();
+  await tunnels?.stop();
   process.exit(presses > 0 && stopProjects ? 130 : Number(process.exitCode ?? 0));
+}
+
+const syncEvents: SyncEvents = {
+  synced: (lines) => {
+    for (const line of lines) process.stdout.write(color.dim(`${line}\n`));
+  },
+  warning: warn,
+};
+
+/** Opens the forwards of a server's ports, naming the UDP ones that SSH cannot carry. */
+async function forwardsOf(tunnels: TunnelKeeper, outcome: UpOutcome): Promise<Forward[]> {
+  const { forwards, udp } = await tunnels.update(outcome.render.ports);
+  for (const grant of udp)
+    warn(
+      `${grant.project}/${grant.service}: UDP port ${grant.host} is published on the server but not forwarded here (SSH carries TCP only).`,
+    );
+  return forwards;
+}
+
+/** After each watch reconcile, the forwards follow the ports the server publishes. */
+function followForwards(reconciled: WatchEvents['reconciled'], tunnels: TunnelKeeper): WatchEvents['reconciled'] {
+  return (outcome) => {
+    reconciled(outcome);
+    tunnels.update(outcome.render.ports).then(
+      ({ forwards, changed }) => {
+        if (changed)
+          for (const forward of forwards)
+            process.stdout.write(
+              `${forward.project}/${forward.service}: 127.0.0.1:${forward.local} => server port ${forward.remote}\n`,
+            );
+      },
+      (error: unknown) => warn(`the port forwards could not follow: ${(error as Error).message}`),
+    );
+  };
 }
 
 /** How up's progress and the watch loop's events are shown. */
@@ -104,11 +154,7 @@ function printedEvents(address: string): WatchEvents {
     waitingForLock: waitingForAnother,
     debug,
     changed: (files) => process.stdout.write(color.dim(`changed: ${files.join(', ')}\n`)),
-    reconciled: (outcome) => {
-      reportOutcome(outcome);
-      if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0)
-        process.stdout.write('nothing to do\n');
-    },
+    reconciled: printedReconciled,
     failed: (error, again) => {
       if (again) return;
       const { text } = formatError(error);
@@ -122,6 +168,12 @@ function printedEvents(address: string): WatchEvents {
         );
     },
   };
+}
+
+/** A watch reconcile's outcome, reported like the first up's. */
+function printedReconciled(outcome: UpOutcome): void {
+  reportOutcome(outcome);
+  if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
 }
 
 /** Prints each failed project's error, and the removals that failed; returns how many things failed. */

@@ -48,6 +48,24 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     );
 
   program
+    .command('sync')
+    .description(
+      "sync the listed projects' folders (and dotfiles) both ways with the server the workspace runs on (ssh:// engines)",
+    )
+    .argument('[project...]', 'only these projects')
+    .action(async (projects: string[]) => (await import('../actions/remote.js')).syncAction(globals(), projects));
+
+  program
+    .command('tunnel')
+    .description(
+      "forward the ports a server publishes for the workspace to this machine's 127.0.0.1, until Ctrl+C (ssh:// engines)",
+    )
+    .option('--json', 'print the forwards as JSON once they are open')
+    .action(async (options: { json?: boolean }) =>
+      (await import('../actions/remote.js')).tunnelAction(globals(), options),
+    );
+
+  program
     .command('gpus')
     .description("the machine's GPUs and MIG instances: memory, use, and which projects hold them")
     .option('--json', 'print as JSON')

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError, type SourceLocation } from '../errors/envctl-error.js';
+
+export const LOCAL_SOCKET = '/var/run/docker.sock';
+
+/** Where a choice of engine came from, for doctor and for errors that name it. */
+export type TargetSource =
+  '--engine' | 'workspace.yml' | 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'docker context' | 'default';
+
+export interface SshAddress {
+  user: string | undefined;
+  host: string;
+  port: number | undefined;
+}
+
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+  verify: boolean;
+}
+
+/** The Docker Engine a command talks to, as the docker CLI would find it. */
+export type EngineTarget = { source: TargetSource; url: string } & (
+  | { kind: 'unix'; socket: string }
+  | { kind: 'ssh'; ssh: SshAddress }
+  | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | undefined }
+);
+
+export interface TargetChoice {
+  /** `--engine` on the command line. */
+  option?: string;
+  /** `engine:` in workspace.yml, with where it was written. */
+  setting?: { value: string; location: SourceLocation };
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The engine a command uses: `--engine`, else workspace.yml's `engine:`, else what the docker CLI would use
+ * (DOCKER_HOST, DOCKER_CONTEXT, the current context of ~/.docker/config.json), else the local socket. Each
+ * value is an address (unix://, ssh://, tcp://) or a Docker context's name.
+ */
+export function resolveEngineTarget(choice: TargetChoice): EngineTarget {
+  const env = choice.env ?? process.env;
+  if (choice.option) return targetOf(choice.option, '--engine', env, undefined);
+  if (choice.setting) return targetOf(choice.setting.value, 'workspace.yml', env, choice.setting.location);
+  if (env.DOCKER_HOST) return parseEngineAddress(env.DOCKER_HOST, 'DOCKER_HOST', env, undefined);
+  if (env.DOCKER_CONTEXT) return contextTarget(env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', env, undefined);
+  const current = currentContext(env);
+  if (current) return contextTarget(current, 'docker context', env, undefined);
+  return { kind: 'unix', socket: LOCAL_SOCKET, source: 'default', url: `unix://${LOCAL_SOCKET}` };
+}
+
+function targetOf(
+  text: string,
+  source: TargetSource,
+  env: NodeJS.ProcessEnv,
+  location: SourceLocation | undefined,
+): EngineTarget {
+  return text.includes('://')
+    ? parseEngineAddress(text, source, env, location)
+    : contextTarget(text, source, env, location);
+}
+
+/** unix:///path, ssh://[user@]host[:port], tcp://host[:port] (TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH). */
+export function parseEngineAddress(
+  text: string,
+  source: TargetSource,
+  env: NodeJS.ProcessEnv = process.env,
+  location?: SourceLocation,
+): EngineTarget {
+  const refuse = (why: string) =>
+    new InputError(`${where(source, location)}: the engine address "${text}" ${why}.`, {
+      location,
+      hint: 'Write unix:///var/run/docker.sock, ssh://user@host (or ssh://user@host:2222), tcp://host:2376, or the name of a Docker context ("docker context ls").',
+    });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw refuse('is not a URL');
+  }
+  if (url.protocol === 'unix:') return { kind: 'unix', socket: url.pathname, source, url: text };
+  if (url.protocol === 'ssh:') {
+    if (!url.hostname) throw refuse('names no host');
+    if (url.pathname && url.pathname !== '/') throw refuse('has a path; an ssh:// address is only [user@]host[:port]');
+    const ssh = { user: url.username || undefined, host: url.hostname, port: url.port ? Number(url.port) : undefined };
+    return { kind: 'ssh', ssh, source, url: text };
+  }
+  if (url.protocol === 'tcp:') {
+    if (!url.hostname) throw refuse('names no host');
+    const verify = Boolean(env.DOCKER_TLS_VERIFY);
+    const certPath = env.DOCKER_CERT_PATH ?? dockerConfigDir(env);
+    const tls = verify ? tlsFiles(certPath, true) : undefined;
+    const port = url.port ? Number(url.port) : verify ? 2376 : 2375;
+    return { kind: 'tcp', host: url.hostname, port, tls, source, url: text };
+  }
+  throw refuse(`uses ${url.protocol.replace(':', '')}://, which envctl does not speak`);
+}
+
+function tlsFiles(dir: string, verify: boolean): TlsFiles {
+  const file = (name: string) => (existsSync(join(dir, name)) ? join(dir, name) : undefined);
+  return { ca: file('ca.pem'), cert: file('cert.pem'), key: file('key.pem'), verify };
+}
+
+/** A Docker context, read as the docker CLI stores it: meta.json under a folder named by its name's SHA-256. */
+function contextTarget(
+  name: string,
+  source: TargetSource,
+  env: NodeJS.ProcessEnv,
+  location: SourceLocation | undefined,
+): EngineTarget {
+  if (name === 'default') {
+    if (env.DOCKER_HOST && source !== '--engine' && source !== 'workspace.yml')
+      return parseEngineAddress(env.DOCKER_HOST, 'DOCKER_HOST', env);
+    return { kind: 'unix', socket: LOCAL_SOCKET, source, url: `unix://${LOCAL_SOCKET}` };
+  }
+  const digest = createHash('sha256').update(name).digest('hex');
+  const contexts = join(dockerConfigDir(env), 'contexts');
+  const metaFile = join(contexts, 'meta', digest, 'meta.json');
+  if (!existsSync(metaFile)) {
+    throw new InputError(`${where(source, location)}: there is no Docker context named "${name}" (no ${metaFile}).`, {
+      location,
+      hint: 'List the contexts with "docker context ls", create one with "docker context create NAME --docker host=ssh://user@host", or write the address itself (ssh://user@host).',
+    });
+  }
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as {
+    Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } };
+  };
+  const endpoint = meta.Endpoints?.docker;
+  if (!endpoint?.Host)
+    throw new InputError(`The Docker context "${name}" (${metaFile}) names no docker endpoint.`, { location });
+  const target = parseEngineAddress(endpoint.Host, source, {}, location);
+  if (target.kind !== 'tcp') return { ...target, url: `${endpoint.Host} (context ${name})` };
+  const tlsDir = join(contexts, 'tls', digest, 'docker');
+  const tls = existsSync(tlsDir) ? tlsFiles(tlsDir, !endpoint.SkipTLSVerify) : undefined;
+  return {
+    ...target,
+    tls,
+    port: tls && !new URL(endpoint.Host).port ? 2376 : target.port,
+    url: `${endpoint.Host} (context ${name})`,
+  };
+}
+
+function currentContext(env: NodeJS.ProcessEnv): string | undefined {
+  const file = join(dockerConfigDir(env), 'config.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const name = (JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: string }).currentContext;
+    return name && name !== 'default' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+}
+
+function where(source: TargetSource, location: SourceLocation | undefined): string {
+  if (location) return `${location.file}${location.line ? `:${location.line}` : ''}`;
+  return source;
+}
+
+/** A short name for a target, safe in file names: state is kept per engine. The local socket is "local". */
+export function engineId(target: EngineTarget): string {
+  if (target.kind === 'unix' && target.socket === LOCAL_SOCKET) return 'local';
+  const text =
+    target.kind === 'ssh'
+      ? `ssh-${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}${target.ssh.port ? `-${target.ssh.port}` : ''}`
+      : target.kind === 'tcp'
+        ? `tcp-${target.host}-${target.port}`
+        : `unix-${target.socket}`;
+  return text.replace(/[^A-Za-z0-9@._-]+/g, '_');
+}
+
+/** The host a remote target runs on, as a user would name it in a URL or a message. */
+export function engineHostName(target: EngineTarget): string | undefined {
+  return target.kind === 'ssh' ? target.ssh.host : target.kind === 'tcp' ? target.host : undefined;
+}
