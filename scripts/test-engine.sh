@@ -24,6 +24,10 @@ install_packages() {
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  # The "remote GPU server" of test/e2e/remote.test.ts: its sshd, the laptop's ssh, and unison on both.
+  command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
+  command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+  command -v unison >/dev/null 2>&1 || missing+=(unison)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -161,6 +161,24 @@ const CASES: BadCase[] = [
     says: 'ports.range',
   },
   {
+    name: 'an engine address envctl cannot speak in workspace.yml',
+    files: { 'workspace.yml': 'ports:\n  range: 29300-29310\nengine: http://gpu1:2375\n' },
+    where: 'workspace.yml:3',
+    says: 'uses http://, which envctl does not speak',
+  },
+  {
+    name: 'a Docker context that does not exist in workspace.yml',
+    files: { 'workspace.yml': 'engine: no-such-context\n' },
+    where: 'workspace.yml:1',
+    says: 'there is no Docker context named "no-such-context"',
+  },
+  {
+    name: 'an unknown key under remote: in workspace.yml',
+    files: { 'workspace.yml': 'remote:\n  root: /srv/ws\n  exclude: [data]\n' },
+    where: 'workspace.yml:3',
+    says: 'exclude',
+  },
+  {
     name: 'params without a template',
     files: {
       'projects/course-a/envctl.yml': 'params:\n  python: "3"\n',

@@ -94,3 +94,28 @@ describe('desiredState: the merged model as the Engine API bodies envctl sends',
     expect(service!.create.Labels?.[COMPOSE_LABEL.configHash]).toBe(service!.hash);
   });
 });
+
+describe('desiredState on a server: bind sources where its engine finds them', () => {
+  it('maps the host path of short and long binds, not named volumes', () => {
+    const onServer = { ...CONTEXT, bindSource: (path: string) => `/srv${path}` };
+    const [service] = desiredState(
+      model({
+        services: {
+          'p-web': {
+            image: 'busybox',
+            labels: projectLabels,
+            volumes: [
+              'data:/data',
+              '/ws/projects/p:/work:ro',
+              { type: 'bind', source: '/ws/projects/p/in', target: '/in' },
+            ],
+          },
+        },
+      }),
+      onServer,
+    ).services;
+    const host = service!.create.HostConfig as { Binds: string[]; Mounts: Array<{ Source: string }> };
+    expect(host.Binds).toEqual(['ws_data:/data', '/srv/ws/projects/p:/work:ro']);
+    expect(host.Mounts.map((mount) => mount.Source)).toEqual(['/srv/ws/projects/p/in']);
+  });
+});

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatCidr, parseCidr } from '../../../src/util/cidr.js';
-import { fibTriePrefixes, hostRoutesFrom, routeLine } from '../../../src/allocation/network/host-routes.js';
+import {
+  fibTriePrefixes,
+  hostRoutesFrom,
+  interfaceAddresses,
+  routeLine,
+} from '../../../src/allocation/network/host-routes.js';
 
 // /proc/net/fib_trie as this machine printed it, with a Docker bridge (172.17.0.0/16) and a WireGuard-style
 // policy table (Id 51820) added in the kernel's format.
@@ -79,5 +84,15 @@ describe('the host routes, one reader for the allocator and the up stamp', () =>
   it('falls back to the main table and the interfaces where fib_trie cannot be read', () => {
     const lines = hostRoutesFrom(undefined, PROC_ROUTE, INTERFACES).map(routeLine);
     expect(lines).toEqual(['127.0.0.0/8 lo', '172.17.0.0/16 docker0', '192.0.2.0/24 eth0']);
+  });
+});
+
+describe("a server's addresses", () => {
+  it('reads `ip -o -4 addr show` lines', () => {
+    const text = [
+      '1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever',
+      '2: eth0    inet 10.0.0.5/24 brd 10.0.0.255 scope global eth0\\       valid_lft forever',
+    ].join('\n');
+    expect(interfaceAddresses(text).map(routeLine)).toEqual(['127.0.0.0/8 lo', '10.0.0.0/24 eth0']);
   });
 });

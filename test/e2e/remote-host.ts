@@ -1,0 +1,177 @@
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import Docker from 'dockerode';
+import { REPO } from '../support/workspace.js';
+
+/**
+ * A "remote GPU server" on this machine: a network namespace with an address of its own (a veth pair), its own
+ * dockerd (own data root, exec root, socket; the stand-in NVIDIA hook on its PATH) and its own sshd, reachable
+ * only over SSH. sshd runs in a mount namespace of its own where the second engine's socket is bind-mounted over
+ * /var/run/docker.sock, so an SSH session there sees that engine as the default one, as on a real server. Its
+ * sessions get the stand-in nvidia-smi on their PATH (NVIDIA_SMI_MACHINE picks the recording) through the
+ * authorized key's environment= options. The laptop's ssh reads `sshConfig` (ENVCTL_SSH_COMMAND="ssh -F ...").
+ */
+export class RemoteHost {
+  readonly dir = mkdtempSync('/tmp/envctl-remote-');
+  private readonly tag = `${process.pid % 10000}${Math.floor(Math.random() * 100)}`;
+  readonly namespace = `envctl-rh-${this.tag}`;
+  private readonly hostLink = `erh${this.tag}`;
+  private readonly peerLink = `erp${this.tag}`;
+  private readonly octet = 1 + (Number(this.tag) % 250);
+  readonly address = `10.250.${this.octet}.2`;
+  readonly socket = join(this.dir, 'docker.sock');
+  readonly docker = new Docker({ socketPath: this.socket });
+  readonly sshConfig = join(this.dir, 'ssh_config');
+  readonly knownHosts = join(this.dir, 'known_hosts');
+  readonly remoteRoot = join(this.dir, 'server-home', 'envctl');
+  private dockerd: ResultPromise | undefined;
+  private sshd: ResultPromise | undefined;
+
+  constructor(private readonly gpus: string | undefined = undefined) {}
+
+  /** ENVCTL_SSH_COMMAND for envctl: the laptop's ssh with this host's key and known_hosts. */
+  get sshCommand(): string {
+    return `ssh -F ${this.sshConfig}`;
+  }
+
+  get engineUrl(): string {
+    return `ssh://root@${this.address}`;
+  }
+
+  async start(): Promise<void> {
+    await this.network();
+    await this.keys();
+    await this.startDockerd();
+    await this.startSshd();
+  }
+
+  /** The host key's SHA256 fingerprint, as `ssh-keygen -lf` prints it. */
+  async hostKeyFingerprint(): Promise<string> {
+    const { stdout } = await execa('ssh-keygen', ['-lf', join(this.dir, 'host_key.pub')]);
+    return stdout.split(' ')[1]!;
+  }
+
+  /** Forgets (or trusts again) the host key on the laptop's side. */
+  trustHostKey(trusted: boolean): void {
+    const key = readFileSync(join(this.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+    writeFileSync(this.knownHosts, trusted ? `${this.address} ${key}\n` : '');
+  }
+
+  /** A command in the server's network namespace. */
+  inside(command: string[]) {
+    return execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, ...command]);
+  }
+
+  /** A process on the server holding a TCP port (listening once this resolves) until the returned function is called. */
+  async holdPort(port: number): Promise<() => void> {
+    const script = `require('net').createServer().listen(${port}, '0.0.0.0')`;
+    const child = execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, 'node', '-e', script], { reject: false });
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+    await until(async () => {
+      const { stdout } = await this.inside(['cat', '/proc/net/tcp']);
+      return stdout.split('\n').some((line) => line.includes(hex) && line.includes(' 0A '));
+    }, `the process holding port ${port}`);
+    return () => child.kill('SIGKILL');
+  }
+
+  /** Copies an image from the tests' main engine (no registry is reachable). */
+  async loadFrom(image: string): Promise<void> {
+    await execa('sh', ['-c', `docker save ${image} | docker -H unix://${this.socket} load`]);
+  }
+
+  async remove(): Promise<void> {
+    for (const process of [this.sshd, this.dockerd]) {
+      process?.kill('SIGTERM');
+      await process;
+    }
+    await execa('ip', ['netns', 'delete', this.namespace], { reject: false });
+    await execa('ip', ['link', 'delete', this.hostLink], { reject: false });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async network(): Promise<void> {
+    await execa('ip', ['netns', 'add', this.namespace]);
+    await this.inside(['ip', 'link', 'set', 'lo', 'up']);
+    await execa('ip', ['link', 'add', this.hostLink, 'type', 'veth', 'peer', 'name', this.peerLink]);
+    await execa('ip', ['link', 'set', this.peerLink, 'netns', this.namespace]);
+    await execa('ip', ['addr', 'add', `10.250.${this.octet}.1/30`, 'dev', this.hostLink]);
+    await execa('ip', ['link', 'set', this.hostLink, 'up']);
+    await this.inside(['ip', 'addr', 'add', `${this.address}/30`, 'dev', this.peerLink]);
+    await this.inside(['ip', 'link', 'set', this.peerLink, 'up']);
+  }
+
+  private async keys(): Promise<void> {
+    for (const name of ['host_key', 'client_key'])
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(this.dir, name)]);
+    const bin = join(this.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
+    const path = [bin, ...(this.gpus ? [join(REPO, 'test', 'fixtures', 'bin')] : []), '/usr/local/bin:/usr/bin:/bin'];
+    const environment = [`PATH=${path.join(':')}`, `UNISON=${join(this.dir, 'server-unison')}`];
+    if (this.gpus) environment.push(`NVIDIA_SMI_MACHINE=${this.gpus}`);
+    const options = environment.map((entry) => `environment="${entry}"`).join(',');
+    writeFileSync(
+      join(this.dir, 'authorized_keys'),
+      `${options} ${readFileSync(join(this.dir, 'client_key.pub'), 'utf8')}`,
+    );
+    writeFileSync(
+      join(this.dir, 'sshd_config'),
+      [
+        `ListenAddress ${this.address}`,
+        `HostKey ${join(this.dir, 'host_key')}`,
+        `PidFile ${join(this.dir, 'sshd.pid')}`,
+        `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password',
+        'PasswordAuthentication no',
+        'PermitUserEnvironment yes',
+        'StrictModes no',
+        'UsePAM no',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      this.sshConfig,
+      `Host *\n  IdentityFile ${join(this.dir, 'client_key')}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${this.knownHosts}\n`,
+    );
+    this.trustHostKey(true);
+  }
+
+  private async startDockerd(): Promise<void> {
+    const args = ['--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec')];
+    args.push('--pidfile', join(this.dir, 'docker.pid'), '-H', `unix://${this.socket}`);
+    args.push('--bridge', 'none', '--iptables=false', '--ip-masq=false');
+    // nsenter, not `ip netns exec`: that one remounts /sys, and dockerd then finds no cgroups.
+    this.dockerd = execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, 'dockerd', ...args], {
+      reject: false,
+      stdout: 'ignore',
+      stderr: 'ignore',
+      env: { PATH: `${join(this.dir, 'bin')}:${process.env.PATH}` },
+    });
+    await until(() => this.docker.ping().then(() => true), "the server's dockerd");
+  }
+
+  private async startSshd(): Promise<void> {
+    mkdirSync('/run/sshd', { recursive: true });
+    const script = `mount --bind ${this.socket} /var/run/docker.sock && exec /usr/sbin/sshd -D -e -f ${join(this.dir, 'sshd_config')}`;
+    this.sshd = execa(
+      'nsenter',
+      [`--net=/var/run/netns/${this.namespace}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script],
+      { reject: false, stdout: 'ignore', stderr: 'ignore' },
+    );
+    await until(
+      () =>
+        execa('ssh', ['-F', this.sshConfig, '-o', 'BatchMode=yes', `root@${this.address}`, 'true']).then(() => true),
+      "the server's sshd",
+    );
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what} did not answer within 30 s`);
+}

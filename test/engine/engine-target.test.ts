@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineId, parseEngineAddress, resolveEngineTarget } from '../../src/engine/engine-target.js';
+import { InputError } from '../../src/errors/envctl-error.js';
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A DOCKER_CONFIG folder holding contexts as the docker CLI writes them. */
+function dockerConfig(contexts: Record<string, string>, current?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'envctl-docker-config-'));
+  dirs.push(dir);
+  for (const [name, host] of Object.entries(contexts)) {
+    const meta = join(dir, 'contexts', 'meta', createHash('sha256').update(name).digest('hex'));
+    mkdirSync(meta, { recursive: true });
+    writeFileSync(join(meta, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }));
+  }
+  if (current) writeFileSync(join(dir, 'config.json'), JSON.stringify({ currentContext: current }));
+  return dir;
+}
+
+describe('engine targets', () => {
+  it('parses unix, ssh (user, port) and tcp addresses', () => {
+    expect(parseEngineAddress('unix:///run/user/1000/docker.sock', 'DOCKER_HOST')).toMatchObject({
+      kind: 'unix',
+      socket: '/run/user/1000/docker.sock',
+    });
+    expect(parseEngineAddress('ssh://ada@gpu1.lab:2222', '--engine')).toMatchObject({
+      kind: 'ssh',
+      ssh: { user: 'ada', host: 'gpu1.lab', port: 2222 },
+    });
+    expect(parseEngineAddress('ssh://gpu1', '--engine')).toMatchObject({ ssh: { user: undefined, port: undefined } });
+    expect(parseEngineAddress('tcp://10.0.0.5', '--engine', {})).toMatchObject({
+      kind: 'tcp',
+      port: 2375,
+      tls: undefined,
+    });
+    expect(
+      parseEngineAddress('tcp://10.0.0.5', '--engine', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nowhere' }),
+    ).toMatchObject({
+      port: 2376,
+      tls: { verify: true },
+    });
+  });
+
+  it('refuses what it cannot speak, naming the file and line it came from', () => {
+    const location = { file: '/w/workspace.yml', line: 3 };
+    expect(() => parseEngineAddress('http://gpu1', 'workspace.yml', {}, location)).toThrow(
+      /\/w\/workspace\.yml:3: the engine address "http:\/\/gpu1" uses http:\/\/, which envctl does not speak/,
+    );
+    expect(() => parseEngineAddress('ssh://gpu1/var/run', '--engine')).toThrow(InputError);
+  });
+
+  it('takes --engine, then workspace.yml, then DOCKER_HOST, DOCKER_CONTEXT, the current context, the local socket', () => {
+    const config = dockerConfig({ lab: 'ssh://ada@lab', other: 'tcp://other:2375' }, 'other');
+    const setting = { value: 'lab', location: { file: 'workspace.yml', line: 1 } };
+    const env = { DOCKER_CONFIG: config, DOCKER_HOST: 'ssh://env-host', DOCKER_CONTEXT: 'lab' };
+    expect(resolveEngineTarget({ option: 'ssh://cli', setting, env })).toMatchObject({
+      source: '--engine',
+      ssh: { host: 'cli' },
+    });
+    expect(resolveEngineTarget({ setting, env })).toMatchObject({ source: 'workspace.yml', ssh: { host: 'lab' } });
+    expect(resolveEngineTarget({ env })).toMatchObject({ source: 'DOCKER_HOST', ssh: { host: 'env-host' } });
+    expect(resolveEngineTarget({ env: { DOCKER_CONFIG: config, DOCKER_CONTEXT: 'lab' } })).toMatchObject({
+      source: 'DOCKER_CONTEXT',
+      ssh: { user: 'ada', host: 'lab' },
+    });
+    expect(resolveEngineTarget({ env: { DOCKER_CONFIG: config } })).toMatchObject({
+      source: 'docker context',
+      host: 'other',
+    });
+    expect(resolveEngineTarget({ env: { DOCKER_CONFIG: dockerConfig({}) } })).toMatchObject({
+      kind: 'unix',
+      socket: '/var/run/docker.sock',
+      source: 'default',
+    });
+  });
+
+  it('refuses a context that does not exist, with how to list them', () => {
+    expect(() => resolveEngineTarget({ option: 'nope', env: { DOCKER_CONFIG: dockerConfig({}) } })).toThrow(
+      /there is no Docker context named "nope"/,
+    );
+  });
+
+  it('names state per engine: "local" for the default socket, the destination for others', () => {
+    expect(engineId(parseEngineAddress('unix:///var/run/docker.sock', 'default'))).toBe('local');
+    expect(engineId(parseEngineAddress('ssh://ada@gpu1:2222', '--engine'))).toBe('ssh-ada@gpu1-2222');
+    expect(engineId(parseEngineAddress('unix:///run/user/1000/docker.sock', '--engine'))).toBe(
+      'unix-_run_user_1000_docker.sock',
+    );
+  });
+});
