@@ -19,7 +19,7 @@ import type {
   VolumeCreateBody,
 } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
-import { resolveEngineTarget, type EngineTarget } from './engine-target.js';
+import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine-target.js';
 import { SshHost } from './ssh-host.js';
 import { dockerfileText } from './user-layer.js';
 import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
@@ -46,11 +46,13 @@ export async function connectDocker(
   options: { timeoutMs?: number; target?: EngineTarget } = {},
 ): Promise<DockerEngine> {
   const target = options.target ?? resolveEngineTarget({});
+  const ssh = target.kind === 'ssh' ? new SshHost(target.ssh) : undefined;
   const docker = new Docker({
-    ...(await dockerOptions(target)),
+    ...(await dockerOptions(target, ssh)),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
-  const engine = new DockerEngine(docker, target.url, target.kind === 'unix' ? target.socket : undefined);
+  const daemonHost = target.kind === 'unix' ? { socket: target.socket } : ssh ? { ssh } : undefined;
+  const engine = new DockerEngine(docker, describeTarget(target), daemonHost);
   try {
     await engine.docker.ping();
   } catch (cause) {
@@ -66,9 +68,9 @@ export async function connectDocker(
 }
 
 /** dockerode's connection options for a target; an ssh:// one goes through the user's OpenSSH client. */
-async function dockerOptions(target: EngineTarget): Promise<Docker.DockerOptions> {
+async function dockerOptions(target: EngineTarget, ssh: SshHost | undefined): Promise<Docker.DockerOptions> {
   if (target.kind === 'unix') return { socketPath: target.socket };
-  if (target.kind === 'ssh') return { socketPath: await new SshHost(target.ssh).engineSocket() };
+  if (target.kind === 'ssh') return { socketPath: await ssh!.engineSocket() };
   const read = (file: string | undefined) => (file ? readFile(file) : undefined);
   const tls = target.tls;
   if (!tls) return { host: target.host, port: target.port, protocol: 'http' };
@@ -83,11 +85,11 @@ async function dockerOptions(target: EngineTarget): Promise<Docker.DockerOptions
 }
 
 export class DockerEngine implements Engine {
-  /** `localSocket`: the engine's own unix socket on this machine, where its process can be looked at. */
+  /** `daemonHost`: where the engine's process can be looked at (its socket here, or its server over SSH). */
   constructor(
     readonly docker: Docker,
     readonly address = 'unix:///var/run/docker.sock',
-    private readonly localSocket: string | undefined = '/var/run/docker.sock',
+    private readonly daemonHost: DaemonHost | undefined = { socket: '/var/run/docker.sock' },
   ) {}
 
   /** The engine's version and API version, for doctor. */
@@ -402,7 +404,8 @@ export class DockerEngine implements Engine {
   async gpuSupport(): Promise<GpuSupport> {
     const info = (await this.call(() => this.docker.info())) as { Runtimes?: Record<string, unknown> };
     if (info.Runtimes && 'nvidia' in info.Runtimes) return { supported: 'yes' };
-    const path = this.localSocket === undefined ? undefined : daemonPath(this.localSocket);
+    if (this.daemonHost && 'ssh' in this.daemonHost) return serverGpuRuntime(this.daemonHost.ssh);
+    const path = this.daemonHost === undefined ? undefined : daemonPath(this.daemonHost.socket);
     if (path === undefined) return { supported: 'unknown' };
     if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook'))))
       return { supported: 'yes' };
@@ -473,6 +476,19 @@ export async function removeOnceEndpointsGo(
 }
 
 /** The PATH of the dockerd that answers on the local socket; undefined for a remote engine or when it cannot be read. */
+/** Where the engine runs: behind a socket of this machine, or on a server reached over SSH. */
+type DaemonHost = { socket: string } | { ssh: SshHost };
+
+/** A server's engine honours GPU requests when the NVIDIA Container Toolkit's hook is installed there. */
+export async function serverGpuRuntime(ssh: SshHost): Promise<GpuSupport> {
+  const found = await ssh.run('command -v nvidia-container-runtime-hook || command -v nvidia-ctk');
+  if (found.exitCode === 0) return { supported: 'yes' };
+  return {
+    supported: 'no',
+    reason: `the NVIDIA Container Toolkit is not installed on ${ssh.hostName} (no nvidia-container-runtime-hook on its PATH)`,
+  };
+}
+
 /** The PATH of the engine's process behind a local socket: its NVIDIA hook is looked up there. */
 function daemonPath(socket: string): string | undefined {
   const pid = socketOwnerPid(socket);

@@ -181,3 +181,10 @@ export function engineId(target: EngineTarget): string {
 export function engineHostName(target: EngineTarget): string | undefined {
   return target.kind === 'ssh' ? target.ssh.host : target.kind === 'tcp' ? target.host : undefined;
 }
+
+/** The address as messages show it, with where it came from when that is not the default. */
+export function describeTarget(target: EngineTarget): string {
+  if (target.source === 'DOCKER_HOST') return `DOCKER_HOST=${target.url}`;
+  if (target.source === 'workspace.yml') return `${target.url} (engine: in workspace.yml)`;
+  return target.url;
+}

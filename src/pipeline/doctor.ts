@@ -2,7 +2,7 @@ import { NO_GPU_FIX } from '../allocation/gpu/allocate-gpus.js';
 import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
 import { HostPortProbe, RemotePortProbe } from '../allocation/ports/probe.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
-import { NO_ENGINE, type GpuSupport } from '../engine/engine-view.js';
+import { NO_ENGINE } from '../engine/engine-view.js';
 import type { SshHost } from '../engine/ssh-host.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
 import { formatLocation, type EnvctlError } from '../errors/envctl-error.js';
@@ -127,11 +127,10 @@ async function engineCheck(choice: EngineChoice, checks: Check[]): Promise<Docke
   try {
     const engine = await connectEngineOf(choice, 3000);
     const { version, apiVersion } = await engine.version();
-    const from = choice.target.source === 'default' ? '' : ` (from ${choice.target.source})`;
     checks.push({
       name: 'Docker Engine',
       status: 'ok',
-      detail: `${version} (API ${apiVersion}) at ${engine.address}${from}`,
+      detail: `${version} (API ${apiVersion}) at ${engine.address}`,
     });
     return engine;
   } catch (error) {
@@ -257,7 +256,7 @@ async function gpuChecks(
       : { name: 'NVIDIA driver', status: missing, detail: `${discovery.reason}${needs}`, fix: NO_GPU_FIX },
   );
   if (!engine) return;
-  const support = choice.ssh ? await serverGpuRuntime(choice.ssh) : await engine.gpuSupport();
+  const support = await engine.gpuSupport();
   if (support.supported === 'no')
     checks.push({
       name: 'NVIDIA Container Toolkit',
@@ -273,14 +272,4 @@ async function gpuChecks(
       status: 'warn',
       detail: 'cannot tell whether the engine honours GPU requests (a remote engine)',
     });
-}
-
-/** A server's engine honours GPU requests when the NVIDIA Container Toolkit's hook is installed there. */
-async function serverGpuRuntime(ssh: SshHost): Promise<GpuSupport> {
-  const found = await ssh.run('command -v nvidia-container-runtime-hook || command -v nvidia-ctk');
-  if (found.exitCode === 0) return { supported: 'yes' };
-  return {
-    supported: 'no',
-    reason: `the NVIDIA Container Toolkit is not installed on ${ssh.hostName} (no nvidia-container-runtime-hook on its PATH)`,
-  };
 }

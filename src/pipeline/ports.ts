@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors/envctl-error.js';
-import { StateStore } from '../state/state-store.js';
+import type { StateStore } from '../state/state-store.js';
 import { projectFolders } from '../workspace/load.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
 import { listedNames } from '../workspace/which-project.js';
@@ -16,9 +16,9 @@ export interface PortRow {
   listed: boolean;
 }
 
-/** The host ports kept in compose/state.json, listed project or not, by host port; and the state's warning. */
-export function allocatedPorts(root: string, composeDir: string): { rows: PortRow[]; warning: string | undefined } {
-  const { state, warning } = new StateStore(composeDir).read();
+/** The host ports kept in the engine's state (compose/state*.json), listed project or not, by host port; and the state's warning. */
+export function allocatedPorts(root: string, store: StateStore): { rows: PortRow[]; warning: string | undefined } {
+  const { state, warning } = store.read();
   const listed = new Set(listedNames(readFileSync(join(root, WHICH_PROJECT), 'utf8')));
   const rows = [...state.ports.values()]
     .map((grant) => {
@@ -31,8 +31,7 @@ export function allocatedPorts(root: string, composeDir: string): { rows: PortRo
 }
 
 /** Forgets a project's ports, under the same lock as allocation; returns how many it held. */
-export async function releaseProjectPorts(root: string, composeDir: string, project: string): Promise<number> {
-  const store = new StateStore(composeDir);
+export async function releaseProjectPorts(root: string, store: StateStore, project: string): Promise<number> {
   return store.withLock(() => {
     const { state } = store.read();
     const keys = [...state.ports.keys()].filter((key) => key.startsWith(`${project}/`));

@@ -158,6 +158,40 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
     expect((await run(root, ['down'])).exitCode).toBe(0);
   }, 90_000);
 
+  it('up -d --watch on a server: a project added to which-project starts there and its forward opens here', async () => {
+    const root = remoteWorkspace({
+      'which-project': 'one\n',
+      'projects/one/envctl.yml': 'template: web\nports: { http: 29250 }\n',
+      'projects/two/envctl.yml': 'template: web\nports: { http: 29260 }\nparams: { message: second }\n',
+    });
+    const watch = execa('node', [CLI, 'up', '-d', '--watch'], {
+      cwd: root,
+      reject: false,
+      env: { NO_COLOR: '1', ...sshEnv() },
+    });
+    let printed = '';
+    watch.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    try {
+      await until(() => (printed.includes('Watching') ? true : undefined), 'the watcher');
+      writeFileSync(join(root, 'which-project'), 'one\ntwo\n');
+      const port = await until(
+        () => /two\/web: 127\.0\.0\.1:(\d+) => server port 29260/.exec(printed)?.[1],
+        'the new forward',
+      );
+      expect((await httpGet(`http://127.0.0.1:${port}/`)).body).toBe('two second \n');
+      expect((await serverContainers(root)).map((container) => container.Labels[LABEL.project]).sort()).toEqual([
+        'one',
+        'two',
+      ]);
+    } finally {
+      watch.kill('SIGINT');
+      await watch;
+    }
+    // -d: Ctrl+C ends only the watcher (and its forwards); the projects keep running on the server.
+    expect((await serverContainers(root)).filter((container) => container.State === 'running')).toHaveLength(2);
+    expect((await run(root, ['down'])).exitCode).toBe(0);
+  }, 90_000);
+
   it('keeps both versions of a file changed on the laptop and on the server, and says so', async () => {
     const root = remoteWorkspace({
       'which-project': 'notes\n',
@@ -209,7 +243,9 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
     const doctor = await run(root, ['doctor']);
     expect(doctor.stdout).toContain(`✔ SSH: root@${server.address}: host key known, key accepted`);
     expect(doctor.stdout).toMatch(
-      new RegExp(`✔ Docker Engine: \\S+ \\(API [\\d.]+\\) at ssh://root@${server.address} \\(from workspace.yml\\)`),
+      new RegExp(
+        `✔ Docker Engine: \\S+ \\(API [\\d.]+\\) at ssh://root@${server.address} \\(engine: in workspace.yml\\)`,
+      ),
     );
     expect(doctor.stdout).toMatch(new RegExp(`✔ Sync \\(unison\\): unison [\\d.]+ here and on ${server.address}`));
     expect(doctor.stdout).toContain('✔ NVIDIA driver: 5 GPU(s)');
