@@ -23,8 +23,8 @@ export interface TlsFiles {
   verify: boolean;
 }
 
-/** The Docker Engine a command talks to, as the docker CLI would find it. */
-export type EngineTarget = { source: TargetSource; url: string } & (
+/** The Docker Engine a command talks to, as the docker CLI would find it; `swarm`: deploy to its swarm. */
+export type EngineTarget = { source: TargetSource; url: string; swarm?: boolean } & (
   | { kind: 'unix'; socket: string }
   | { kind: 'ssh'; ssh: SshAddress }
   | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | undefined }
@@ -60,6 +60,10 @@ function targetOf(
   env: NodeJS.ProcessEnv,
   location: SourceLocation | undefined,
 ): EngineTarget {
+  // "swarm": the swarm of the engine the docker CLI would use; "swarm+ssh://manager": of that manager.
+  if (text === 'swarm') return { ...resolveEngineTarget({ env }), swarm: true, source };
+  if (text.startsWith('swarm+'))
+    return { ...targetOf(text.slice('swarm+'.length), source, env, location), swarm: true };
   return text.includes('://')
     ? parseEngineAddress(text, source, env, location)
     : contextTarget(text, source, env, location);
@@ -167,6 +171,7 @@ function where(source: TargetSource, location: SourceLocation | undefined): stri
 
 /** A short name for a target, safe in file names: state is kept per engine. The local socket is "local". */
 export function engineId(target: EngineTarget): string {
+  if (target.swarm) return `swarm-${engineId({ ...target, swarm: false })}`;
   if (target.kind === 'unix' && target.socket === LOCAL_SOCKET) return 'local';
   const text =
     target.kind === 'ssh'
@@ -184,6 +189,7 @@ export function engineHostName(target: EngineTarget): string | undefined {
 
 /** The address as messages show it, with where it came from when that is not the default. */
 export function describeTarget(target: EngineTarget): string {
+  if (target.swarm) return `the swarm of ${describeTarget({ ...target, swarm: false })}`;
   if (target.source === 'DOCKER_HOST') return `DOCKER_HOST=${target.url}`;
   if (target.source === 'workspace.yml') return `${target.url} (engine: in workspace.yml)`;
   return target.url;

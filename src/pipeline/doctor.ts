@@ -36,6 +36,7 @@ export async function doctorChecks(
   const choice = chooseEngine(workspaceOption, engineOption, checks);
   const reached = choice.ssh ? await sshCheck(choice.ssh, checks) : true;
   const engine = reached ? await engineCheck(choice, checks) : undefined;
+  if (engine && choice.target.swarm) await swarmCheck(engine, checks);
   const workspace = reached ? await workspaceCheck(workspaceOption, choice, engine, checks) : undefined;
   if (workspace) {
     stateCheck(workspace, choice, checks);
@@ -272,4 +273,35 @@ async function gpuChecks(
       status: 'warn',
       detail: 'cannot tell whether the engine honours GPU requests (a remote engine)',
     });
+}
+
+/** The swarm behind engine: swarm: a manager of an active swarm, and each node with its GPUs as generic resources. */
+async function swarmCheck(engine: DockerEngine, checks: Check[]): Promise<void> {
+  const { swarmOf } = await import('./swarm.js');
+  try {
+    const nodes = await (await swarmOf(engine)).nodes();
+    checks.push({ name: 'Swarm', status: 'ok', detail: `a manager of a swarm of ${nodes.length} node(s)` });
+    for (const node of nodes) {
+      const where = `${node.hostname} (${node.address}, ${node.role}, ${node.state}, ${node.availability})`;
+      checks.push(
+        node.gpus.length
+          ? {
+              name: `Node ${node.hostname}`,
+              status: 'ok',
+              detail: `${where}: ${node.gpus.length} GPU(s) as generic resources`,
+            }
+          : {
+              name: `Node ${node.hostname}`,
+              status: 'warn',
+              detail: `${where}: no NVIDIA-GPU generic resources, so no GPU project runs there`,
+              fix:
+                'On a GPU node, list its GPUs in /etc/docker/daemon.json ("node-generic-resources": ["NVIDIA-GPU=GPU-<uuid>", ...]) ' +
+                'and restart dockerd (README "Several servers: Swarm").',
+            },
+      );
+    }
+  } catch (error) {
+    const failure = error as EnvctlError;
+    checks.push({ name: 'Swarm', status: 'fail', detail: failure.message, fix: failure.hint });
+  }
 }

@@ -12,10 +12,10 @@ import { BUILTIN_TEMPLATES } from '../templates/builtin.js';
 import { loadWorkspace, type Workspace } from '../workspace/load.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
 import { loadSettings, type WorkspaceSettings } from '../workspace/settings.js';
-import { engineId, resolveEngineTarget, type EngineTarget } from '../engine/engine-target.js';
+import { describeTarget, engineId, resolveEngineTarget, type EngineTarget } from '../engine/engine-target.js';
 import { SshHost } from '../engine/ssh-host.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
-import { EngineError } from '../errors/envctl-error.js';
+import { EngineError, InputError } from '../errors/envctl-error.js';
 import {
   PROJECTS_FOLDER,
   REMOTE_DOTFILES,
@@ -56,7 +56,16 @@ export function engineChoiceAt(root: string, option: string | undefined): Engine
 
 /** The workspace's engine, connected: for the commands that act on what runs (down, ps, logs, exec...). */
 export function connectWorkspaceEngine(root: string, option: string | undefined): Promise<DockerEngine> {
-  return connectEngineOf(engineChoiceAt(root, option));
+  const choice = engineChoiceAt(root, option);
+  if (choice.target.swarm) {
+    throw new InputError(
+      `This command works on one engine's containers, and the workspace runs on a swarm (${describeTarget(choice.target)}).`,
+      {
+        hint: 'On a swarm, envctl up, down, ps and gpus work; for logs and shells use "docker service logs" and "docker exec" on the node "envctl ps" names.',
+      },
+    );
+  }
+  return connectEngineOf(choice);
 }
 
 /** Connects to the chosen engine (over SSH when it is remote). */

@@ -49,6 +49,8 @@ export interface RenderOptions {
   enforceGpus?: boolean;
   /** Run every project without GPU reservations. */
   cpuOnly?: boolean;
+  /** Rendering for a swarm: `placement:` applies (elsewhere it is said to have no effect). */
+  swarm?: boolean;
   /** A caller's own checks of the outcome (up: the engine's desired state), run before persist. */
   check?: (outcome: RenderOutcome) => void;
 }
@@ -66,6 +68,11 @@ export async function renderWorkspace(
     if (warning) warnings.push(warning);
 
     const wantsGpus = workspace.projects.some((project) => project.gpus.kind !== 'none');
+    for (const project of workspace.projects)
+      if (!options.swarm && (project.placement.node || Object.keys(project.placement.labels).length))
+        warnings.push(
+          `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
+        );
     const [published, engineNetworks, routes, gpuDiscovery, gpuRunning] = await Promise.all([
       edges.engine.publishedPorts(),
       edges.engine.networks(),

@@ -21,6 +21,8 @@ export interface PortSummary {
 export interface ServerView {
   hostName: string;
   forwards: ReadonlyMap<string, number>;
+  /** On a swarm: the address of the node a project's task runs on. */
+  addressOf?: (project: string) => string | undefined;
 }
 
 export interface ProjectSummary {
@@ -43,7 +45,8 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
       .map((grant): PortSummary => {
         const forward = server?.forwards.get(grant.key);
         // Not forwarded (a detached up, a UDP port): the server's own address, and no URL to click here.
-        const hostIp = forward !== undefined ? '127.0.0.1' : server ? server.hostName : grant.bind;
+        const nodeAddress = server?.addressOf?.(project.name);
+        const hostIp = forward !== undefined ? '127.0.0.1' : (nodeAddress ?? (server ? server.hostName : grant.bind));
         const hostPort = forward ?? grant.host;
         const scope = {
           ports: { [grant.name]: hostPort },
@@ -60,7 +63,10 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
           hostPort,
           containerPort: grant.container,
           protocol: grant.protocol,
-          url: grant.url && (!server || forward !== undefined) ? String(substitute(grant.url, scope, location)) : null,
+          url:
+            grant.url && (!server || forward !== undefined || nodeAddress !== undefined)
+              ? String(substitute(grant.url, scope, location))
+              : null,
           server: forward !== undefined ? `${server!.hostName}:${grant.host}` : null,
         };
       });

@@ -34,6 +34,8 @@ export interface Project {
   gpus: GpuRequest;
   gpuSharing: 'exclusive' | 'shared';
   gpusOptional: boolean;
+  /** On a swarm: the node's name and node labels it must run on (`placement:`); none elsewhere. */
+  placement: { node: string | undefined; labels: Record<string, string> };
   /** The line of which-project that lists it. */
   listedAt: number;
 }
@@ -120,6 +122,7 @@ export function loadProject(root: string, name: string, line: number, templateDi
     gpus: gpuRequestOf(config.gpus ?? template?.declaration.gpus),
     gpuSharing: config.gpu_sharing ?? 'exclusive',
     gpusOptional: config.gpus_optional ?? false,
+    placement: placementOf(config.placement),
     listedAt: line,
   };
 }
@@ -189,4 +192,13 @@ function checkPortNames(config: ProjectConfig, template: Template, source: YamlS
       },
     );
   }
+}
+
+function placementOf(spec: ProjectConfig['placement']): Project['placement'] {
+  if (spec === undefined) return { node: undefined, labels: {} };
+  if (typeof spec === 'string') return { node: spec, labels: {} };
+  return {
+    node: spec.node,
+    labels: Object.fromEntries(Object.entries(spec.labels ?? {}).map(([k, v]) => [k, String(v)])),
+  };
 }

@@ -26,6 +26,17 @@ export const projectConfigSchema = z
     gpus: gpuSpecSchema.optional(),
     gpu_sharing: z.enum(['exclusive', 'shared']).optional(),
     gpus_optional: z.boolean().optional(),
+    placement: z
+      .union([
+        z.string().min(1),
+        z
+          .object({
+            node: z.string().min(1).optional(),
+            labels: z.record(z.string(), scalar).optional(),
+          })
+          .strict(),
+      ])
+      .optional(),
     env: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), scalar)
       .optional(),
@@ -39,4 +50,5 @@ export const PROJECT_CONFIG_HELP =
   "envctl.yml accepts: template (a folder under templates/), params (the template's parameters), " +
   'ports (preferred host port per named port, or { port, bind }), ' +
   'gpus (none | all | a count | a list of GPU indexes or UUIDs), gpu_sharing (exclusive | shared), ' +
-  'gpus_optional (true to run without a GPU where there is none), env (environment variables), description.';
+  'gpus_optional (true to run without a GPU where there is none), placement (a swarm node, or node labels), env (environment variables), ' +
+  'description.';

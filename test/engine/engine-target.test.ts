@@ -93,3 +93,17 @@ describe('engine targets', () => {
     );
   });
 });
+
+describe('swarm targets', () => {
+  it('reads "swarm" as the swarm of the engine Docker would use, "swarm+ADDRESS" as that manager\'s', () => {
+    const setting = { value: 'swarm', location: { file: 'workspace.yml', line: 1 } };
+    expect(resolveEngineTarget({ setting, env: { DOCKER_HOST: 'ssh://ada@mgr' } })).toMatchObject({
+      swarm: true,
+      source: 'workspace.yml',
+      ssh: { host: 'mgr' },
+    });
+    const over = resolveEngineTarget({ option: 'swarm+ssh://ada@mgr1', env: {} });
+    expect(over).toMatchObject({ swarm: true, kind: 'ssh', ssh: { user: 'ada', host: 'mgr1' } });
+    expect(engineId(over)).toBe('swarm-ssh-ada@mgr1');
+  });
+});

@@ -14,6 +14,10 @@ export async function downAction(
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const choice = engineChoiceAt(root, globals.engine);
   const engine = await connectEngineOf(choice);
+  if (choice.target.swarm) {
+    const { swarmDownAction } = await import('./swarm.js');
+    return swarmDownAction(engine, root, projects.length ? new Set(projects) : undefined);
+  }
   await checkNamedProjects(engine, root, projects);
   const store = storeOf(root, choice);
   const run = () =>

@@ -1,12 +1,17 @@
 import { gpuRows } from '../../pipeline/gpus.js';
-import { engineChoice, engineChoiceAt, type EngineChoice } from '../../pipeline/edges.js';
+import { connectEngineOf, engineChoice, engineChoiceAt, type EngineChoice } from '../../pipeline/edges.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 
 /** envctl gpus: every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
 export async function gpusAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
-  const rows = await gpuRows(machineEngine(globals));
+  const choice = machineEngine(globals);
+  if (choice.target.swarm) {
+    const { swarmGpusAction } = await import('./swarm.js');
+    return swarmGpusAction(await connectEngineOf(choice), options.json);
+  }
+  const rows = await gpuRows(choice);
   if (options.json) return printJson(rows);
   const cells = rows.map((row) => [
     row.id,

@@ -9,6 +9,10 @@ import { printJson, table } from '../output.js';
 export async function psAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const choice = engineChoiceAt(root, globals.engine);
+  if (choice.target.swarm) {
+    const { swarmPsAction } = await import('./swarm.js');
+    return swarmPsAction(await connectEngineOf(choice), root, options.json);
+  }
   const server = choice.ssh ? { hostName: choice.ssh.hostName, forwards: recordedForwards(root, choice) } : undefined;
   const rows = await workspaceRows(await connectEngineOf(choice), root, server);
   if (options.json) return printJson(rows);

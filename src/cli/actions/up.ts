@@ -39,6 +39,10 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const only = selectProjects(workspace, projects);
   const timer = new ReactionTimer();
   const choice = engineChoice(workspace.settings, globals.engine);
+  if (choice.target.swarm) {
+    const { swarmUpAction } = await import('./swarm.js');
+    return swarmUpAction(workspace, choice, await connectEngineOf(choice), { ...options, only });
+  }
   const engine = timer.wrap(await connectEngineOf(choice));
   const server = await remoteServerOf(workspace, choice);
   const edges: UpEdges = { ...(await realEdges(workspace, choice, engine, server)), engine };

@@ -1,0 +1,150 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import Docker from 'dockerode';
+
+/**
+ * A Docker Swarm of two "GPU servers" on this machine: each node a dockerd in a network namespace of its own
+ * (own hostname, data root, exec root, socket), the namespaces joined by a bridge, each advertising two stand-in
+ * GPUs as generic resources (daemon.json node-generic-resources) and with the stand-in NVIDIA hook on its PATH.
+ * node1 is the manager, node2 joins it as a worker. The host reaches both nodes' addresses over the bridge.
+ */
+export class SwarmCluster {
+  readonly dir = mkdtempSync('/tmp/envctl-swarm-');
+  private readonly tag = `${process.pid % 1000}${Math.floor(Math.random() * 100)}`;
+  private readonly bridge = `esb${this.tag}`;
+  private readonly octet = 1 + (Number(this.tag) % 250);
+  readonly nodes = [1, 2].map((n) => ({
+    name: `node${n}`,
+    namespace: `envctl-sw-${this.tag}-${n}`,
+    link: `esv${this.tag}${n}`,
+    peer: `esp${this.tag}${n}`,
+    address: `10.252.${this.octet}.1${n}`,
+    socket: join(this.dir, `node${n}.sock`),
+    gpus: [`GPU-node${n}-a`, `GPU-node${n}-b`],
+  }));
+  readonly docker = this.nodes.map((node) => new Docker({ socketPath: node.socket }));
+  private readonly daemons: ResultPromise[] = [];
+
+  get managerUrl(): string {
+    return `unix://${this.nodes[0]!.socket}`;
+  }
+
+  async start(): Promise<void> {
+    await execa('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
+    await execa('ip', ['addr', 'add', `10.252.${this.octet}.1/24`, 'dev', this.bridge]);
+    await execa('ip', ['link', 'set', this.bridge, 'up']);
+    // The main engine's FORWARD policy is DROP, and bridged frames go through it (br_netfilter): let the nodes talk.
+    await execa('iptables', ['-I', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT']);
+    const bin = join(this.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
+    for (const node of this.nodes) await this.startNode(node, bin);
+    const [manager, worker] = this.docker as [Docker, Docker];
+    await manager.swarmInit({ ListenAddr: `${this.nodes[0]!.address}:2377`, AdvertiseAddr: this.nodes[0]!.address });
+    const token = ((await manager.swarmInspect()) as { JoinTokens: { Worker: string } }).JoinTokens.Worker;
+    await worker.swarmJoin({
+      ListenAddr: `${this.nodes[1]!.address}:2377`,
+      AdvertiseAddr: this.nodes[1]!.address,
+      RemoteAddrs: [`${this.nodes[0]!.address}:2377`],
+      JoinToken: token,
+    });
+    await until(async () => {
+      const nodes = (await manager.listNodes()) as Array<{ Status?: { State?: string } }>;
+      return nodes.length === 2 && nodes.every((node) => node.Status?.State === 'ready');
+    }, 'both swarm nodes ready');
+  }
+
+  /** Copies an image from the tests' main engine to every node (no registry is reachable). */
+  async loadFrom(image: string): Promise<void> {
+    for (const node of this.nodes)
+      await execa('sh', ['-c', `docker save ${image} | docker -H unix://${node.socket} load`]);
+  }
+
+  /** The containers of a node, with their labels and environment. */
+  async containers(index: number) {
+    const docker = this.docker[index]!;
+    const list = await docker.listContainers();
+    return Promise.all(list.map((info) => docker.getContainer(info.Id).inspect()));
+  }
+
+  async remove(): Promise<void> {
+    for (const docker of this.docker) {
+      const services = await docker.listServices().catch(() => []);
+      for (const service of services)
+        await docker
+          .getService(service.ID)
+          .remove()
+          .catch(() => undefined);
+    }
+    for (const docker of [...this.docker].reverse()) await docker.swarmLeave({ force: true }).catch(() => undefined);
+    for (const daemon of this.daemons) {
+      daemon.kill('SIGTERM');
+      await daemon;
+    }
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((path) => path.startsWith(this.dir))
+      .sort()
+      .reverse();
+    for (const path of mounts) await execa('umount', ['-l', path], { reject: false });
+    for (const node of this.nodes) {
+      await execa('ip', ['netns', 'delete', node.namespace], { reject: false });
+      await execa('ip', ['link', 'delete', node.link], { reject: false });
+    }
+    await execa('ip', ['link', 'delete', this.bridge], { reject: false });
+    await execa('iptables', ['-D', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT'], { reject: false });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async startNode(node: SwarmCluster['nodes'][number], bin: string): Promise<void> {
+    const inside = (command: string[]) => execa('nsenter', [`--net=/var/run/netns/${node.namespace}`, ...command]);
+    await execa('ip', ['netns', 'add', node.namespace]);
+    await inside(['ip', 'link', 'set', 'lo', 'up']);
+    await execa('ip', ['link', 'add', node.link, 'type', 'veth', 'peer', 'name', node.peer]);
+    await execa('ip', ['link', 'set', node.link, 'master', this.bridge]);
+    await execa('ip', ['link', 'set', node.link, 'up']);
+    await execa('ip', ['link', 'set', node.peer, 'netns', node.namespace]);
+    await inside(['ip', 'addr', 'add', `${node.address}/24`, 'dev', node.peer]);
+    await inside(['ip', 'link', 'set', node.peer, 'up']);
+    const config = join(this.dir, `${node.name}.json`);
+    writeFileSync(config, JSON.stringify({ 'node-generic-resources': node.gpus.map((gpu) => `NVIDIA-GPU=${gpu}`) }));
+    const dir = (name: string) => join(this.dir, `${node.name}-${name}`);
+    const args = ['--config-file', config, '--data-root', dir('data'), '--exec-root', dir('exec')];
+    args.push(
+      '--pidfile',
+      dir('pid'),
+      '-H',
+      `unix://${node.socket}`,
+      '--bridge',
+      'none',
+      '--iptables=false',
+      '--ip-masq=false',
+    );
+    // Its own hostname (a UTS namespace): the swarm names nodes by it, and placement: names them so.
+    const script = `hostname ${node.name} && exec dockerd ${args.join(' ')}`;
+    const daemon = execa(
+      'nsenter',
+      [`--net=/var/run/netns/${node.namespace}`, 'unshare', '--uts', 'sh', '-c', script],
+      {
+        reject: false,
+        stdout: 'ignore',
+        stderr: 'ignore',
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      },
+    );
+    this.daemons.push(daemon);
+    const docker = new Docker({ socketPath: node.socket });
+    await until(() => docker.ping().then(() => true), `${node.name}'s dockerd`);
+  }
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${what}: not within 60 s`);
+}

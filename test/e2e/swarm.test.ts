@@ -1,0 +1,161 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABEL } from '../../src/model/labels.js';
+import { envctl } from '../support/workspace.js';
+import { engineAnswers, engineWorkspaces, hasImage, httpGet } from './engine-support.js';
+import { SwarmCluster } from './swarm-cluster.js';
+
+/**
+ * A workspace on a Docker Swarm of two nodes (each a dockerd in a network namespace with two stand-in GPUs as
+ * generic resources), deployed through the manager's service API. Host ports 29300-29399 are this file's.
+ */
+const hasEngine = await engineAnswers();
+const canBuild =
+  hasEngine &&
+  (await execa('sh', ['-c', 'command -v nsenter unshare iptables']).then(
+    () => true,
+    () => false,
+  ));
+const workspace = engineWorkspaces();
+const cluster = new SwarmCluster();
+
+beforeAll(async () => {
+  if (!canBuild || !(process.env.CI === 'true' || (await hasImage('busybox:latest')))) return;
+  await cluster.start();
+  await cluster.loadFrom('busybox:latest');
+}, 180_000);
+afterAll(() => cluster.remove(), 120_000);
+
+function swarmWorkspace(files: Record<string, string>): string {
+  return workspace({
+    'workspace.yml': `engine: swarm+${cluster.managerUrl}\nports:\n  range: "29300-29399"\n`,
+    ...files,
+  });
+}
+
+/** Each running task's container on either node, by project: its node and its environment. */
+async function tasksByProject(root: string): Promise<Map<string, { node: number; env: string[]; id: string }>> {
+  const found = new Map<string, { node: number; env: string[]; id: string }>();
+  for (const index of [0, 1]) {
+    for (const container of await cluster.containers(index)) {
+      if (container.Config.Labels[LABEL.root] !== root) continue;
+      found.set(container.Config.Labels[LABEL.project]!, { node: index, env: container.Config.Env, id: container.Id });
+    }
+  }
+  return found;
+}
+
+async function serviceVersions(): Promise<Record<string, number>> {
+  const services = (await cluster.docker[0]!.listServices()) as Array<{
+    Spec: { Name: string };
+    Version: { Index: number };
+  }>;
+  return Object.fromEntries(services.map((service) => [service.Spec.Name, service.Version.Index]));
+}
+
+async function execIn(docker: Docker, id: string, cmd: string[]): Promise<number> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  await new Promise((resolve) => {
+    stream.on('end', resolve);
+    stream.resume();
+  });
+  return (await exec.inspect()).ExitCode ?? -1;
+}
+
+describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () => {
+  it('gives exclusive projects distinct GPUs from the nodes, refuses one no node can meet, and changes nothing on a no-op up', async () => {
+    const root = swarmWorkspace({
+      // A project without GPUs on each node: see the README on Engine 20.10's GPU tasks and overlay attachments.
+      'which-project': 'hub1\nhub2\nalpha\nbeta\ngamma\n',
+      'projects/hub1/envctl.yml': 'template: web\nplacement: node1\n',
+      'projects/hub2/envctl.yml': 'template: web\nplacement: node2\n',
+      'projects/alpha/envctl.yml': 'template: web\ngpus: 1\n',
+      'projects/beta/envctl.yml': 'template: web\ngpus: 1\n',
+      'projects/gamma/envctl.yml': 'template: web\ngpus: 1\n',
+      'projects/delta/envctl.yml': 'template: web\ngpus: 2\n',
+    });
+    try {
+      const up = await envctl(root, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(up.stdout).toContain('created service');
+      const tasks = await tasksByProject(root);
+      const gpuOf = (project: string) =>
+        tasks
+          .get(project)!
+          .env.find((entry) => entry.startsWith('DOCKER_RESOURCE_NVIDIA-GPU='))
+          ?.split('=')[1];
+      const given = ['alpha', 'beta', 'gamma'].map(gpuOf);
+      expect(new Set(given).size).toBe(3);
+      for (const project of ['alpha', 'beta', 'gamma'])
+        expect(cluster.nodes[tasks.get(project)!.node]!.gpus).toContain(gpuOf(project));
+
+      const gpus = await envctl(root, ['gpus', '--json']);
+      const rows = JSON.parse(gpus.stdout) as Array<{ node: string; gpu: string; heldBy: string | null }>;
+      expect(rows).toHaveLength(4);
+      expect(
+        rows
+          .map((row) => row.heldBy)
+          .filter(Boolean)
+          .sort(),
+      ).toEqual(['alpha', 'beta', 'gamma']);
+
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\ndelta\n');
+      const refused = await envctl(root, ['up', '-d']);
+      expect(refused.exitCode).toBe(4);
+      expect(refused.stderr).toContain('Project "delta" asks for 2 GPU(s) of its own, and no node has that many free');
+      expect(refused.stderr).toMatch(
+        /node1: [01] of 2 free \(held by [a-z, ]+\); node2: [01] of 2 free \(held by [a-z, ]+\)/,
+      );
+      expect(Object.keys(await serviceVersions()).some((name) => name.includes('delta'))).toBe(false);
+
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\n');
+      const before = await serviceVersions();
+      const again = await envctl(root, ['up', '-d']);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain('Nothing to do');
+      expect(await serviceVersions()).toEqual(before);
+    } finally {
+      const down = await envctl(root, ['down']);
+      expect(down.exitCode, down.stderr).toBe(0);
+    }
+    expect(await cluster.docker[0]!.listServices()).toEqual([]);
+    const networks = await cluster.docker[0]!.listNetworks({ filters: { label: [`${LABEL.root}=${root}`] } });
+    expect(networks.map((network) => `${network.Name} ${JSON.stringify(network.Labels)}`)).toEqual([]);
+  }, 180_000);
+
+  it("runs a project where placement: says, answers on that node's address, and reaches a project on the other node by name", async () => {
+    const root = swarmWorkspace({
+      'which-project': 'front\nback\n',
+      'projects/front/envctl.yml': 'template: web\nplacement: node2\n',
+      'projects/back/envctl.yml': 'template: web\nplacement:\n  node: node1\n',
+    });
+    try {
+      const up = await envctl(root, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const url = new RegExp(`http://${cluster.nodes[1]!.address.replace(/\./g, '\\.')}:\\d+/`).exec(up.stdout)?.[0];
+      expect(url, up.stdout).toBeDefined();
+      expect((await httpGet(url!)).body).toBe('front hello \n');
+
+      const ps = JSON.parse((await envctl(root, ['ps', '--json'])).stdout) as Array<{
+        project: string;
+        node: string;
+        state: string;
+      }>;
+      expect(ps.map((row) => [row.project, row.node, row.state])).toEqual([
+        ['back', 'node1', 'running'],
+        ['front', 'node2', 'running'],
+      ]);
+      const tasks = await tasksByProject(root);
+      expect(tasks.get('front')!.node).toBe(1);
+      expect(await execIn(cluster.docker[1]!, tasks.get('front')!.id, ['ping', '-c', '1', '-W', '5', 'back-web'])).toBe(
+        0,
+      );
+    } finally {
+      expect((await envctl(root, ['down'])).exitCode).toBe(0);
+    }
+  }, 180_000);
+});

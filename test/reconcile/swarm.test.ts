@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm-engine.js';
+import { LABEL } from '../../src/model/labels.js';
+import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
+import { SWARM_SPEC_HASH, swarmDesired } from '../../src/reconcile/swarm-desired.js';
+import { allows, checkGpuFit, planSwarm } from '../../src/reconcile/swarm-plan.js';
+
+const labels = { [LABEL.root]: '/ws', [LABEL.project]: 'train' };
+
+function service(host: Record<string, unknown>, extra: Partial<DesiredService> = {}): DesiredService {
+  return {
+    project: 'train',
+    service: 'train-web',
+    containerName: 'ws-train-web-1',
+    image: 'busybox',
+    build: undefined,
+    create: { Image: 'busybox', Cmd: ['httpd'], Env: ['A=1'], Labels: labels, HostConfig: host },
+    networks: [{ name: 'envctl_ws', aliases: ['train-web'] }],
+    dependsOn: [],
+    waitFor: [],
+    hash: 'h',
+    ...extra,
+  };
+}
+
+function desired(services: DesiredService[]): Desired {
+  return { projectName: 'ws', root: '/ws', services, networks: [], volumes: [] };
+}
+
+const placements = new Map([['train', { node: 'gpu2', labels: { gpu: 'a100' } }]]);
+
+describe('the desired containers as swarm services', () => {
+  it('reserves a count of GPUs as generic resources, publishes ports in host mode, places by node and labels', () => {
+    const host = {
+      PortBindings: { '8080/tcp': [{ HostIp: '0.0.0.0', HostPort: '8888' }] },
+      DeviceRequests: [{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }],
+      Binds: ['ws_data:/data', '/datasets:/datasets:ro'],
+      RestartPolicy: { Name: 'no' },
+    };
+    const [spec] = swarmDesired(desired([service(host)]), placements).services;
+    const body = spec!.spec as Record<string, any>;
+    expect(spec!.gpus).toBe(2);
+    expect(body.TaskTemplate.Resources.Reservations.GenericResources).toEqual([
+      { DiscreteResourceSpec: { Kind: 'NVIDIA-GPU', Value: 2 } },
+    ]);
+    expect(body.TaskTemplate.Placement.Constraints).toEqual(['node.hostname==gpu2', 'node.labels.gpu==a100']);
+    expect(body.EndpointSpec).toEqual({
+      Mode: 'dnsrr',
+      Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: 8888, PublishMode: 'host' }],
+    });
+    expect(body.TaskTemplate.ContainerSpec.Mounts).toEqual([
+      { Type: 'volume', Source: 'ws_data', Target: '/data' },
+      { Type: 'bind', Source: '/datasets', Target: '/datasets', ReadOnly: true },
+    ]);
+    expect(body.TaskTemplate.RestartPolicy).toEqual({ Condition: 'on-failure' });
+    expect(body.Labels['com.docker.stack.namespace']).toBe('ws');
+    expect(body.Labels[SWARM_SPEC_HASH]).toBe(spec!.hash);
+  });
+
+  it('refuses by name what a service cannot carry: privileged, named GPUs, a build', () => {
+    expect(() => swarmDesired(desired([service({ Privileged: true })]), new Map())).toThrow(
+      /train-web sets Privileged, which a swarm service cannot carry/,
+    );
+    expect(() => swarmDesired(desired([service({ DeviceRequests: [{ DeviceIDs: ['1'] }] })]), new Map())).toThrow(
+      /asks for the GPUs 1, and a swarm hands out GPUs by count only/,
+    );
+    const built = service({}, { build: { context: '/ws/projects/train' } as DesiredService['build'] });
+    expect(() => swarmDesired(desired([built]), new Map())).toThrow(/builds its image/);
+  });
+
+  it('says once that ports.bind does not apply in host mode', () => {
+    const host = { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } };
+    expect(swarmDesired(desired([service(host)]), new Map()).warnings).toEqual([
+      expect.stringContaining('ports.bind 127.0.0.1 does not apply'),
+    ]);
+  });
+});
+
+const node = (id: string, gpus: number, extra: Partial<SwarmNode> = {}): SwarmNode => ({
+  id,
+  hostname: id,
+  address: `10.0.0.${id.length}`,
+  role: 'worker',
+  availability: 'active',
+  state: 'ready',
+  labels: {},
+  gpus: Array.from({ length: gpus }, (_, i) => `GPU-${id}-${i}`),
+  ...extra,
+});
+
+describe('planning a swarm deploy', () => {
+  const wanted = swarmDesired(desired([service({ DeviceRequests: [{ Count: 1 }] })]), new Map());
+
+  it('creates what is missing, leaves an unchanged service alone, removes what left which-project', () => {
+    const spec = wanted.services[0]!;
+    const existing = (name: string, hash: string, project: string): SwarmService => ({
+      id: name,
+      name,
+      version: 3,
+      labels: { [LABEL.root]: '/ws', [LABEL.project]: project, [SWARM_SPEC_HASH]: hash },
+      ports: [],
+    });
+    expect(planSwarm(wanted, { services: [], networks: [] }).create.map((s) => s.name)).toEqual([spec.name]);
+    const same = planSwarm(wanted, {
+      services: [existing(spec.name, spec.hash, 'train'), existing('ws-old-web-1', 'x', 'old')],
+      networks: [],
+    });
+    expect(same.create).toEqual([]);
+    expect(same.update).toEqual([]);
+    expect(same.unchanged.map((s) => s.name)).toEqual([spec.name]);
+    expect(same.remove.map((s) => s.name)).toEqual(['ws-old-web-1']);
+    const changed = planSwarm(wanted, { services: [existing(spec.name, 'other', 'train')], networks: [] });
+    expect(changed.update).toEqual([{ spec, id: spec.name, version: 3 }]);
+  });
+
+  it('fits GPU services on nodes with GPUs free and pins them there; refuses one that fits nowhere, naming each node', () => {
+    const plan = planSwarm(wanted, { services: [], networks: [] });
+    const held: SwarmTask = {
+      id: 't',
+      serviceId: 'other',
+      nodeId: 'a',
+      state: 'running',
+      desiredState: 'running',
+      error: undefined,
+      containerId: 'c',
+      gpus: ['GPU-a-0'],
+    };
+    const other: SwarmService = { id: 'other', name: 'x', version: 1, labels: { [LABEL.project]: 'alpha' }, ports: [] };
+    expect(checkGpuFit(plan, [node('a', 1), node('bb', 1)], [held], [other])).toEqual(
+      new Map([[wanted.services[0]!.name, 'bb']]),
+    );
+    expect(() => checkGpuFit(plan, [node('a', 1), node('bb', 0)], [held], [other])).toThrow(
+      'no node has that many free: a: 0 of 1 free (held by alpha); bb: 0 of 0 free',
+    );
+  });
+
+  it('reads placement constraints as the swarm does', () => {
+    const gpuNode = node('g', 2, { labels: { gpu: 'a100' } });
+    expect(allows(['node.hostname==g', 'node.labels.gpu==a100'], gpuNode)).toBe(true);
+    expect(allows(['node.labels.gpu!=a100'], gpuNode)).toBe(false);
+    expect(allows(['node.role==manager'], gpuNode)).toBe(false);
+  });
+});
