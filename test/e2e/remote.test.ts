@@ -92,6 +92,10 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
         'written on the laptop\n',
       );
 
+      // exec and shell go through the same forwarded engine socket.
+      const exec = await run(root, ['exec', 'site', '--', 'cat', '/work/notes.md']);
+      expect(exec.stdout).toBe('written on the laptop');
+
       const ps = await run(root, ['ps']);
       expect(ps.stdout).toContain(`${url} => ${server.address}:29201`);
 

@@ -154,6 +154,12 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       expect(await execIn(cluster.docker[1]!, tasks.get('front')!.id, ['ping', '-c', '1', '-W', '5', 'back-web'])).toBe(
         0,
       );
+
+      // What works on one engine's containers only is refused by name, as is down -v.
+      const logs = await envctl(root, ['logs', 'front']);
+      expect(logs.exitCode).toBe(2);
+      expect(logs.stderr).toContain("This command works on one engine's containers, and the workspace runs on a swarm");
+      expect((await envctl(root, ['down', '-v'])).stderr).toContain('envctl down -v does not work on a swarm');
     } finally {
       expect((await envctl(root, ['down'])).exitCode).toBe(0);
     }

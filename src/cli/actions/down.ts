@@ -1,3 +1,4 @@
+import { InputError } from '../../errors/envctl-error.js';
 import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { down } from '../../pipeline/down.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
@@ -15,6 +16,13 @@ export async function downAction(
   const choice = engineChoiceAt(root, globals.engine);
   const engine = await connectEngineOf(choice);
   if (choice.target.swarm) {
+    if (options.volumes)
+      throw new InputError(
+        'envctl down -v does not work on a swarm: named volumes live on each node, where the tasks ran.',
+        {
+          hint: 'Run envctl down without -v, then remove the volumes on each node (docker volume ls --filter label=dev.envctl.workspace.root).',
+        },
+      );
     const { swarmDownAction } = await import('./swarm.js');
     return swarmDownAction(engine, root, projects.length ? new Set(projects) : undefined);
   }
