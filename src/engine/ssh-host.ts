@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors/envctl-error.js';
@@ -178,9 +178,20 @@ export class SshHost implements HostCommands {
   }
 }
 
+/** The folder of the shared connections' sockets: this user's alone, or another user could reach the engine. */
 function runtimeDir(): string {
-  const dir = join(tmpdir(), `envctl-ssh-${process.getuid?.() ?? 'user'}`);
+  const uid = process.getuid?.();
+  const dir = join(tmpdir(), `envctl-ssh-${uid ?? 'user'}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  if ((uid !== undefined && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
+    throw new EngineError(
+      `${dir} is not yours alone (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}).`,
+      {
+        hint: `It holds the sockets of your SSH connections and engines: remove it (rm -r ${dir}) and run envctl again.`,
+      },
+    );
+  }
   return dir;
 }
 

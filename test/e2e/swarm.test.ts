@@ -118,6 +118,14 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       expect(again.exitCode, again.stderr).toBe(0);
       expect(again.stdout).toContain('Nothing to do');
       expect(await serviceVersions()).toEqual(before);
+
+      // A project taken out of which-project loses its service; the others are left alone.
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\n');
+      const removed = await envctl(root, ['up', '-d']);
+      expect(removed.exitCode, removed.stderr).toBe(0);
+      expect(removed.stdout).toMatch(/gamma: removed service \S+-gamma-web-1/);
+      const { [Object.keys(before).find((name) => name.includes('gamma'))!]: _gone, ...kept } = before;
+      expect(await serviceVersions()).toEqual(kept);
     } finally {
       const down = await envctl(root, ['down']);
       expect(down.exitCode, down.stderr).toBe(0);
