@@ -1,11 +1,12 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
 import { CLI, envctl } from '../support/workspace.js';
-import { engineAnswers, engineWorkspaces, hasImage, httpGet } from './engine-support.js';
+import { docker, engineAnswers, engineWorkspaces, hasImage, httpGet } from './engine-support.js';
 import { RemoteHost } from './remote-host.js';
 
 /**
@@ -48,10 +49,14 @@ async function serverContainers(root: string) {
   return server.docker.listContainers({ all: true, filters: { label: [`${LABEL.root}=${root}`] } });
 }
 
-async function until<T>(read: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  read: () => T | undefined | Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = read();
+    const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -195,6 +200,40 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
     expect((await serverContainers(root)).filter((container) => container.State === 'running')).toHaveLength(2);
     expect((await run(root, ['down'])).exitCode).toBe(0);
   }, 90_000);
+
+  it('builds the environment on the server as its user, and carries the dotfiles there: git inside has your identity', async () => {
+    const dotfiles = mkdtempSync(join(tmpdir(), 'envctl-remote-dotfiles-'));
+    writeFileSync(join(dotfiles, '.gitconfig'), '[user]\n\tname = Ada Remote\n');
+    // A base of this test's own, loaded on the server (no registry): the build runs there, from this machine's context.
+    await docker.getImage('python:3.11-slim').tag({ repo: 'envctl-test/remote-dotfiles-base', tag: '1' });
+    await server.loadFrom('envctl-test/remote-dotfiles-base:1');
+    const root = remoteWorkspace(
+      {
+        'which-project': 'thesis\n',
+        'projects/thesis/envctl.yml':
+          'template: python\nports: { app: 29270 }\nparams:\n  base_image: envctl-test/remote-dotfiles-base:1\n  command: "exec sleep 600"\n',
+      },
+      `dotfiles: ${dotfiles}\n`,
+    );
+    try {
+      const up = await run(root, ['up', '-d']);
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(readFileSync(join(remoteRootOf(root), '.dotfiles', '.gitconfig'), 'utf8')).toContain('Ada Remote');
+      const gitconfig = await until(async () => {
+        const exec = await run(root, ['exec', 'thesis', '--', 'sh', '-c', 'cat ~/.gitconfig 2>/dev/null']);
+        return exec.exitCode === 0 && exec.stdout ? exec.stdout : undefined;
+      }, 'the dotfiles linked into the home');
+      expect(gitconfig).toContain('name = Ada Remote');
+      expect(
+        (await server.docker.listImages()).some((image) =>
+          (image.RepoTags ?? []).some((tag) => tag.includes('thesis')),
+        ),
+      ).toBe(true);
+    } finally {
+      expect((await run(root, ['down'])).exitCode).toBe(0);
+      rmSync(dotfiles, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('keeps both versions of a file changed on the laptop and on the server, and says so', async () => {
     const root = remoteWorkspace({
