@@ -2,10 +2,10 @@ import type { DockerEngine } from '../engine/docker-engine.js';
 import { SwarmEngine, type SwarmNode, type SwarmService, type SwarmTask } from '../engine/swarm-engine.js';
 import { EngineError } from '../errors/envctl-error.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
-import { LABEL } from '../model/labels.js';
+import { GPU_LABEL, LABEL } from '../model/labels.js';
 import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired, type SwarmServiceSpec } from '../reconcile/swarm-desired.js';
-import { checkGpuFit, planSwarm, type SwarmPlan } from '../reconcile/swarm-plan.js';
+import { checkGpuFit, planSwarm, type GpuPin, type SwarmPlan } from '../reconcile/swarm-plan.js';
 import { currentHostUser } from '../util/host-user.js';
 import type { Workspace } from '../workspace/load.js';
 import { desiredOf } from './desired-of.js';
@@ -83,7 +83,12 @@ export async function swarmUp(
     user: currentHostUser(),
     bindSource: unsyncedBindSource(workspace.root, engine.address),
   };
-  const placements = new Map<string, Placement>(workspace.projects.map((project) => [project.name, project.placement]));
+  const placements = new Map<string, Placement>(
+    workspace.projects.map((project) => [
+      project.name,
+      { ...project.placement, sharedGpus: project.gpuSharing === 'shared' },
+    ]),
+  );
   let desired: SwarmDesired | undefined;
   const render = await renderWorkspace(
     workspace,
@@ -111,7 +116,7 @@ async function applySwarmPlan(
   swarm: SwarmEngine,
   engine: DockerEngine,
   plan: SwarmPlan,
-  pins: ReadonlyMap<string, string>,
+  pins: ReadonlyMap<string, GpuPin>,
   events: SwarmEvents,
 ): Promise<void> {
   for (const network of plan.createNetworks) {
@@ -121,7 +126,7 @@ async function applySwarmPlan(
   // network runs yet can be rejected for good ("node is missing network attachments"); one that runs there
   // first gives the node its attachment. Then one GPU service at a time, each once its task runs: given several
   // at once, the scheduler can promise two of them the same node's last GPU.
-  const byGpus = [...plan.create].sort((a, b) => a.gpus - b.gpus);
+  const byGpus = [...plan.create].sort((a, b) => a.gpus + a.sharedGpus - (b.gpus + b.sharedGpus));
   for (const spec of byGpus) {
     await swarm.createService(pinned(spec, pins.get(spec.name)));
     events.change(spec.project, `created service ${spec.name}`);
@@ -141,14 +146,43 @@ async function applySwarmPlan(
   );
 }
 
-/** A GPU service's spec with the node the fit check chose as one more constraint (its hash label unchanged). */
-function pinned(spec: SwarmServiceSpec, nodeId: string | undefined): Record<string, unknown> {
-  if (!nodeId) return spec.spec;
-  const template = spec.spec.TaskTemplate as { Placement?: { Constraints?: string[] } };
-  const constraints = [...(template.Placement?.Constraints ?? []), `node.id==${nodeId}`];
+/**
+ * A GPU service's spec placed on the node the fit check chose (one more constraint; its hash label unchanged);
+ * a shared one also named its GPUs there, for the NVIDIA runtime and for `envctl gpus`.
+ */
+function pinned(spec: SwarmServiceSpec, pin: GpuPin | undefined): Record<string, unknown> {
+  if (!pin) return spec.spec;
+  const template = spec.spec.TaskTemplate as {
+    Placement?: { Constraints?: string[] };
+    ContainerSpec: { Env?: string[]; Labels?: Record<string, string> };
+  };
+  const constraints = [...(template.Placement?.Constraints ?? []), `node.id==${pin.nodeId}`];
+  const container = pin.shared.length
+    ? {
+        ...template.ContainerSpec,
+        Env: [...(template.ContainerSpec.Env ?? []), `NVIDIA_VISIBLE_DEVICES=${pin.shared.join(',')}`],
+        Labels: {
+          ...template.ContainerSpec.Labels,
+          [GPU_LABEL.gpus]: pin.shared.join(','),
+          [GPU_LABEL.sharing]: 'shared',
+        },
+      }
+    : template.ContainerSpec;
+  const labels = pin.shared.length
+    ? {
+        ...(spec.spec.Labels as Record<string, string>),
+        [GPU_LABEL.gpus]: pin.shared.join(','),
+        [GPU_LABEL.sharing]: 'shared',
+      }
+    : spec.spec.Labels;
   return {
     ...spec.spec,
-    TaskTemplate: { ...template, Placement: { ...template.Placement, Constraints: constraints } },
+    Labels: labels,
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: container,
+      Placement: { ...template.Placement, Constraints: constraints },
+    },
   };
 }
 
@@ -318,12 +352,16 @@ export async function swarmGpuRows(engine: DockerEngine): Promise<SwarmGpuRow[]>
       const holder = tasks.find(
         (task) => task.nodeId === node.id && task.desiredState === 'running' && task.gpus.includes(gpu),
       );
-      return {
-        node: node.hostname,
-        address: node.address,
-        gpu,
-        heldBy: holder ? (projectOf.get(holder.serviceId) ?? holder.serviceId) : null,
-      };
+      const sharers = services
+        .filter((service) => (service.labels[GPU_LABEL.gpus] ?? '').split(',').includes(gpu))
+        .filter((service) =>
+          tasks.some(
+            (task) => task.serviceId === service.id && task.nodeId === node.id && task.desiredState === 'running',
+          ),
+        )
+        .map((service) => `${service.labels[LABEL.project] ?? service.name} (shared)`);
+      const holders = [...(holder ? [projectOf.get(holder.serviceId) ?? holder.serviceId] : []), ...sharers];
+      return { node: node.hostname, address: node.address, gpu, heldBy: holders.length ? holders.join(', ') : null };
     }),
   );
 }

@@ -10,10 +10,11 @@ export const STACK_NAMESPACE = 'com.docker.stack.namespace';
 /** The hash of a service's spec: a service whose hash is unchanged is left alone. */
 export const SWARM_SPEC_HASH = 'dev.envctl.swarm-spec-hash';
 
-/** Where a project may run on the swarm (envctl.yml `placement:`). */
+/** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
 export interface Placement {
   node: string | undefined;
   labels: Record<string, string>;
+  sharedGpus?: boolean;
 }
 
 export interface SwarmServiceSpec {
@@ -21,6 +22,8 @@ export interface SwarmServiceSpec {
   project: string;
   /** GPUs it reserves (generic resources), for the fit check before deploying. */
   gpus: number;
+  /** GPUs it uses beside others (gpu_sharing: shared): no reservation; envctl names them on a node that has them. */
+  sharedGpus: number;
   constraints: string[];
   hash: string;
   spec: Record<string, unknown>;
@@ -93,7 +96,9 @@ function serviceSpec(
       },
     );
   }
-  const gpus = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined);
+  const requested = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined);
+  const shared = placement?.sharedGpus === true;
+  const gpus = shared ? 0 : requested;
   const constraints = constraintsOf(placement);
   const labels = { ...(create.Labels ?? {}), [STACK_NAMESPACE]: stack };
   const ports = publishedPorts(host.PortBindings as PortBindings | undefined, warnings);
@@ -139,7 +144,15 @@ function serviceSpec(
   });
   const hash = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
   (spec.Labels as Record<string, string>)[SWARM_SPEC_HASH] = hash;
-  return { name: service.containerName, project: service.project, gpus, constraints, hash, spec };
+  return {
+    name: service.containerName,
+    project: service.project,
+    gpus,
+    sharedGpus: shared ? requested : 0,
+    constraints,
+    hash,
+    spec,
+  };
 }
 
 function refuseUncarried(service: DesiredService, host: Record<string, unknown>): void {

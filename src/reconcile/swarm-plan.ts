@@ -66,8 +66,8 @@ export function checkGpuFit(
   nodes: readonly SwarmNode[],
   tasks: readonly SwarmTask[],
   services: readonly SwarmService[],
-): Map<string, string> {
-  const pins = new Map<string, string>();
+): Map<string, GpuPin> {
+  const pins = new Map<string, GpuPin>();
   const gpus = nodeGpus(nodes, tasks, services, new Set(plan.update.map((update) => update.id)));
   const needs = [...plan.create, ...plan.update.map((update) => update.spec)]
     .filter((spec) => spec.gpus > 0)
@@ -77,7 +77,7 @@ export function checkGpuFit(
     if (fit) {
       fit.free -= spec.gpus;
       fit.holders.push(spec.project);
-      pins.set(spec.name, fit.node.id);
+      pins.set(spec.name, { nodeId: fit.node.id, shared: [] });
       continue;
     }
     const each = [...gpus]
@@ -95,7 +95,27 @@ export function checkGpuFit(
       },
     );
   }
+  for (const spec of [...plan.create, ...plan.update.map((update) => update.spec)].filter((s) => s.sharedGpus > 0)) {
+    // Shared: no reservation, so the scheduler cannot place it; envctl names the node and its first GPUs.
+    const node = nodes.find(
+      (candidate) => candidate.gpus.length >= spec.sharedGpus && allows(spec.constraints, candidate),
+    );
+    if (!node) {
+      throw new ExhaustedError(
+        `Project "${spec.project}" shares ${spec.sharedGpus} GPU(s), and no node` +
+          `${spec.constraints.length ? ` matching ${spec.constraints.join(', ')}` : ''} has that many.`,
+        { hint: 'Ask for fewer GPUs, or add a GPU node to the swarm.' },
+      );
+    }
+    pins.set(spec.name, { nodeId: node.id, shared: node.gpus.slice(0, spec.sharedGpus) });
+  }
   return pins;
+}
+
+/** The node a GPU service is placed on, and for a shared one the GPUs it is given there. */
+export interface GpuPin {
+  nodeId: string;
+  shared: string[];
 }
 
 function nodeGpus(

@@ -70,13 +70,14 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
   it('gives exclusive projects distinct GPUs from the nodes, refuses one no node can meet, and changes nothing on a no-op up', async () => {
     const root = swarmWorkspace({
       // A project without GPUs on each node: see the README on Engine 20.10's GPU tasks and overlay attachments.
-      'which-project': 'hub1\nhub2\nalpha\nbeta\ngamma\n',
+      'which-project': 'hub1\nhub2\nalpha\nbeta\ngamma\nlab\n',
       'projects/hub1/envctl.yml': 'template: web\nplacement: node1\n',
       'projects/hub2/envctl.yml': 'template: web\nplacement: node2\n',
       'projects/alpha/envctl.yml': 'template: web\ngpus: 1\n',
       'projects/beta/envctl.yml': 'template: web\ngpus: 1\n',
       'projects/gamma/envctl.yml': 'template: web\ngpus: 1\n',
       'projects/delta/envctl.yml': 'template: web\ngpus: 2\n',
+      'projects/lab/envctl.yml': 'template: web\ngpus: 1\ngpu_sharing: shared\n',
     });
     try {
       const up = await envctl(root, ['up', '-d']);
@@ -96,14 +97,17 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       const gpus = await envctl(root, ['gpus', '--json']);
       const rows = JSON.parse(gpus.stdout) as Array<{ node: string; gpu: string; heldBy: string | null }>;
       expect(rows).toHaveLength(4);
-      expect(
-        rows
-          .map((row) => row.heldBy)
-          .filter(Boolean)
-          .sort(),
-      ).toEqual(['alpha', 'beta', 'gamma']);
+      // A shared project reserves nothing: it is named a GPU of its node, beside whoever holds it.
+      const lab = tasks.get('lab')!;
+      const shared = lab.env.find((entry) => entry.startsWith('NVIDIA_VISIBLE_DEVICES='))!.split('=')[1]!;
+      expect(cluster.nodes[lab.node]!.gpus).toContain(shared);
+      expect(rows.find((row) => row.gpu === shared)!.heldBy).toContain('lab (shared)');
+      const exclusive = rows
+        .flatMap((row) => (row.heldBy ?? '').split(', '))
+        .filter((h) => h && !h.endsWith('(shared)'));
+      expect(exclusive.sort()).toEqual(['alpha', 'beta', 'gamma']);
 
-      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\ndelta\n');
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\nlab\ndelta\n');
       const refused = await envctl(root, ['up', '-d']);
       expect(refused.exitCode).toBe(4);
       expect(refused.stderr).toContain('Project "delta" asks for 2 GPU(s) of its own, and no node has that many free');
@@ -112,7 +116,7 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       );
       expect(Object.keys(await serviceVersions()).some((name) => name.includes('delta'))).toBe(false);
 
-      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\n');
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\ngamma\nlab\n');
       const before = await serviceVersions();
       const again = await envctl(root, ['up', '-d']);
       expect(again.exitCode, again.stderr).toBe(0);
@@ -120,7 +124,7 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       expect(await serviceVersions()).toEqual(before);
 
       // A project taken out of which-project loses its service; the others are left alone.
-      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\n');
+      writeFileSync(join(root, 'which-project'), 'hub1\nhub2\nalpha\nbeta\nlab\n');
       const removed = await envctl(root, ['up', '-d']);
       expect(removed.exitCode, removed.stderr).toBe(0);
       expect(removed.stdout).toMatch(/gamma: removed service \S+-gamma-web-1/);

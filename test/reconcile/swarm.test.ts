@@ -127,7 +127,7 @@ describe('planning a swarm deploy', () => {
     };
     const other: SwarmService = { id: 'other', name: 'x', version: 1, labels: { [LABEL.project]: 'alpha' }, ports: [] };
     expect(checkGpuFit(plan, [node('a', 1), node('bb', 1)], [held], [other])).toEqual(
-      new Map([[wanted.services[0]!.name, 'bb']]),
+      new Map([[wanted.services[0]!.name, { nodeId: 'bb', shared: [] }]]),
     );
     expect(() => checkGpuFit(plan, [node('a', 1), node('bb', 0)], [held], [other])).toThrow(
       'no node has that many free: a: 0 of 1 free (held by alpha); bb: 0 of 0 free',
@@ -139,5 +139,19 @@ describe('planning a swarm deploy', () => {
     expect(allows(['node.hostname==g', 'node.labels.gpu==a100'], gpuNode)).toBe(true);
     expect(allows(['node.labels.gpu!=a100'], gpuNode)).toBe(false);
     expect(allows(['node.role==manager'], gpuNode)).toBe(false);
+  });
+
+  it('places a shared request on a node with that many GPUs and names them, reserving nothing', () => {
+    const shared = swarmDesired(
+      desired([service({ DeviceRequests: [{ Count: 1 }] })]),
+      new Map([['train', { node: undefined, labels: {}, sharedGpus: true }]]),
+    );
+    const spec = shared.services[0]!;
+    expect(spec.gpus).toBe(0);
+    expect((spec.spec as any).TaskTemplate.Resources.Reservations.GenericResources).toBeUndefined();
+    const plan = planSwarm(shared, { services: [], networks: [] });
+    expect(checkGpuFit(plan, [node('a', 0), node('bb', 2)], [], [])).toEqual(
+      new Map([[spec.name, { nodeId: 'bb', shared: ['GPU-bb-0'] }]]),
+    );
   });
 });
