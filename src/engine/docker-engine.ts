@@ -43,10 +43,10 @@ import {
 
 /** Connects to the engine the target names (default: the one the docker CLI would use) or fails saying where and what to do. */
 export async function connectDocker(
-  options: { timeoutMs?: number; target?: EngineTarget } = {},
+  options: { timeoutMs?: number; target?: EngineTarget; ssh?: SshHost } = {},
 ): Promise<DockerEngine> {
   const target = options.target ?? resolveEngineTarget({});
-  const ssh = target.kind === 'ssh' ? new SshHost(target.ssh) : undefined;
+  const ssh = target.kind === 'ssh' ? (options.ssh ?? new SshHost(target.ssh)) : undefined;
   const docker = new Docker({
     ...(await dockerOptions(target, ssh)),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),

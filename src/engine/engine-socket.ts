@@ -11,18 +11,23 @@ export function localEngineSocket(env: NodeJS.ProcessEnv = process.env): string 
   if (host) return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
   // A Docker context may name any engine: the full path resolves it (engine-target.ts).
   if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined;
-  if (hasCurrentContext(env)) return undefined;
+  if (currentContextName(env)) return undefined;
   return '/var/run/docker.sock';
 }
 
-/** Whether ~/.docker/config.json names a current context other than the default one. */
-function hasCurrentContext(env: NodeJS.ProcessEnv): boolean {
-  const file = `${env.DOCKER_CONFIG ?? `${homedir()}/.docker`}/config.json`;
+/** The docker CLI's configuration folder: DOCKER_CONFIG, else ~/.docker. */
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG ?? `${homedir()}/.docker`;
+}
+
+/** The current context config.json names, unless it is the default one (read here, on the no-op up's path too). */
+export function currentContextName(env: NodeJS.ProcessEnv): string | undefined {
   try {
+    const file = `${dockerConfigDir(env)}/config.json`;
     const current = (JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: string }).currentContext;
-    return Boolean(current && current !== 'default');
+    return current && current !== 'default' ? current : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

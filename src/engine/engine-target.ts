@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, type SourceLocation } from '../errors/envctl-error.js';
+import { currentContextName, dockerConfigDir } from './engine-socket.js';
 
 export const LOCAL_SOCKET = '/var/run/docker.sock';
 
@@ -49,7 +49,7 @@ export function resolveEngineTarget(choice: TargetChoice): EngineTarget {
   if (choice.setting) return targetOf(choice.setting.value, 'workspace.yml', env, choice.setting.location);
   if (env.DOCKER_HOST) return parseEngineAddress(env.DOCKER_HOST, 'DOCKER_HOST', env, undefined);
   if (env.DOCKER_CONTEXT) return contextTarget(env.DOCKER_CONTEXT, 'DOCKER_CONTEXT', env, undefined);
-  const current = currentContext(env);
+  const current = currentContextName(env);
   if (current) return contextTarget(current, 'docker context', env, undefined);
   return { kind: 'unix', socket: LOCAL_SOCKET, source: 'default', url: `unix://${LOCAL_SOCKET}` };
 }
@@ -149,21 +149,6 @@ function contextTarget(
   };
 }
 
-function currentContext(env: NodeJS.ProcessEnv): string | undefined {
-  const file = join(dockerConfigDir(env), 'config.json');
-  if (!existsSync(file)) return undefined;
-  try {
-    const name = (JSON.parse(readFileSync(file, 'utf8')) as { currentContext?: string }).currentContext;
-    return name && name !== 'default' ? name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DOCKER_CONFIG ?? join(homedir(), '.docker');
-}
-
 function where(source: TargetSource, location: SourceLocation | undefined): string {
   if (location) return `${location.file}${location.line ? `:${location.line}` : ''}`;
   return source;
@@ -180,11 +165,6 @@ export function engineId(target: EngineTarget): string {
         ? `tcp-${target.host}-${target.port}`
         : `unix-${target.socket}`;
   return text.replace(/[^A-Za-z0-9@._-]+/g, '_');
-}
-
-/** The host a remote target runs on, as a user would name it in a URL or a message. */
-export function engineHostName(target: EngineTarget): string | undefined {
-  return target.kind === 'ssh' ? target.ssh.host : target.kind === 'tcp' ? target.host : undefined;
 }
 
 /** The address as messages show it, with where it came from when that is not the default. */

@@ -4,6 +4,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors/envctl-error.js';
+import { acceptsConnection } from '../util/accepts-connection.js';
 import type { CommandResult, HostCommands } from '../util/host-commands.js';
 import type { SshAddress } from './engine-target.js';
 import { sshFailure } from './ssh-messages.js';
@@ -72,8 +73,21 @@ export class SshHost implements HostCommands {
     return [...this.commonOptions(), '-o', 'ControlMaster=no', '-o', `ControlPath=${this.controlPath}`];
   }
 
-  /** Opens the shared connection unless one is open; an unknown or changed host key is an error with its fingerprint. */
-  async connect(): Promise<void> {
+  private opened: Promise<void> | undefined;
+
+  /**
+   * Opens the shared connection unless one is open (asked once per command); an unknown or changed host key is
+   * an error with its fingerprint.
+   */
+  connect(): Promise<void> {
+    this.opened ??= this.open().catch((error: unknown) => {
+      this.opened = undefined;
+      throw error;
+    });
+    return this.opened;
+  }
+
+  private async open(): Promise<void> {
     if ((await this.control('check')).exitCode === 0) return;
     const dir = mkdtempSync(join(tmpdir(), 'envctl-ssh-'));
     const log = join(dir, 'stderr');
@@ -197,20 +211,9 @@ function runtimeDir(): string {
 
 /** True once every port accepts a connection on 127.0.0.1; false after 15 s. */
 async function waitForPorts(ports: number[]): Promise<boolean> {
-  const { connect } = await import('node:net');
-  const accepts = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.setTimeout(500, () => socket.destroy(new Error('timeout')));
-    });
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if ((await Promise.all(ports.map(accepts))).every(Boolean)) return true;
+    if ((await Promise.all(ports.map((port) => acceptsConnection(port)))).every(Boolean)) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;

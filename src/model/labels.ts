@@ -37,3 +37,8 @@ export const GPU_LABEL = {
   gpus: 'dev.envctl.gpus',
   sharing: 'dev.envctl.gpu-sharing',
 } as const;
+
+/** The label `docker stack deploy` puts on a stack's services, networks and containers. */
+export const STACK_NAMESPACE = 'com.docker.stack.namespace';
+/** On a swarm service: the hash of its spec; a service whose hash is unchanged is left alone. */
+export const SWARM_SPEC_HASH = 'dev.envctl.swarm-spec-hash';

@@ -71,7 +71,7 @@ export function connectWorkspaceEngine(root: string, option: string | undefined)
 /** Connects to the chosen engine (over SSH when it is remote). */
 export async function connectEngineOf(choice: EngineChoice, timeoutMs?: number): Promise<DockerEngine> {
   const { connectDocker } = await import('../engine/docker-engine.js');
-  return connectDocker({ target: choice.target, ...(timeoutMs ? { timeoutMs } : {}) });
+  return connectDocker({ target: choice.target, ssh: choice.ssh, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 
 /** The state under compose/ of the workspace on the chosen engine. */

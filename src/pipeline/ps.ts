@@ -1,21 +1,8 @@
-import { connect } from 'node:net';
 import type { Engine } from '../engine/engine.js';
 import { LABEL } from '../model/labels.js';
 import { displayAddress } from './summary.js';
 import { portKey } from '../allocation/ports/port-request.js';
-
-/** Whether something accepts connections on 127.0.0.1:port (a forward of envctl up or tunnel). */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.setTimeout(500, () => socket.destroy(new Error('timeout')));
-  });
-}
+import { acceptsConnection } from '../util/accepts-connection.js';
 
 export interface PsRow {
   project: string;
@@ -58,7 +45,7 @@ export async function workspaceRows(engine: Engine, root: string, server?: Serve
               return {
                 here: forward ? `127.0.0.1:${forward.local}` : null,
                 server: `${server.hostName}:${port.hostPort}`,
-                open: forward ? await listening(forward.local) : false,
+                open: forward ? await acceptsConnection(forward.local) : false,
               };
             }),
           )

@@ -2,7 +2,7 @@ import type { DockerEngine } from '../engine/docker-engine.js';
 import { SwarmEngine, type SwarmNode, type SwarmService, type SwarmTask } from '../engine/swarm-engine.js';
 import { EngineError } from '../errors/envctl-error.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
-import { GPU_LABEL, LABEL } from '../model/labels.js';
+import { GPU_LABEL, LABEL, STACK_NAMESPACE } from '../model/labels.js';
 import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired, type SwarmServiceSpec } from '../reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm, type GpuPin, type SwarmPlan } from '../reconcile/swarm-plan.js';
@@ -61,11 +61,7 @@ export async function swarmUp(
   events: SwarmEvents,
 ): Promise<SwarmUpOutcome> {
   const swarm = await swarmOf(engine);
-  const [nodes, services, tasks] = await Promise.all([
-    swarm.nodes(),
-    swarm.services('com.docker.stack.namespace'),
-    swarm.tasks(),
-  ]);
+  const [nodes, services, tasks] = await Promise.all([swarm.nodes(), swarm.services(STACK_NAMESPACE), swarm.tasks()]);
   const foreignPorts = new Set(
     services
       .filter((service) => service.labels[LABEL.root] !== workspace.root)

@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors/envctl-error.js';
 import { parseShortVolume } from '../compose/volumes.js';
 import { GPU_RESOURCE } from '../engine/swarm-engine.js';
-import { LABEL } from '../model/labels.js';
+import { STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
 import type { Desired, DesiredNetwork, DesiredService } from './desired.js';
-
-/** The label `docker stack deploy` puts on a stack's services, networks and containers. */
-export const STACK_NAMESPACE = 'com.docker.stack.namespace';
-/** The hash of a service's spec: a service whose hash is unchanged is left alone. */
-export const SWARM_SPEC_HASH = 'dev.envctl.swarm-spec-hash';
 
 /** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
 export interface Placement {
@@ -269,9 +264,4 @@ function isSet(value: unknown): boolean {
 
 function prune<T extends Record<string, unknown>>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
-}
-
-/** The services of a workspace on the swarm, by the labels envctl gives them. */
-export function isWorkspaceService(labels: Record<string, string>, root: string): boolean {
-  return labels[LABEL.root] === root;
 }

@@ -1,8 +1,8 @@
 import { ExhaustedError } from '../errors/envctl-error.js';
 import type { ObservedNetwork } from '../engine/observed.js';
 import type { SwarmNode, SwarmService, SwarmTask } from '../engine/swarm-engine.js';
-import { LABEL } from '../model/labels.js';
-import { SWARM_SPEC_HASH, type SwarmDesired, type SwarmNetworkSpec, type SwarmServiceSpec } from './swarm-desired.js';
+import { LABEL, SWARM_SPEC_HASH } from '../model/labels.js';
+import type { SwarmDesired, SwarmNetworkSpec, SwarmServiceSpec } from './swarm-desired.js';
 
 export interface SwarmPlan {
   /** Made when the swarm has none of that name (the executor asks; listings lag behind removals). */

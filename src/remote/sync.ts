@@ -77,12 +77,17 @@ export function syncContinuously(
   };
 }
 
+const madeRemote = new WeakSet<SyncPair>();
+
 async function runUnison(spec: SyncSpec, pair: SyncPair, extra: string[]): Promise<SyncItem[]> {
   const { execa } = await import('execa');
   mkdirSync(spec.stateDir, { recursive: true });
   mkdirSync(pair.local, { recursive: true });
-  // unison makes a missing root, but not the folders above it.
-  await spec.host.run(`mkdir -p ${shellQuote(pair.remote)}`);
+  // unison makes a missing root, but not the folders above it: made once per pair, not every round.
+  if (!madeRemote.has(pair)) {
+    await spec.host.run(`mkdir -p ${shellQuote(pair.remote)}`);
+    madeRemote.add(pair);
+  }
   const args = [pair.local, `ssh://${spec.host.destination}/${pair.remote}`, ...unisonOptions(spec), ...extra];
   for (const path of pair.paths) args.push('-path', path);
   const result = await execa(UNISON_PROGRAM, args, {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm-engine.js';
-import { LABEL } from '../../src/model/labels.js';
+import { LABEL, SWARM_SPEC_HASH } from '../../src/model/labels.js';
 import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
-import { SWARM_SPEC_HASH, swarmDesired } from '../../src/reconcile/swarm-desired.js';
+import { swarmDesired } from '../../src/reconcile/swarm-desired.js';
 import { allows, checkGpuFit, planSwarm } from '../../src/reconcile/swarm-plan.js';
 
 const labels = { [LABEL.root]: '/ws', [LABEL.project]: 'train' };

@@ -4,6 +4,7 @@ import {
   engineChoice,
   openWorkspace,
   remoteServerOf,
+  type EngineChoice,
   type RemoteServer,
 } from '../../pipeline/edges.js';
 import { publishedOnServer, syncProjects, tunnelKeeper } from '../../pipeline/remote-session.js';
@@ -17,7 +18,7 @@ import { color, warn } from '../terminal.js';
 export async function syncAction(globals: GlobalOptions, projects: string[]): Promise<void> {
   const workspace = openWorkspace(globals.workspace);
   const only = selectProjects(workspace, projects);
-  const server = await serverOf(workspace, globals, 'sync');
+  const server = await serverOf(workspace, engineChoice(workspace.settings, globals.engine), 'sync');
   const report = await syncProjects(workspace, server, only, {
     synced: (lines) => process.stdout.write(`${lines.join('\n')}\n`),
     warning: warn,
@@ -29,7 +30,7 @@ export async function syncAction(globals: GlobalOptions, projects: string[]): Pr
 export async function tunnelAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const workspace = openWorkspace(globals.workspace);
   const choice = engineChoice(workspace.settings, globals.engine);
-  const server = await serverOf(workspace, globals, 'tunnel');
+  const server = await serverOf(workspace, choice, 'tunnel');
   const engine = await connectEngineOf(choice);
   const grants = await publishedOnServer(engine, workspace.root, workspace.settings);
   if (grants.length === 0) {
@@ -60,8 +61,7 @@ export async function tunnelAction(globals: GlobalOptions, options: { json?: boo
   await keeper.stop();
 }
 
-async function serverOf(workspace: Workspace, globals: GlobalOptions, command: string): Promise<RemoteServer> {
-  const choice = engineChoice(workspace.settings, globals.engine);
+async function serverOf(workspace: Workspace, choice: EngineChoice, command: string): Promise<RemoteServer> {
   const server = await remoteServerOf(workspace, choice);
   if (!server) {
     throw new InputError(
