@@ -8,6 +8,7 @@
 # dockerd starts with a stand-in nvidia-container-runtime-hook on its PATH, so it registers its NVIDIA device
 # driver and honours GPU requests: a container then sees NVIDIA_VISIBLE_DEVICES set to the ids it was given.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 STATE_DIR=${ENVCTL_TEST_ENGINE_DIR:-/tmp/envctl-test-engine}
 CACHE_DIR=${ENVCTL_IMAGE_CACHE:-/var/cache/envctl-test-images}
@@ -28,6 +29,10 @@ install_packages() {
   command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
   command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
   command -v unison >/dev/null 2>&1 || missing+=(unison)
+  # The local registry that pulls come from, and what builds the stand-in package index and serves it.
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -71,28 +76,110 @@ build_busybox() {
   rm -rf "$root"
 }
 
-# A real Jupyter Notebook image: a Debian bookworm root with Debian's jupyter-notebook (Notebook 6), kept as a tarball in
-# the cache so later runs only import it. Tagged with the name the jupyter template's base_image uses.
-build_jupyter() {
-  local tag=envctl-test/jupyter:bookworm
+# A Debian bookworm root with the named Debian packages, imported as TAG; kept as a tarball in the cache so later
+# runs only import it. Extra arguments are docker import's changes (-c ...).
+debian_image() {
+  local tag=$1 name=$2 packages=$3; shift 3
   docker image inspect "$tag" >/dev/null 2>&1 && return
-  local tarball=$CACHE_DIR/jupyter-bookworm-v2.tar
+  local tarball=$CACHE_DIR/$name.tar log=$STATE_DIR/debootstrap-$name.log
   if [ ! -s "$tarball" ]; then
-    log "building a Debian Jupyter root with debootstrap (about two minutes; cached in $CACHE_DIR)"
+    log "building a Debian root for $tag with debootstrap (about two minutes; cached in $CACHE_DIR)"
     local root; root=$(mktemp -d)
-    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$STATE_DIR/debootstrap.log" 2>&1
+    debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$log" 2>&1
     cp /etc/resolv.conf "$root/etc/resolv.conf"
-    chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jupyter-notebook jupyter-core python3-pip >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*' >>"$STATE_DIR/debootstrap.log" 2>&1
+    chroot "$root" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $packages >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*" >>"$log" 2>&1
     tar -C "$root" -c . > "$tarball.tmp" && mv "$tarball.tmp" "$tarball"
     rm -rf "$root"
   fi
   log "importing $tag"
-  docker import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' -c 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' "$tarball" "$tag" >/dev/null
+  docker import -c 'CMD ["bash"]' -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$@" "$tarball" "$tag" >/dev/null
 }
 
-# The jupyter template's default base image, so the README's tour runs as written on the test engine.
-tag_template_images() {
-  docker image inspect python:3.11-slim >/dev/null 2>&1 || docker tag envctl-test/jupyter:bookworm python:3.11-slim
+# A real Jupyter Notebook image: Debian's jupyter-notebook (Notebook 6).
+build_jupyter() {
+  debian_image envctl-test/jupyter:bookworm jupyter-bookworm-v2 'jupyter-notebook jupyter-core python3-pip' \
+    -c 'ENV PIP_BREAK_SYSTEM_PACKAGES=1'
+}
+
+# Python 3.11 and pip (no Jupyter): what the stand-in base images are built from.
+build_python_root() {
+  debian_image envctl-test/bookworm-python:1 bookworm-python-v1 'python3 python3-pip python3-venv ca-certificates netbase tzdata'
+}
+
+STANDIN_LABEL=dev.envctl.test.standin
+
+# The built-in templates' default base images, as stand-ins built from their real Dockerfiles' facts
+# (test/fixtures/images/*/Dockerfile), so the README's tour and each template build as written. A real image
+# of that name already here (a developer's machine) is kept; an older test engine's tag of the Jupyter image
+# as python:3.11-slim is replaced.
+build_standin() {
+  local folder=$1 tag=$2 version=$3
+  local label; label=$(docker image inspect -f "{{ index .Config.Labels \"$STANDIN_LABEL\" }}" "$tag" 2>/dev/null || true)
+  [ "$label" = "$folder-$version" ] && return
+  if [ -z "$label" ] && docker image inspect "$tag" >/dev/null 2>&1 &&
+    [ "$(docker image inspect -f '{{.Id}}' "$tag")" != "$(docker image inspect -f '{{.Id}}' envctl-test/jupyter:bookworm 2>/dev/null)" ]; then
+    log "keeping the $tag already on the engine"
+    return
+  fi
+  log "building the stand-in $tag"
+  docker build -q --label "$STANDIN_LABEL=$folder-$version" -t "$tag" "test/fixtures/images/$folder" >/dev/null
+}
+
+# The stand-in distributions (test/fixtures/pypi) as a PEP 503 index, served on the default bridge's gateway so
+# (docker0's address) that builds (which run on that bridge) and this host both reach it: http://<gateway>:$INDEX_PORT/simple/.
+INDEX_PORT=3141
+index_url() { echo "http://$(ip -4 -o addr show docker0 | awk '{ sub("/.*", "", $4); print $4; exit }'):$INDEX_PORT/simple/"; }
+start_index() {
+  local url; url=$(index_url)
+  if curl -fsS "${url}notebook/" >/dev/null 2>&1; then log "a package index answers at $url"; return; fi
+  rm -rf "$STATE_DIR/pypi"
+  python3 test/fixtures/pypi/build-index.py "$STATE_DIR/pypi"
+  local address=${url#http://}; address=${address%%:*}
+  setsid python3 -m http.server --bind "$address" --directory "$STATE_DIR/pypi" "$INDEX_PORT" \
+    >"$STATE_DIR/index.log" 2>&1 < /dev/null &
+  echo $! > "$STATE_DIR/index.pid"
+  for _ in $(seq 1 40); do curl -fsS "${url}notebook/" >/dev/null 2>&1 && { log "package index at $url"; return; }; sleep 0.25; done
+  echo "the package index did not answer at $url" >&2
+  exit 1
+}
+
+# Debian's docker-registry on 127.0.0.1:5000 (the engine pulls from loopback over HTTP), holding a multi-layer
+# image and the stand-in python image, so that pulls really happen.
+REGISTRY=127.0.0.1:5000
+start_registry() {
+  if ! curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1; then
+    mkdir -p "$STATE_DIR/registry"
+    printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\nlog:\n  level: warn\n' \
+      "$STATE_DIR/registry" "$REGISTRY" > "$STATE_DIR/registry.yml"
+    setsid docker-registry serve "$STATE_DIR/registry.yml" >"$STATE_DIR/registry.log" 2>&1 < /dev/null &
+    echo $! > "$STATE_DIR/registry.pid"
+    for _ in $(seq 1 40); do curl -fsS "http://$REGISTRY/v2/" >/dev/null 2>&1 && break; sleep 0.25; done
+    curl -fsS "http://$REGISTRY/v2/" >/dev/null || { tail "$STATE_DIR/registry.log" >&2; exit 1; }
+    log "registry at $REGISTRY"
+  fi
+  curl -fsS "http://$REGISTRY/v2/envctl-test/layers/manifests/3" -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' >/dev/null 2>&1 && return
+  log "pushing the test images to $REGISTRY"
+  local context; context=$(mktemp -d)
+  # Three layers of a few MB each over busybox's one: a pull with progress to show.
+  printf 'FROM busybox:latest\nRUN head -c 6000000 /dev/urandom > /one\nRUN head -c 4000000 /dev/urandom > /two\nRUN head -c 2000000 /dev/urandom > /three\n' > "$context/Dockerfile"
+  docker build -q -t "$REGISTRY/envctl-test/layers:3" "$context" >/dev/null
+  rm -rf "$context"
+  docker tag python:3.11-slim "$REGISTRY/library/python:3.11-slim"
+  for image in envctl-test/layers:3 library/python:3.11-slim; do
+    docker push -q "$REGISTRY/$image" >/dev/null
+    docker rmi "$REGISTRY/$image" >/dev/null
+  done
+}
+
+stop_pidfile() {
+  local file=$1
+  [ -s "$file" ] || return 0
+  local pid; pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid"
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  fi
+  rm -f "$file"
 }
 
 case "${1:-start}" in
@@ -102,10 +189,16 @@ case "${1:-start}" in
     build_busybox
     if [ "${ENVCTL_SKIP_JUPYTER_IMAGE:-}" != 1 ]; then
       build_jupyter
-      tag_template_images
+      build_python_root
+      build_standin python-slim python:3.11-slim 1
+      build_standin pytorch pytorch/pytorch:2.5.1-cuda12.4-cudnn9-runtime 1
+      start_index
+      start_registry
     fi
     ;;
   stop)
+    stop_pidfile "$STATE_DIR/index.pid"
+    stop_pidfile "$STATE_DIR/registry.pid"
     if [ -s "$PIDFILE" ]; then
       pid=$(cat "$PIDFILE")
       if kill -0 "$pid" 2>/dev/null; then

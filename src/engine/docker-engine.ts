@@ -16,6 +16,8 @@ import type {
   LogStream,
   NetworkCreateBody,
   ProgressLine,
+  PullEvent,
+  PullProgress,
   VolumeCreateBody,
 } from './engine.js';
 import { socketOwnerPid } from './socket-owner.js';
@@ -23,7 +25,7 @@ import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine
 import { SshHost } from './ssh-host.js';
 import { dockerfileText } from './user-layer.js';
 import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
-import { hasActiveEndpoints, networkCreateFailure, startFailure } from './engine-messages.js';
+import { hasActiveEndpoints, networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
 import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
@@ -162,12 +164,15 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async pullImage(reference: string, progress: ProgressLine): Promise<void> {
+  async pullImage(reference: string, progress: PullProgress): Promise<void> {
     try {
       const stream = (await this.docker.pull(reference)) as Readable;
-      await followProgress(this.docker, stream, progress);
+      await followEvents(this.docker, stream, (event: PullMessage) => {
+        if (event.status) progress(pullEventOf(event));
+      });
     } catch (cause) {
-      throw new ImageMissingError(reference, new Error(firstLine(cause), { cause }));
+      const message = firstLine(cause);
+      throw new ImageMissingError(reference, new Error(message, { cause }), pullFailureOf(message));
     }
   }
 
@@ -509,8 +514,38 @@ function firstLine(error: unknown): string {
   return text.split('\n')[0]!.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
 }
 
+/** A pull's progress message as the engine writes it (docker/docker's jsonmessage.JSONMessage). */
+interface PullMessage {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+function pullEventOf(message: PullMessage): PullEvent {
+  const { current, total } = message.progressDetail ?? {};
+  // The image's own lines ("Pulling from library/python", "Digest: ...", "Status: ...") carry the tag as id.
+  const layer = message.id && /^[0-9a-f]{12,}$/.test(message.id) ? message.id : undefined;
+  return {
+    status: message.status!,
+    ...(layer ? { layer } : {}),
+    ...(current !== undefined ? { current } : {}),
+    ...(total !== undefined && total > 0 ? { total } : {}),
+  };
+}
+
 /** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
 function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
+  return followEvents(docker, stream, (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
+    const text =
+      event.stream ??
+      (event.status
+        ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`
+        : '');
+    for (const line of text.split('\n')) if (line.trim()) progress(line.trimEnd());
+  });
+}
+
+function followEvents<T>(docker: Docker, stream: Readable, onEvent: (event: T) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     docker.modem.followProgress(
       stream,
@@ -520,14 +555,7 @@ function followProgress(docker: Docker, stream: Readable, progress: ProgressLine
         else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
         else resolvePromise();
       },
-      (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
-        const text =
-          event.stream ??
-          (event.status
-            ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`
-            : '');
-        for (const line of text.split('\n')) if (line.trim()) progress(line.trimEnd());
-      },
+      onEvent,
     );
   });
 }

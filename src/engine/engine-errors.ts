@@ -68,19 +68,43 @@ export class StaleEndpointError extends EngineError {
   }
 }
 
+/** Why a pull failed, as far as envctl can tell (engine-messages.ts reads it from the engine's message). */
+export type PullFailure = 'unknown-image' | 'unreachable' | 'unauthorized' | 'disk-full' | 'other';
+
+const PULL_HINTS: Record<PullFailure, (reference: string, registry: string) => string> = {
+  'unknown-image': (reference, registry) =>
+    `${registry} has no image ${reference}: check the name and tag (a typo in base_image or image:?), or build ` +
+    `or load the image locally (docker build / docker load) and tag it ${reference}.`,
+  unreachable: (reference, registry) =>
+    `The engine could not reach ${registry}: check that the registry runs and that the engine's machine reaches ` +
+    'it (a proxy, a VPN, a registry mirror in /etc/docker/daemon.json), then run envctl up again; or build or ' +
+    `load the image locally (docker build / docker load) and tag it ${reference}.`,
+  unauthorized: (_reference, registry) =>
+    `${registry} wants credentials for it: run "docker login ${registry}" (on the engine's machine), then envctl up again.`,
+  'disk-full': () =>
+    "The engine's disk is full: free space (docker system prune removes unused images and build cache), then envctl up again.",
+  other: (reference) =>
+    `Build or load the image locally (docker build / docker load) and tag it ${reference}, or change the template's image.`,
+};
+
 /** An image the engine does not have and could not pull. */
 export class ImageMissingError extends EngineError {
   constructor(
     readonly reference: string,
     cause: unknown,
+    readonly failure: PullFailure = 'other',
   ) {
     super(`Could not pull image ${reference}: ${messageOf(cause)}.`, {
       cause,
-      hint:
-        'The registry could not be reached or has no such image. Build or load the image locally ' +
-        `(docker build / docker load) and tag it ${reference}, or change the template's image.`,
+      hint: PULL_HINTS[failure](reference, registryOf(reference)),
     });
   }
+}
+
+/** The registry a reference names: its first part when that has a dot, a colon or is localhost; else Docker Hub. */
+export function registryOf(reference: string): string {
+  const first = reference.split('/')[0]!;
+  return reference.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? first : 'Docker Hub (docker.io)';
 }
 
 function messageOf(cause: unknown): string {

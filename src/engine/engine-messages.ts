@@ -1,4 +1,4 @@
-import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from './engine-errors.js';
+import { NoGpuRuntimeError, PortTakenError, SubnetTakenError, type PullFailure } from './engine-errors.js';
 
 /**
  * The only place that reads the Docker Engine's words: each failure envctl acts on becomes a typed error
@@ -33,4 +33,21 @@ export function hasActiveEndpoints(error: unknown): boolean {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What a failed pull's message says went wrong (dockerd's and the registry's words, as 20.10 to 28 write them). */
+export function pullFailureOf(message: string): PullFailure {
+  const text = message.toLowerCase();
+  if (text.includes('no space left on device')) return 'disk-full';
+  // Docker Hub answers a repository it does not have as "pull access denied ... does not exist or may require login".
+  if (text.includes('repository does not exist')) return 'unknown-image';
+  if (/unauthorized|authentication required|denied|no basic auth credentials/.test(text)) return 'unauthorized';
+  if (/manifest unknown|not found|does not exist|repository name not known/.test(text)) return 'unknown-image';
+  if (
+    /connection refused|no such host|i\/o timeout|timeout exceeded|network is unreachable|tls handshake|\\beof\\b/.test(
+      text,
+    )
+  )
+    return 'unreachable';
+  return 'other';
 }

@@ -10,6 +10,16 @@ export type ContainerInspect = Docker.ContainerInspectInfo;
 
 export type ProgressLine = (line: string) => void;
 
+/** One event of a pull, as the engine reports it for a layer (or, without `layer`, for the whole image). */
+export interface PullEvent {
+  layer?: string;
+  /** What happens to it: "Pulling fs layer", "Downloading", "Extracting", "Pull complete", "Already exists"... */
+  status: string;
+  current?: number;
+  total?: number;
+}
+export type PullProgress = (event: PullEvent) => void;
+
 /**
  * Everything envctl asks of the Docker Engine, as one small interface: the dockerode implementation sits
  * beside it (docker-engine.ts), and the plan and the CLI never see dockerode.
@@ -21,7 +31,7 @@ export interface Engine extends EngineView, EngineReads {
   answers(): Promise<boolean>;
   /** Ids of the containers attached to a network. */
   networkContainers(name: string): Promise<string[]>;
-  pullImage(reference: string, progress: ProgressLine): Promise<void>;
+  pullImage(reference: string, progress: PullProgress): Promise<void>;
   /** Gives an image (by id) one more name. */
   tagImage(id: string, reference: string): Promise<void>;
   /** Writes images (ids or references) in `docker save`'s format. */

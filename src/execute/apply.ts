@@ -1,16 +1,32 @@
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from '../reconcile/desired.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, PullEvent } from '../engine/engine.js';
+import { describePulled, PullTally } from './pull-tally.js';
 import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
 import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../engine/engine-errors.js';
 import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
 import { waitForCondition } from './wait-condition.js';
 import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
 
-/** Where apply reports progress: one line per change, and the output of builds and pulls. */
+/**
+ * An image's progress: its pull or build starting (no event, no line), then each pull event or build output line.
+ * A terminal shows one line per image updated in place; piped output shows only the start.
+ */
+export interface ImageProgress {
+  image: string;
+  action: 'pull' | 'build';
+  /** Why it is built (a build's start). */
+  reason?: string;
+  event?: PullEvent;
+  line?: string;
+  /** The pull or build ended, either way: its change, or the project's failure, follows. */
+  finished?: true;
+}
+
+/** Where apply reports progress: one line per change, and the progress of builds and pulls. */
 export interface ApplyReporter {
   change(project: string | null, text: string): void;
-  progress(project: string, text: string): void;
+  progress(project: string, progress: ImageProgress): void;
 }
 
 export interface ProjectFailure {
@@ -108,12 +124,13 @@ async function applyProject(
   for (const step of projectPlan.images) {
     const { service } = step;
     if (step.kind === 'build') {
-      reporter.progress(project, `building ${service.image} (${step.reason})`);
+      const started = { image: service.image, action: 'build' } as const;
+      reporter.progress(project, { ...started, reason: step.reason });
       const tail: string[] = [];
       const onLine = (line: string) => {
         tail.push(line);
         if (tail.length > BUILD_TAIL) tail.shift();
-        reporter.progress(project, line);
+        reporter.progress(project, { ...started, line });
       };
       try {
         // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
@@ -132,15 +149,25 @@ async function applyProject(
         );
       } catch (error) {
         throw withBuildOutput(error as Error, tail);
+      } finally {
+        reporter.progress(project, { ...started, finished: true });
       }
       changed(project, `built ${service.image}`);
     } else if (step.kind === 'tag') {
       await engine.tagImage(step.imageId, service.image);
       changed(project, `tagged ${service.image} (${step.reason})`);
     } else {
-      reporter.progress(project, `pulling ${service.image}`);
-      await engine.pullImage(service.image, (line) => reporter.progress(project, line));
-      changed(project, `pulled ${service.image}`);
+      reporter.progress(project, { image: service.image, action: 'pull' });
+      const tally = new PullTally();
+      try {
+        await engine.pullImage(service.image, (event) => {
+          tally.add(event);
+          reporter.progress(project, { image: service.image, action: 'pull', event });
+        });
+      } finally {
+        reporter.progress(project, { image: service.image, action: 'pull', finished: true });
+      }
+      changed(project, `pulled ${service.image} (${describePulled(tally.state())})`);
     }
   }
   for (const level of projectPlan.levels) {
@@ -184,13 +211,15 @@ async function applyStep(
   );
 }
 
-const BUILD_TAIL = 12;
+/** The output a failed build shows: all of it, but for a build that wrote more than this many lines. */
+const BUILD_TAIL = 400;
 
-/** A failed build's message with its last lines, which say why: progress is not shown when piped. */
+/** A failed build's message with its output, which says why: a terminal showed only one line of it. */
 function withBuildOutput(error: Error, tail: readonly string[]): Error {
   if (!(error instanceof EnvctlError) || tail.length === 0) return error;
   const output = tail.map((line) => `    ${line}`).join('\n');
-  return new EngineError(`${error.message}\n  Last lines of the build:\n${output}`, { hint: error.hint, cause: error });
+  const title = tail.length === BUILD_TAIL ? `Last ${BUILD_TAIL} lines of the build` : 'The build';
+  return new EngineError(`${error.message}\n  ${title}:\n${output}`, { hint: error.hint, cause: error });
 }
 
 function explainStartFailure(service: DesiredService, error: Error): Error {

@@ -9,6 +9,7 @@ import { formatLocation, type EnvctlError } from '../errors/envctl-error.js';
 import { DOTFILES_INSTALL_SCRIPTS } from '../render/dotfiles.js';
 import { readdirSync } from 'node:fs';
 import type { Workspace } from '../workspace/load.js';
+import { describeMirrors } from '../workspace/mirrors.js';
 import {
   connectEngineOf,
   engineChoice,
@@ -41,6 +42,7 @@ export async function doctorChecks(
   if (workspace) {
     stateCheck(workspace, choice, checks);
     checks.push(dotfilesCheck(workspace));
+    checks.push(...(await mirrorChecks(workspace)));
     await portRangeCheck(workspace, choice, checks);
   }
   if (choice.ssh && reached) await syncToolCheck(choice.ssh, checks);
@@ -190,6 +192,49 @@ function dotfilesCheck(workspace: Workspace): Check {
     status: 'ok',
     detail: `${folder}: ${linked.length} dotfile(s) linked into each home${script ? `, ${script} run once per container` : ''}`,
   };
+}
+
+/** The package mirrors builds install through, and whether each index answers from this machine. */
+async function mirrorChecks(workspace: Workspace): Promise<Check[]> {
+  const { mirrors } = workspace.settings;
+  const lines = describeMirrors(mirrors);
+  if (lines.length === 0)
+    return [
+      {
+        name: 'Package mirrors',
+        status: 'ok',
+        detail:
+          'none: builds install from PyPI and the conda channels (pip: and conda: in workspace.yml name a mirror)',
+      },
+    ];
+  const from = mirrors.pipSource === 'environment' ? " (pip's PIP_* variables in this shell)" : ' (workspace.yml)';
+  const checks: Check[] = [{ name: 'Package mirrors', status: 'ok', detail: `${lines.join('; ')}${from}` }];
+  const indexes = [mirrors.pip.indexUrl, ...mirrors.pip.extraIndexUrls].filter((url): url is string => Boolean(url));
+  const channels = mirrors.conda.channels.filter((channel) => /^https?:\/\//.test(channel));
+  for (const url of [...indexes, ...channels.map((channel) => `${channel.replace(/\/+$/, '')}/noarch/repodata.json`)]) {
+    const status = await httpStatus(url);
+    checks.push(
+      status !== undefined && status < 400
+        ? { name: 'Package index', status: 'ok', detail: `${url} answers (HTTP ${status})` }
+        : {
+            name: 'Package index',
+            status: 'fail',
+            detail: `${url} ${status === undefined ? 'does not answer' : `answers HTTP ${status}`} from this machine`,
+            fix: 'Check the address in workspace.yml (or PIP_INDEX_URL), and that the mirror runs; builds reach it from the engine.',
+          },
+    );
+  }
+  return checks;
+}
+
+async function httpStatus(url: string): Promise<number | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return undefined;
+  }
 }
 
 function stateCheck(workspace: Workspace, choice: EngineChoice, checks: Check[]): void {

@@ -134,6 +134,7 @@ export async function renderWorkspace(
           secretsEnvFile: envFile,
           user: edges.user,
           dotfiles: workspace.settings.dotfiles,
+          mirrors: workspace.settings.mirrors,
           warnings,
         }),
       );

@@ -1,3 +1,4 @@
+import { choiceMeanings } from '../templates/params.js';
 import { namespaced } from '../merge/namespace.js';
 import { describeGpus } from '../allocation/gpu/request.js';
 import { substitute } from '../templates/expressions.js';
@@ -49,6 +50,7 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
         const hostIp = forward !== undefined ? '127.0.0.1' : (nodeAddress ?? (server ? server.hostName : grant.bind));
         const hostPort = forward ?? grant.host;
         const scope = {
+          ...choiceMeanings(project.template, project.params),
           ports: { [grant.name]: hostPort },
           params: project.params,
           project: { name: project.name, dir: project.dir },

@@ -16,12 +16,16 @@ import { renderFragment } from '../templates/render.js';
 import { withDotfiles } from './dotfiles.js';
 import type { HostUser } from '../util/host-user.js';
 import { GPU_LABEL } from '../model/labels.js';
+import { choiceMeanings } from '../templates/params.js';
+import { mirrorBuildArgs, type PackageMirrors } from '../workspace/mirrors.js';
 
 export interface ProjectRenderInput {
   project: Project;
   user: HostUser;
   /** The user's dotfiles folder, carried into the user services; none when unset. */
   dotfiles?: string;
+  /** The workspace's package mirrors, for the builds of a template that takes them. */
+  mirrors?: PackageMirrors;
   /** Where what envctl could not apply is said (a dotfiles folder for a service without a command). */
   warnings?: string[];
   workspaceName: string;
@@ -44,10 +48,12 @@ export function renderProject({
   secretsEnvFile,
   user,
   dotfiles,
+  mirrors,
   warnings,
 }: ProjectRenderInput): ComposeFile {
   const { template } = project;
   const scope = {
+    ...choiceMeanings(template, project.params),
     params: project.params,
     ports: Object.fromEntries(ports.map((grant) => [grant.name, grant.host])),
     project: { name: project.name, dir: project.dir },
@@ -68,6 +74,9 @@ export function renderProject({
   const dependencyFiles = template?.declaration.dependency_files ?? [];
   for (const name of ownServices)
     if (services[name]!.build && dependencyFiles.length) services[name]![DEPENDENCY_FILES] = dependencyFiles;
+  const mirrorArgs = mirrors ? mirrorBuildArgs(mirrors, template?.declaration.mirrors ?? []) : {};
+  if (Object.keys(mirrorArgs).length)
+    for (const name of ownServices) if (services[name]!.build) addBuildArgs(services[name]!, mirrorArgs);
   const runAs = project.params.run_as === 'root' ? { uid: 0, gid: 0 } : user;
   for (const name of template?.declaration.user_services ?? []) {
     runAsUser(services[name]!, runAs);
@@ -122,9 +131,12 @@ function runAsUser(service: ServiceSpec, user: HostUser): void {
   service.user = `${user.uid}:${user.gid}`;
   if (service.build === undefined) return;
   service[USER_LAYER_KEY] = true;
-  const build = typeof service.build === 'string' ? { context: service.build } : service.build;
-  const args = asMapping(build.args, 'args');
-  service.build = { ...build, args: { ...args, ENVCTL_UID: String(user.uid), ENVCTL_GID: String(user.gid) } };
+  addBuildArgs(service, { ENVCTL_UID: String(user.uid), ENVCTL_GID: String(user.gid) });
+}
+
+function addBuildArgs(service: ServiceSpec, added: Record<string, string>): void {
+  const build = typeof service.build === 'string' ? { context: service.build } : service.build!;
+  service.build = { ...build, args: { ...asMapping(build.args, 'args'), ...added } };
 }
 
 function addEnvFile(service: ServiceSpec, file: string): void {

@@ -82,3 +82,14 @@ export function resolveParams(
   for (const name of names) resolve(name);
   return resolved;
 }
+
+/** The placeholders the chosen values of parameters with `means` give: e.g. { app: { path: "tree" } }. */
+export function choiceMeanings(
+  template: Template | undefined,
+  params: Record<string, ParamValue>,
+): Record<string, Record<string, ParamValue>> {
+  const meanings: Record<string, Record<string, ParamValue>> = {};
+  for (const [name, spec] of Object.entries(template?.declaration.params ?? {}))
+    if (spec.means) meanings[name] = spec.means[String(params[name])] ?? {};
+  return meanings;
+}

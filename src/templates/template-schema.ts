@@ -18,6 +18,11 @@ export const templateSchema = z
             default: scalar,
             description: z.string(),
             choices: z.array(scalar).optional(),
+            /**
+             * What each choice means elsewhere in the template, as placeholders named after the parameter:
+             * `means: { lab: { path: lab } }` makes ${{ app.path }} "lab" where app is lab.
+             */
+            means: z.record(z.string(), z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/), scalar)).optional(),
           })
           .strict(),
       )
@@ -58,6 +63,8 @@ export const templateSchema = z
      * built-in Dockerfiles), unless the project sets the parameter `run_as: root`.
      */
     user_services: z.array(identifier).default([]),
+    /** The package mirrors of workspace.yml its builds install through (build arguments, see mirrors.ts). */
+    mirrors: z.array(z.enum(['pip', 'conda'])).default([]),
   })
   .strict();
 

@@ -49,7 +49,39 @@ export function loadTemplate(name: string, dir: string, displayRoot: string): Te
   const fragment = YamlSource.read(fragmentFile, show(fragmentFile));
   const template = { name, dir, declaration, source, fragment };
   checkServicesExist(template);
+  checkMeanings(template);
   return template;
+}
+
+/** Placeholders' namespaces that a parameter's `means` may not take. */
+const NAMESPACES = ['params', 'ports', 'project', 'template', 'workspace', 'secrets', 'host'];
+
+/** A parameter's `means` gives each of its choices the same names, and does not shadow a namespace. */
+function checkMeanings(template: Template): void {
+  for (const [name, spec] of Object.entries(template.declaration.params)) {
+    if (!spec.means) continue;
+    const location = template.source.locate(['params', name, 'means'], { key: true });
+    const where = `${location.file}:${location.line}`;
+    const choices = (spec.choices ?? []).map(String);
+    const given = Object.keys(spec.means);
+    const keys = Object.keys(Object.values(spec.means)[0] ?? {})
+      .sort()
+      .join(', ');
+    const problem = NAMESPACES.includes(name)
+      ? `parameter "${name}" has means:, but ${name}.* already names other values`
+      : choices.length === 0
+        ? `means: needs the parameter's choices:`
+        : choices.some((choice) => !given.includes(choice)) || given.some((choice) => !choices.includes(choice))
+          ? `means: has the choices ${given.join(', ')}, and the parameter's choices are ${choices.join(', ')}`
+          : Object.values(spec.means).some((meaning) => Object.keys(meaning).sort().join(', ') !== keys)
+            ? `every choice under means: names the same values (${keys})`
+            : undefined;
+    if (problem)
+      throw new InputError(`${where}: ${problem}.`, {
+        location,
+        hint: 'Write means: with one entry per choice, each naming the same values, e.g. means: { lab: { path: lab }, notebook: { path: tree } }.',
+      });
+  }
 }
 
 /** Every service that template.yml points at must be a service of its fragment. */

@@ -1,3 +1,4 @@
+import { mirrorEnvironment } from '../util/mirror-env.js';
 import { join } from 'node:path';
 import { readEngine } from '../engine/engine-snapshot.js';
 import { localEngineSocket } from '../engine/engine-socket.js';
@@ -22,6 +23,7 @@ export async function fastPath(root: string): Promise<FastPathAnswer> {
     build: currentBuild(),
     engineSocket,
     uid: currentHostUser().uid,
+    mirrorEnv: mirrorEnvironment(),
     outputs: outputSignatures(composeDir),
   });
   if (files) return { fullPath: files };

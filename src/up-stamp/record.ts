@@ -1,3 +1,4 @@
+import { mirrorEnvironment } from '../util/mirror-env.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -58,6 +59,7 @@ export async function recordStamp(sources: StampSources): Promise<string | undef
     root: sources.workspace.root,
     engineSocket,
     uid: currentHostUser().uid,
+    mirrorEnv: mirrorEnvironment(),
     inputs,
     outputs: outputSignatures(sources.composeDir),
     routes: hostRoutes(subnets),

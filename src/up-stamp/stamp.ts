@@ -21,6 +21,8 @@ export interface UpStamp {
   engineSocket: string;
   /** Who ran the up: another user's up renders their own uid into the environments (run_as: user). */
   uid: number;
+  /** pip's mirror variables in the environment of the up (util/mirror-env.ts): builds take them. */
+  mirrorEnv: string;
   /** The user's files that render read (or looked for): path → signature. */
   inputs: Record<string, string>;
   /** The files under compose/ as the up left them. */
@@ -76,6 +78,7 @@ export function filesDifference(
     build: string | undefined;
     engineSocket: string | undefined;
     uid: number;
+    mirrorEnv: string;
     outputs: Record<string, string>;
   },
   inputSignature: (path: string) => string = fileSignature,
@@ -83,6 +86,7 @@ export function filesDifference(
   if (now.build === undefined || now.build !== stamp.build) return 'another envctl build wrote the stamp';
   if (now.engineSocket !== stamp.engineSocket) return 'another engine';
   if (now.uid !== stamp.uid) return 'another user';
+  if (now.mirrorEnv !== stamp.mirrorEnv) return "pip's mirror variables (PIP_INDEX_URL...) changed";
   const input = Object.keys(stamp.inputs).find((path) => inputSignature(path) !== stamp.inputs[path]);
   if (input) return `${input} changed`;
   const output = differingKey(stamp.outputs, now.outputs);

@@ -6,6 +6,7 @@ import { InputError, type SourceLocation } from '../errors/envctl-error.js';
 import { parseCidr } from '../util/cidr.js';
 import { validateYaml } from '../util/validate.js';
 import { YamlSource } from '../util/yaml-source.js';
+import { condaSettingsSchema, packageMirrors, pipSettingsSchema, type PackageMirrors } from './mirrors.js';
 
 export const SETTINGS_FILE = 'workspace.yml';
 
@@ -25,6 +26,8 @@ export interface WorkspaceSettings {
   engine: { value: string; location: SourceLocation } | undefined;
   /** Where a remote engine's copy of the project folders lives, and what is not synced. */
   remote: RemoteSettings;
+  /** `pip:` and `conda:`, else pip's own environment variables: what template builds install through. */
+  mirrors: PackageMirrors;
 }
 
 export interface RemoteSettings {
@@ -90,18 +93,16 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    pip: pipSettingsSchema.optional(),
+    conda: condaSettingsSchema.optional(),
   })
   .strict();
 
 /** Reads workspace.yml at the root (optional) and fills in the defaults. */
-export function loadSettings(root: string): WorkspaceSettings {
+export function loadSettings(root: string, env: NodeJS.ProcessEnv = process.env): WorkspaceSettings {
   const file = join(root, SETTINGS_FILE);
   const raw = existsSync(file)
-    ? validateYaml(
-        YamlSource.read(file),
-        settingsSchema,
-        () => `See "Workspace settings" in the README for the keys ${SETTINGS_FILE} accepts.`,
-      )
+    ? validateYaml(YamlSource.read(file), settingsSchema, (_issue, keyPath) => settingsHint(keyPath))
     : {};
   const range = raw.ports?.range ? parsePortRange(raw.ports.range, file) : DEFAULT_PORT_RANGE;
   const networkRange = raw.networks?.range ?? DEFAULT_NETWORK_RANGE;
@@ -120,11 +121,23 @@ export function loadSettings(root: string): WorkspaceSettings {
       root: raw.remote?.root?.replace(/\/+$/, '') || `~/envctl/${name}`,
       ignore: (raw.remote?.ignore ?? DEFAULT_SYNC_IGNORE).map((pattern) => pattern.replace(/\/+$/, '')),
     },
+    mirrors: packageMirrors(raw.pip, raw.conda, env),
     dotfiles: raw.dotfiles === undefined ? undefined : dotfilesFolder(raw.dotfiles, root, file),
     name,
     ports: { range, bind: raw.ports?.bind ?? '127.0.0.1' },
     networks: { range: networkRange, projectPrefix: raw.networks?.project_prefix ?? DEFAULT_PROJECT_PREFIX },
   };
+}
+
+const MIRROR_KEYS: Record<string, string> = {
+  pip: 'Under pip: the keys are index_url (a URL), extra_index_url (a URL or a list) and trusted_host (a host or a list).',
+  conda: 'Under conda: the key is channels (a list of channel names or URLs).',
+};
+
+function settingsHint(keyPath: string): string {
+  const readme = `See "Workspace settings" in the README for the keys ${SETTINGS_FILE} accepts.`;
+  const mirror = MIRROR_KEYS[keyPath.split('.')[0]!];
+  return mirror ? `${mirror} ${readme}` : readme;
 }
 
 /** `~/dotfiles`, an absolute path, or one relative to the workspace: it must be a folder. */

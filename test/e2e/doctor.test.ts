@@ -22,6 +22,7 @@ describe.runIf(hasEngine)('envctl doctor', () => {
       'Workspace: ok',
       'State under compose/: ok',
       'Dotfiles: ok',
+      'Package mirrors: ok',
       'Port range: ok',
       'NVIDIA driver: ok',
       'NVIDIA Container Toolkit: ok',

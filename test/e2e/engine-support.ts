@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -132,4 +133,49 @@ export function followOutput(child: { all?: NodeJS.ReadableStream | null }) {
       }
     },
   };
+}
+
+/**
+ * The stand-in package index scripts/test-engine.sh serves on docker0's address (test/fixtures/pypi), where
+ * builds on the default bridge and this host both reach it; ENVCTL_TEST_INDEX names another.
+ */
+export function testIndex(): { url: string; host: string } | undefined {
+  const given = process.env.ENVCTL_TEST_INDEX;
+  // Not os.networkInterfaces(): libuv leaves out a bridge that is down (docker0 with no container on it).
+  const address = given ? undefined : docker0Address();
+  const url = given ?? (address ? `http://${address}:3141/simple/` : undefined);
+  return url ? { url, host: new URL(url).hostname } : undefined;
+}
+
+function docker0Address(): string | undefined {
+  try {
+    const line = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'docker0'], { encoding: 'utf8' });
+    return /inet (\d+\.\d+\.\d+\.\d+)\//.exec(line)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function indexAnswers(): Promise<boolean> {
+  const index = testIndex();
+  if (!index) return false;
+  return fetch(`${index.url}notebook/`, { signal: AbortSignal.timeout(3000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
+/** workspace.yml's pip: for the stand-in index. */
+export function pipMirror(): string {
+  const index = testIndex()!;
+  return `pip:\n  index_url: ${index.url}\n  trusted_host: ${index.host}\n`;
+}
+
+/** Debian's docker-registry that scripts/test-engine.sh runs, holding envctl-test/layers:3 and library/python. */
+export const TEST_REGISTRY = '127.0.0.1:5000';
+export async function registryAnswers(): Promise<boolean> {
+  return fetch(`http://${TEST_REGISTRY}/v2/`, { signal: AbortSignal.timeout(3000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
 }

@@ -99,7 +99,7 @@ describe.runIf(hasEngine)('envctl ps, logs, restart, down -v and pull errors on 
     const result = await envctl(root, ['up', '-d']);
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('Could not pull image envctl-test/no-such-image:1');
-    expect(result.stderr).toContain('Build or load the image locally');
+    expect(result.stderr).toContain('build or load the image locally (docker build / docker load)');
     expect(await workspaceContainers(root)).toEqual([]);
   });
 });

@@ -94,7 +94,7 @@ describe.runIf(hasJupyterImage)('the jupyter template on the locally built Debia
     const result = await envctl(root, ['up', '-d']);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toContain('course: built envctl/');
-    const url = new URL(/http:\/\/127\.0\.0\.1:19400\/notebook\?token=\S+/.exec(result.stdout)![0]);
+    const url = new URL(/http:\/\/127\.0\.0\.1:19400\/tree\?token=\S+/.exec(result.stdout)![0]);
     const token = url.searchParams.get('token')!;
     const withToken = await httpGet(`http://127.0.0.1:19400/api/status?token=${token}`, 60_000);
     expect(withToken.status).toBe(200);

@@ -82,7 +82,7 @@ describe.runIf(socketGid !== undefined && hasJupyterImage)(
       chownTree(root, UID, socketGid!);
       const up = await asUser(root, ['up', '-d']);
       expect(up.exitCode, up.stderr).toBe(0);
-      const token = new URL(/http:\/\/127\.0\.0\.1:29061\/notebook\?token=\S+/.exec(up.stdout)![0]).searchParams.get(
+      const token = new URL(/http:\/\/127\.0\.0\.1:29061\/tree\?token=\S+/.exec(up.stdout)![0]).searchParams.get(
         'token',
       );
       await httpGet(`http://127.0.0.1:29061/api/status?token=${token}`, 60_000);

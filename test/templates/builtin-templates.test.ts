@@ -70,3 +70,47 @@ describe('built-in templates', () => {
     },
   );
 });
+
+describe('the jupyter template front ends', () => {
+  it.each([
+    ['lab', 'jupyterlab', '/lab'],
+    ['notebook', 'notebook', '/tree'],
+  ])('app=%s installs %s when the base lacks it, and its URL is %s', async (app, pkg, path) => {
+    const root = makeWorkspace({
+      'which-project': 'demo\n',
+      'projects/demo/envctl.yml': `template: jupyter\nparams: { app: ${app} }\n`,
+    });
+    try {
+      const result = await envctl(root, ['render', '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const [project] = JSON.parse(result.stdout).projects ?? JSON.parse(result.stdout);
+      expect(project.ports[0].url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:\\d+${path}\\?token=`));
+      const merged = parse(readFileSync(join(root, 'compose', 'docker-compose.yml'), 'utf8'));
+      const service = Object.values<any>(merged.services)[0];
+      expect(service.build.args).toMatchObject({ JUPYTER_APP: app, JUPYTER_PACKAGE: pkg });
+      expect(service.command.slice(0, 2)).toEqual(['jupyter', app]);
+    } finally {
+      removeWorkspace(root);
+    }
+  });
+
+  it("refuses a template whose means: does not cover its parameter's choices, naming the line", async () => {
+    const root = makeWorkspace({
+      'which-project': 'demo\n',
+      'projects/demo/envctl.yml': 'template: mine\n',
+      'templates/mine/template.yml':
+        'description: d\nparams:\n  app:\n    default: lab\n    description: d\n    choices: [lab, notebook]\n' +
+        '    means:\n      lab: { path: lab }\n',
+      'templates/mine/compose.yml': 'services:\n  web:\n    image: busybox\n',
+    });
+    try {
+      const result = await envctl(root, ['render']);
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toMatch(
+        /template\.yml:7: means: has the choices lab, and the parameter's choices are lab, notebook/,
+      );
+    } finally {
+      removeWorkspace(root);
+    }
+  });
+});

@@ -62,6 +62,7 @@ function stamp(inputs: Record<string, string>, outputs: Record<string, string> =
     build: 'b1',
     root: '/w',
     uid: 1000,
+    mirrorEnv: 'PIP_INDEX_URL=',
     engineSocket: '/var/run/docker.sock',
     inputs,
     outputs,
@@ -104,9 +105,18 @@ describe('the up stamp', () => {
     writeFileSync(config, 'template: web\n');
     const inputs = signaturesOf([config, override]);
     expect(inputs[override]).toBe('absent');
-    const now = { build: 'b1', engineSocket: '/var/run/docker.sock', uid: 1000, outputs: {} };
+    const now = {
+      build: 'b1',
+      engineSocket: '/var/run/docker.sock',
+      uid: 1000,
+      mirrorEnv: 'PIP_INDEX_URL=',
+      outputs: {},
+    };
     expect(filesDifference(stamp(inputs), now)).toBeUndefined();
     expect(filesDifference(stamp(inputs), { ...now, uid: 0 })).toBe('another user');
+    expect(filesDifference(stamp(inputs), { ...now, mirrorEnv: 'PIP_INDEX_URL=http://mirror/simple' })).toMatch(
+      /PIP_INDEX_URL/,
+    );
     expect(filesDifference(stamp(inputs), { ...now, build: 'b2' })).toBe('another envctl build wrote the stamp');
     expect(filesDifference(stamp(inputs), { ...now, build: undefined })).toBe('another envctl build wrote the stamp');
     // The kernel stamps files from a clock that ticks every few ms: let it tick (closer is the racy case, see record.ts).
@@ -133,7 +143,13 @@ describe('the up stamp', () => {
       join(compose, 'secrets', 'a.env'),
     ]);
     rmSync(join(compose, 'docker-compose.yml'));
-    const now = { build: 'b1', engineSocket: '/var/run/docker.sock', uid: 1000, outputs: outputSignatures(compose) };
+    const now = {
+      build: 'b1',
+      engineSocket: '/var/run/docker.sock',
+      uid: 1000,
+      mirrorEnv: 'PIP_INDEX_URL=',
+      outputs: outputSignatures(compose),
+    };
     expect(filesDifference(stamp({}, outputs), now)).toBe(`${join(compose, 'docker-compose.yml')} changed`);
   });
 

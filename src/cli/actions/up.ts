@@ -22,6 +22,7 @@ import type { GlobalOptions } from '../context.js';
 import { logPrinter } from '../log-printer.js';
 import { formatError } from '../report-error.js';
 import { summaryTable } from '../summary-table.js';
+import { ProgressBoard } from '../progress-board.js';
 import { color, debug, NOTHING_TO_DO, stderrColor, waitingForAnother, warn } from '../terminal.js';
 
 export interface UpCommandOptions {
@@ -146,13 +147,23 @@ function followForwards(reconciled: WatchEvents['reconciled'], tunnels: TunnelKe
   };
 }
 
-/** How up's progress and the watch loop's events are shown. */
+/**
+ * How up's progress and the watch loop's events are shown. Pulls and builds: one line per image drawn in place on
+ * a terminal; piped, one line as each starts (its change line says how it ended).
+ */
 function printedEvents(address: string): WatchEvents {
-  const progress = process.stderr.isTTY;
+  // A terminal of unknown size (rows 0: script(1) without one) cannot be drawn on in place.
+  const board = process.stderr.isTTY && process.stderr.rows > 0 ? new ProgressBoard() : undefined;
+  const out = (line: string) => (board ? board.above(() => process.stdout.write(line)) : process.stdout.write(line));
   return {
-    change: (project, text) => process.stdout.write(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
-    progress: (project, text) => {
-      if (progress) process.stderr.write(stderrColor.dim(`${project} | ${text}\n`));
+    change: (project, text) => out(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
+    progress: (project, progress) => {
+      if (board) return board.update(project, progress);
+      if (progress.event || progress.line !== undefined || progress.finished) return;
+      const why = progress.reason ? ` (${progress.reason})` : '';
+      process.stdout.write(
+        `${project}: ${progress.action === 'pull' ? 'pulling' : 'building'} ${progress.image}${why}\n`,
+      );
     },
     warning: warn,
     waitingForLock: waitingForAnother,
