@@ -108,6 +108,12 @@ build_python_root() {
 
 STANDIN_LABEL=dev.envctl.test.standin
 
+# docker build, its output (the CLI's notice that the classic builder is deprecated among it) shown only on failure.
+quiet_build() {
+  local out
+  if ! out=$(docker build -q "$@" 2>&1); then echo "$out" >&2; return 1; fi
+}
+
 # The built-in templates' default base images, as stand-ins built from their real Dockerfiles' facts
 # (test/fixtures/images/*/Dockerfile), so the README's tour and each template build as written. A real image
 # of that name already here (a developer's machine) is kept; an older test engine's tag of the Jupyter image
@@ -122,7 +128,7 @@ build_standin() {
     return
   fi
   log "building the stand-in $tag"
-  docker build -q --label "$STANDIN_LABEL=$folder-$version" -t "$tag" "test/fixtures/images/$folder" >/dev/null
+  quiet_build --label "$STANDIN_LABEL=$folder-$version" -t "$tag" "test/fixtures/images/$folder"
 }
 
 # The stand-in distributions (test/fixtures/pypi) as a PEP 503 index, served on the default bridge's gateway so
@@ -162,7 +168,7 @@ start_registry() {
   local context; context=$(mktemp -d)
   # Three layers of a few MB each over busybox's one: a pull with progress to show.
   printf 'FROM busybox:latest\nRUN head -c 6000000 /dev/urandom > /one\nRUN head -c 4000000 /dev/urandom > /two\nRUN head -c 2000000 /dev/urandom > /three\n' > "$context/Dockerfile"
-  docker build -q -t "$REGISTRY/envctl-test/layers:3" "$context" >/dev/null
+  quiet_build -t "$REGISTRY/envctl-test/layers:3" "$context"
   rm -rf "$context"
   docker tag python:3.11-slim "$REGISTRY/library/python:3.11-slim"
   for image in envctl-test/layers:3 library/python:3.11-slim; do

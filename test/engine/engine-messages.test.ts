@@ -3,9 +3,16 @@ import {
   hasActiveEndpoints,
   networkCreateFailure,
   portTakenIn,
+  pullFailureOf,
   startFailure,
 } from '../../src/engine/engine-messages.js';
-import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../../src/engine/engine-errors.js';
+import {
+  ImageMissingError,
+  NoGpuRuntimeError,
+  PortTakenError,
+  registryOf,
+  SubnetTakenError,
+} from '../../src/engine/engine-errors.js';
 
 // The engine's words, as dockerd 20.10 says them (recorded from the e2e runs).
 const PORT_ALLOCATED =
@@ -43,5 +50,39 @@ describe("the adapter's reading of the engine's messages", () => {
       true,
     );
     expect(hasActiveEndpoints(new Error('network x not found'))).toBe(false);
+  });
+});
+
+describe('a failed pull, as the engine words it', () => {
+  // The first two recorded from the e2e tests (first-run, inspect) on dockerd 20.10; the others as dockerd writes them.
+  it.each([
+    [
+      'manifest for 127.0.0.1:5000/envctl-test/layers:no-such-tag not found: manifest unknown: manifest unknown',
+      'unknown-image',
+    ],
+    ['Get "http://127.0.0.1:5999/v2/": dial tcp 127.0.0.1:5999: connect: connection refused', 'unreachable'],
+    [
+      'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io on 10.0.0.53:53: no such host',
+      'unreachable',
+    ],
+    [
+      "pull access denied for nosuch/image, repository does not exist or may require 'docker login': denied",
+      'unknown-image',
+    ],
+    ['Head "https://ghcr.io/v2/lab/private/manifests/1": unauthorized', 'unauthorized'],
+    ['write /var/lib/docker/tmp/GetImageBlob1234: no space left on device', 'disk-full'],
+    ['something else entirely', 'other'],
+  ])('%s is %s', (message, failure) => {
+    expect(pullFailureOf(message)).toBe(failure);
+  });
+
+  it('names the registry of the image, and what to do, in the error', () => {
+    expect(registryOf('python:3.11-slim')).toBe('Docker Hub (docker.io)');
+    expect(registryOf('localhost/x:1')).toBe('localhost');
+    expect(registryOf('ghcr.io/lab/private:1')).toBe('ghcr.io');
+    const error = new ImageMissingError('ghcr.io/lab/private:1', new Error('unauthorized'), 'unauthorized');
+    expect(error.message).toBe('Could not pull image ghcr.io/lab/private:1: unauthorized.');
+    expect(error.hint).toContain('docker login ghcr.io');
+    expect(error.exitCode).toBe(3);
   });
 });
