@@ -9,6 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { median } from './stats.mjs';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = process.env.ENVCTL_CLI ?? join(REPO, 'dist', 'bundle', 'main.js');
@@ -55,11 +56,6 @@ for (let trial = 0; trial < TRIALS; trial++) {
   }
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const without = median(rows.filter((row) => row.data === 'none').map((row) => row.seconds));
 const withData = median(rows.filter((row) => row.data !== 'none').map((row) => row.seconds));
 console.log(
