@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import type { ImageProgress } from '../execute/apply.js';
-import { describePull, PullTally } from '../execute/pull-tally.js';
+import { describePull, type PullState } from '../execute/pull-tally.js';
 
 /** Re-drawn at most this often: a pull reports hundreds of events a second. */
 const REDRAW_MS = 100;
@@ -10,7 +10,7 @@ interface ImageRow {
   project: string;
   image: string;
   action: 'pull' | 'build';
-  tally: PullTally;
+  tally: { state(): PullState } | undefined;
   step: string;
   last: string;
 }
@@ -37,12 +37,12 @@ export class ProgressBoard {
       project,
       image: progress.image,
       action: progress.action,
-      tally: new PullTally(),
+      tally: undefined,
       step: '',
       last: '',
     };
     this.rows.set(key, row);
-    if (progress.event) row.tally.add(progress.event);
+    row.tally = progress.tally ?? row.tally;
     if (progress.line !== undefined) {
       if (/^Step \d+\/\d+ :/.test(progress.line)) row.step = progress.line.replace(/^Step (\d+\/\d+) :/, 'step $1:');
       else row.last = progress.line.trim();
@@ -77,10 +77,10 @@ export class ProgressBoard {
 }
 
 /** One image's line, cut to the terminal's width: "intro-ml  python:3.11-slim  pulling  2/4 layers, ...". */
-export function imageLine(row: Omit<ImageRow, 'tally'> & { tally: Pick<PullTally, 'state'> }, columns: number): string {
+export function imageLine(row: ImageRow, columns: number): string {
   const what =
     row.action === 'pull'
-      ? `pulling  ${describePull(row.tally.state())}`
+      ? `pulling  ${row.tally ? describePull(row.tally.state()) : 'resolving'}`
       : `building  ${[row.step, row.last].filter(Boolean).join(' | ') || 'starting'}`;
   const line = `${row.project}  ${row.image}  ${what}`;
   return line.length <= columns - 1 ? line : `${line.slice(0, Math.max(columns - 2, 10))}…`;

@@ -1,6 +1,6 @@
 import { EngineError, EnvctlError } from '../errors/envctl-error.js';
 import type { DesiredService } from '../reconcile/desired.js';
-import type { Engine, PullEvent } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import { describePulled, PullTally } from './pull-tally.js';
 import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
 import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../engine/engine-errors.js';
@@ -9,7 +9,8 @@ import { waitForCondition } from './wait-condition.js';
 import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
 
 /**
- * An image's progress: its pull or build starting (no event, no line), then each pull event or build output line.
+ * An image's progress: its pull or build starting (no tally, no line), then the pull's tally after each of its
+ * events, or each build output line.
  * A terminal shows one line per image updated in place; piped output shows only the start.
  */
 export interface ImageProgress {
@@ -17,7 +18,8 @@ export interface ImageProgress {
   action: 'pull' | 'build';
   /** Why it is built (a build's start). */
   reason?: string;
-  event?: PullEvent;
+  /** The pull's layers and bytes so far (one tally, read when drawn). */
+  tally?: Pick<PullTally, 'state'>;
   line?: string;
   /** The pull or build ended, either way: its change, or the project's failure, follows. */
   finished?: true;
@@ -162,7 +164,7 @@ async function applyProject(
       try {
         await engine.pullImage(service.image, (event) => {
           tally.add(event);
-          reporter.progress(project, { image: service.image, action: 'pull', event });
+          reporter.progress(project, { image: service.image, action: 'pull', tally });
         });
       } finally {
         reporter.progress(project, { image: service.image, action: 'pull', finished: true });

@@ -159,7 +159,7 @@ function printedEvents(address: string): WatchEvents {
     change: (project, text) => out(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
     progress: (project, progress) => {
       if (board) return board.update(project, progress);
-      if (progress.event || progress.line !== undefined || progress.finished) return;
+      if (progress.tally || progress.line !== undefined || progress.finished) return;
       const why = progress.reason ? ` (${progress.reason})` : '';
       process.stdout.write(
         `${project}: ${progress.action === 'pull' ? 'pulling' : 'building'} ${progress.image}${why}\n`,
