@@ -3,6 +3,7 @@ import { registerEngineCommands } from './commands/engine-commands.js';
 import { registerPorts } from './commands/ports.js';
 import { registerRender } from './commands/render.js';
 import { registerWorkspaceCommands } from './commands/workspace-commands.js';
+import { commandAfterTarget } from './command-args.js';
 import { formatError } from './report-error.js';
 import type { GlobalOptions } from './context.js';
 
@@ -26,7 +27,8 @@ export function buildProgram(version: string): Command {
 
 export async function run(version: string): Promise<void> {
   try {
-    await buildProgram(version).parseAsync(process.argv);
+    const [node = 'node', script = 'envctl', ...args] = process.argv;
+    await buildProgram(version).parseAsync([node, script, ...commandAfterTarget(args)]);
   } catch (error) {
     const { text, exitCode } = formatError(error);
     process.stderr.write(text);

@@ -337,3 +337,12 @@ export function appliedPaths(table: KeyTable = SERVICE_KEYS, prefix = ''): strin
     return [path, ...deeper];
   });
 }
+
+/** The service key whose value lands in the create body's HostConfig.<key> (privileged for Privileged). */
+export function serviceKeyOfHostConfig(hostConfigKey: string): string | undefined {
+  const target = `HostConfig.${hostConfigKey}`;
+  const lands = (engine: string) => [target, `${target}.`, `${target}[`].some((start) => engine.startsWith(start));
+  return Object.entries(SERVICE_KEYS).find(
+    ([, rule]) => rule.kind === 'applied' && (rule.engine === target || lands(rule.engine)),
+  )?.[0];
+}

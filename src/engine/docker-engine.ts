@@ -1,6 +1,7 @@
 import { existsSync, readFileSync as readFile } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
 import tarFs from 'tar-fs';
@@ -24,7 +25,7 @@ import { socketOwnerPid } from './socket-owner.js';
 import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine-target.js';
 import { SshHost } from './ssh-host.js';
 import { dockerfileText } from './user-layer.js';
-import { ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
+import { BaseImageError, ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
 import { hasActiveEndpoints, networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
 import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
@@ -43,6 +44,20 @@ import {
   type ObservedVolume,
 } from './observed.js';
 
+const START_ENGINE =
+  'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.';
+
+/** An engine that did not answer; one whose socket refused this user is another matter, with its own fix. */
+function engineUnreachable(address: string, cause: unknown, hint: string): EngineError {
+  const error = cause as { code?: string; message?: string };
+  if (error.code === 'EACCES' || error.code === 'EPERM')
+    return new EngineError(`The Docker Engine at ${address} runs, but its socket refused you (permission denied).`, {
+      cause,
+      hint: 'You are not in the docker group: sudo usermod -aG docker $USER, then log in again (or run envctl with sudo).',
+    });
+  return new EngineError(`No Docker Engine answers at ${address} (${error.message ?? error.code}).`, { cause, hint });
+}
+
 /** Connects to the engine the target names (default: the one the docker CLI would use) or fails saying where and what to do. */
 export async function connectDocker(
   options: { timeoutMs?: number; target?: EngineTarget; ssh?: SshHost } = {},
@@ -58,13 +73,13 @@ export async function connectDocker(
   try {
     await engine.docker.ping();
   } catch (cause) {
-    throw new EngineError(`No Docker Engine answers at ${engine.address} (${(cause as Error).message}).`, {
+    throw engineUnreachable(
+      engine.address,
       cause,
-      hint:
-        target.kind === 'unix'
-          ? 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.'
-          : `Check that the engine runs there and that "docker -H ${target.url.split(' ')[0]} info" answers from this shell.`,
-    });
+      target.kind === 'unix'
+        ? START_ENGINE
+        : `Check that the engine runs there and that "docker -H ${target.url.split(' ')[0]} info" answers from this shell.`,
+    );
   }
   return engine;
 }
@@ -206,6 +221,8 @@ export class DockerEngine implements Engine {
         pack.finalize();
       },
     });
+    let base: string | undefined;
+    const defaults: Record<string, string> = {};
     try {
       const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
         t: options.tag,
@@ -213,13 +230,29 @@ export class DockerEngine implements Engine {
         buildargs: options.args,
         labels: options.labels,
         rm: true,
+        // A failed step's container too: a failed build leaves nothing behind.
+        forcerm: true,
         ...(options.target ? { target: options.target } : {}),
       })) as unknown as Readable;
-      await followProgress(this.docker, stream, progress);
+      await followProgress(this.docker, stream, (line) => {
+        const arg = /^Step \d+\/\d+ : ARG (\w+)=(\S+)/i.exec(line);
+        if (arg) defaults[arg[1]!] ??= arg[2]!;
+        const from = /^Step \d+\/\d+ : FROM (\S+)/i.exec(line)?.[1];
+        base = from
+          ? withArgs(from, { ...defaults, ...options.args })
+          : /^Step \d+\/\d+ :/.test(line)
+            ? undefined
+            : base;
+        progress(line);
+      });
     } catch (cause) {
+      // The step that failed was a FROM: its image could not be pulled, whatever the Dockerfile says after it.
+      if (base) throw new BaseImageError(options.tag, base, cause, pullFailureOf(firstLine(cause)));
       throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
         cause,
-        hint: `Fix the Dockerfile (${dockerfile}) or the files it copies (the build's last lines show the failing step); envctl up --build builds again.`,
+        hint:
+          "The build's output shows the failing step: fix what it reads (the project's files it copies, such as " +
+          `requirements.txt) or the Dockerfile (${dockerfile}); envctl up --build builds again.`,
       });
     }
   }
@@ -441,15 +474,8 @@ export class DockerEngine implements Engine {
   private wrap(error: unknown): Error {
     if (error instanceof EngineError) return error;
     const code = (error as { code?: string }).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES') {
-      return new EngineError(`No Docker Engine answers at ${this.address} (${code}).`, {
-        cause: error,
-        hint:
-          code === 'EACCES'
-            ? 'Add your user to the docker group (then log in again), or run with sudo.'
-            : 'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs.',
-      });
-    }
+    if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES')
+      return engineUnreachable(this.address, error, START_ENGINE);
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
   }
 }
@@ -534,6 +560,11 @@ function pullEventOf(message: PullMessage): PullEvent {
 }
 
 /** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
+/** A FROM line's image with its build arguments filled in: FROM ${BASE_IMAGE} names the image pulled. */
+function withArgs(reference: string, args: Record<string, string>): string {
+  return reference.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => args[name] ?? whole);
+}
+
 function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
   return followEvents(docker, stream, (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
     const text =
@@ -541,7 +572,8 @@ function followProgress(docker: Docker, stream: Readable, progress: ProgressLine
       (event.status
         ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`
         : '');
-    for (const line of text.split('\n')) if (line.trim()) progress(line.trimEnd());
+    // The classic builder wraps a step's stderr in colour codes (ESC[91m): markers for a terminal, not output.
+    for (const line of stripVTControlCharacters(text).split('\n')) if (line.trim()) progress(line.trimEnd());
   });
 }
 

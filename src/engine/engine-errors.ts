@@ -101,6 +101,23 @@ export class ImageMissingError extends EngineError {
   }
 }
 
+/** A build whose base image (a FROM line) could not be pulled. */
+export class BaseImageError extends EngineError {
+  constructor(
+    readonly tag: string,
+    readonly reference: string,
+    cause: unknown,
+    readonly failure: PullFailure,
+  ) {
+    super(`Building ${tag} failed: its base image ${reference} could not be pulled: ${messageOf(cause)}.`, {
+      cause,
+      hint:
+        `${PULL_HINTS[failure](reference, registryOf(reference))} A built-in template's base image is its ` +
+        "base_image parameter: set params: { base_image: ... } in the project's envctl.yml.",
+    });
+  }
+}
+
 /** The registry a reference names: its first part when that has a dot, a colon or is localhost; else Docker Hub. */
 export function registryOf(reference: string): string {
   const first = reference.split('/')[0]!;

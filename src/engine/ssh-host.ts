@@ -8,9 +8,8 @@ import { acceptsConnection } from '../util/accepts-connection.js';
 import type { CommandResult, HostCommands } from '../util/host-commands.js';
 import type { SshAddress } from './engine-target.js';
 import { sshFailure } from './ssh-messages.js';
+import { FIND_ENGINE_SCRIPT, forwardTarget, parseRemoteEngine, type RemoteEngine } from './remote-engine.js';
 
-/** The engine's socket on the server: the one `docker` there uses by default. */
-const REMOTE_ENGINE_SOCKET = '/var/run/docker.sock';
 /** How long the shared connection outlives the last envctl that used it. */
 const PERSIST_SECONDS = 60;
 
@@ -117,8 +116,10 @@ export class SshHost implements HostCommands {
   /** The server's engine socket, forwarded to a local unix socket over the shared connection. */
   async engineSocket(): Promise<string> {
     await this.connect();
-    const local = `${this.controlPath}.docker.sock`;
-    const forward = ['-o', 'StreamLocalBindUnlink=yes', '-L', `${local}:${REMOTE_ENGINE_SOCKET}`];
+    const engine = await this.findEngine();
+    const target = forwardTarget(engine, this.destination);
+    const local = `${this.controlPath}.${createHash('sha256').update(target).digest('hex').slice(0, 8)}.sock`;
+    const forward = ['-o', 'StreamLocalBindUnlink=yes', '-L', `${local}:${target}`];
     const result = await this.control('forward', forward);
     if (result.exitCode !== 0) {
       throw new EngineError(
@@ -127,6 +128,18 @@ export class SshHost implements HostCommands {
       );
     }
     return local;
+  }
+
+  private found: Promise<RemoteEngine> | undefined;
+
+  /** The server's engine, found as its docker CLI finds it (remote-engine.ts); asked once per command. */
+  findEngine(): Promise<RemoteEngine> {
+    this.found ??= this.run(`sh -lc '${FIND_ENGINE_SCRIPT.replaceAll("'", "'\\''")}'`).then((result) => {
+      if (result.exitCode !== 0)
+        throw new EngineError(`Asking ${this.destination} where its Docker Engine is failed: ${result.stderr.trim()}`);
+      return parseRemoteEngine(result.stdout);
+    });
+    return this.found;
   }
 
   async run(script: string, options: { timeoutMs?: number } = {}): Promise<CommandResult> {

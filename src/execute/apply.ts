@@ -6,6 +6,7 @@ import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
 import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../engine/engine-errors.js';
 import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
 import { waitForCondition } from './wait-condition.js';
+import { settle, type SettleOptions, type StartedContainer } from './settle.js';
 import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
 
 /**
@@ -34,6 +35,8 @@ export interface ApplyReporter {
 export interface ProjectFailure {
   project: string;
   error: Error;
+  /** Its containers that still run after the failure (a failed rebuild leaves the old one serving). */
+  stillRunning: string[];
 }
 
 export interface ApplyResult {
@@ -52,7 +55,12 @@ export interface ApplyResult {
  * every project in parallel, each in dependency order. A project whose step fails has the containers this
  * run made for it removed; the other projects go on.
  */
-export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter): Promise<ApplyResult> {
+export async function apply(
+  plan: Plan,
+  engine: Engine,
+  reporter: ApplyReporter,
+  settling?: SettleOptions,
+): Promise<ApplyResult> {
   let changes = 0;
   const changed = (project: string | null, text: string) => {
     changes += 1;
@@ -101,11 +109,11 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
     [...plan.projects].map(async ([project, projectPlan]) => {
       const made: string[] = [];
       try {
-        await applyProject(project, projectPlan, engine, reporter, changed, made, started);
+        await applyProject(project, projectPlan, { engine, reporter, changed, settling }, made, started);
       } catch (error) {
         if (projectPlan.onFailure === 'remove-made')
           await Promise.all(made.map((id) => engine.removeContainer(id).catch(() => undefined)));
-        failures.push({ project, error: error as Error });
+        failures.push({ project, error: error as Error, stillRunning: await stillRunning(projectPlan, engine) });
       }
     }),
   );
@@ -114,12 +122,17 @@ export async function apply(plan: Plan, engine: Engine, reporter: ApplyReporter)
   return { changes, subnetsTaken, failures, started, removalFailures };
 }
 
+interface ApplyContext {
+  engine: Engine;
+  reporter: ApplyReporter;
+  changed: (project: string | null, text: string) => void;
+  settling: SettleOptions | undefined;
+}
+
 async function applyProject(
   project: string,
   projectPlan: ProjectPlan,
-  engine: Engine,
-  reporter: ApplyReporter,
-  changed: (project: string | null, text: string) => void,
+  { engine, reporter, changed, settling }: ApplyContext,
   made: string[],
   started: ApplyResult['started'],
 ): Promise<void> {
@@ -172,9 +185,12 @@ async function applyProject(
       changed(project, `pulled ${service.image} (${describePulled(tally.state())})`);
     }
   }
+  const startedHere: StartedContainer[] = [];
   for (const level of projectPlan.levels) {
-    await Promise.all(level.map((step) => applyStep(step, engine, changed, made, started)));
+    const steps = await Promise.all(level.map((step) => applyStep(step, engine, changed, made, started)));
+    startedHere.push(...steps.flatMap((step) => (step ? [step] : [])));
   }
+  if (settling) await settle(engine, startedHere, settling);
 }
 
 async function applyStep(
@@ -183,15 +199,16 @@ async function applyStep(
   changed: (project: string | null, text: string) => void,
   made: string[],
   started: ApplyResult['started'],
-): Promise<void> {
+): Promise<StartedContainer | undefined> {
   const { service } = step;
-  if (step.kind === 'keep') return;
+  if (step.kind === 'keep') return undefined;
   if (step.kind === 'start') {
     for (const dependency of service.waitFor) await waitForCondition(engine, service.containerName, dependency);
+    const restartsBefore = (await engine.inspectContainer(step.container.id)).RestartCount ?? 0;
     await engine.startContainer(step.container.id);
     started.push({ id: step.container.id, service });
     changed(service.project, `started ${service.containerName} (${step.reason})`);
-    return;
+    return { id: step.container.id, name: service.containerName, restartsBefore };
   }
   if (step.kind === 'recreate') {
     await engine.stopContainer(step.container.id);
@@ -211,6 +228,21 @@ async function applyStep(
     service.project,
     `${step.kind === 'create' ? 'created' : 'recreated'} ${service.containerName}${step.kind === 'recreate' ? ` (${step.reason})` : ''}`,
   );
+  return { id, name: service.containerName, restartsBefore: 0 };
+}
+
+/** The names of a failed project's containers, from before this run, that run still. */
+async function stillRunning(projectPlan: ProjectPlan, engine: Engine): Promise<string[]> {
+  const before = projectPlan.levels.flat().flatMap((step) => (step.kind === 'create' ? [] : [step.container]));
+  const running = await Promise.all(
+    before.map((container) =>
+      engine.inspectContainer(container.id).then(
+        (info) => info.State?.Running === true,
+        () => false,
+      ),
+    ),
+  );
+  return before.filter((_, index) => running[index]).map((container) => container.name);
 }
 
 /** The output a failed build shows: all of it, but for a build that wrote more than this many lines. */

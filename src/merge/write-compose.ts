@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { stringify } from 'yaml';
 import type { ComposeFile } from '../compose/compose-types.js';
+import type { WriteFile } from '../util/file-batch.js';
 
 export const MERGED_FILE = 'docker-compose.yml';
 const HEADER =
@@ -26,14 +27,14 @@ function escapeDollars(value: unknown): unknown {
 
 /**
  * Writes compose/: one file per project, the merged file, and .env naming the Compose project so that
- * docker-compose run in compose/ addresses the same containers. Fragments of projects no longer listed
- * are removed: everything here is generated.
+ * docker-compose run in compose/ addresses the same containers.
  */
 export function writeComposeDir(
   composeDir: string,
   projectName: string,
   merged: ComposeFile,
   perProject: ReadonlyMap<string, ComposeFile>,
+  writeFile: WriteFile = (path, text) => writeFileAtomic.sync(path, text),
 ): string[] {
   mkdirSync(composeDir, { recursive: true });
   const written: string[] = [];
@@ -41,15 +42,19 @@ export function writeComposeDir(
   const write = (name: string, text: string) => {
     const file = join(composeDir, name);
     if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
-    writeFileAtomic.sync(file, text);
+    writeFile(file, text);
     written.push(file);
   };
   for (const [project, fragment] of perProject) write(`${project}.yml`, HEADER + composeToYaml(fragment));
   write(MERGED_FILE, HEADER + composeToYaml(merged));
   write('.env', `COMPOSE_PROJECT_NAME=${projectName}\n`);
+  return written;
+}
+
+/** The fragments of projects no longer listed: everything under compose/ is generated. */
+export function removeStaleFragments(composeDir: string, perProject: ReadonlyMap<string, ComposeFile>): void {
   for (const entry of existsSync(composeDir) ? readdirSync(composeDir) : []) {
     const project = entry.replace(/\.yml$/, '');
     if (entry.endsWith('.yml') && entry !== MERGED_FILE && !perProject.has(project)) rmSync(join(composeDir, entry));
   }
-  return written;
 }

@@ -3,4 +3,6 @@ export interface Grant<V> {
   key: string;
   value: V;
   signature: string;
+  /** Why it is not the value preferred (a port: "8888 is in use by another process"), said by envctl ports. */
+  note?: string;
 }

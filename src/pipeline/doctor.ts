@@ -130,10 +130,12 @@ async function engineCheck(choice: EngineChoice, checks: Check[]): Promise<Docke
   try {
     const engine = await connectEngineOf(choice, 3000);
     const { version, apiVersion } = await engine.version();
+    const remote = choice.ssh ? await choice.ssh.findEngine() : undefined;
+    const there = remote ? `; on ${choice.ssh!.hostName}: ${remote.endpoint}, found by ${remote.foundBy}` : '';
     checks.push({
       name: 'Docker Engine',
       status: 'ok',
-      detail: `${version} (API ${apiVersion}) at ${engine.address}`,
+      detail: `${version} (API ${apiVersion}) at ${engine.address}${there}`,
     });
     return engine;
   } catch (error) {

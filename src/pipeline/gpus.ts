@@ -3,7 +3,6 @@ import { NO_GPU_FIX } from '../allocation/gpu/allocate-gpus.js';
 import { unitsOf } from '../allocation/gpu/inventory.js';
 import { NvidiaSmiProbe } from '../allocation/gpu/probe.js';
 import { connectEngineOf, type EngineChoice } from './edges.js';
-import { EnvctlError, ExitCode } from '../errors/envctl-error.js';
 import { GPU_LABEL, LABEL } from '../model/labels.js';
 
 export interface GpuRow {
@@ -18,13 +17,17 @@ export interface GpuRow {
   heldBy: Array<{ workspace: string; project: string; sharing: string }>;
 }
 
-/** Every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
-export async function gpuRows(choice: EngineChoice): Promise<GpuRow[]> {
+/**
+ * Every GPU and MIG instance of the machine, and the projects (of any workspace) holding it; on a machine
+ * without a GPU driver none, and why: a list that is empty, not an error.
+ */
+export async function gpuRows(
+  choice: EngineChoice,
+): Promise<{ rows: GpuRow[]; none?: { reason: string; fix: string } }> {
   if (choice.ssh) await choice.ssh.connect();
   const probe = choice.ssh ? new NvidiaSmiProbe(choice.ssh) : new NvidiaSmiProbe();
   const discovery = await probe.discover();
-  if (!discovery.available)
-    throw new EnvctlError(`No GPU to list: ${discovery.reason}.`, { hint: NO_GPU_FIX, exitCode: ExitCode.badInput });
+  if (!discovery.available) return { rows: [], none: { reason: discovery.reason, fix: NO_GPU_FIX } };
   const holders = await runningHolders(choice);
   const rows: GpuRow[] = unitsOf(discovery.gpus).map((unit) => ({
     id: unit.id,
@@ -37,7 +40,7 @@ export async function gpuRows(choice: EngineChoice): Promise<GpuRow[]> {
     utilizationPercent: unit.mig ? null : unit.gpu.utilizationPercent,
     heldBy: holders.filter((holder) => holder.units.includes(unit.id)).map(({ units: _units, ...holder }) => holder),
   }));
-  return rows;
+  return { rows };
 }
 
 /** Containers that hold GPUs, from their labels; none when no engine answers. */

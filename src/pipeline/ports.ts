@@ -14,6 +14,8 @@ export interface PortRow {
   hostPort: number;
   /** Whether the project is in which-project now: a project that left keeps its ports until released. */
   listed: boolean;
+  /** Why it is not the port the project prefers, when it is not: "8888 is in use by another process". */
+  note: string | null;
 }
 
 /** The host ports kept in the engine's state (compose/state*.json), listed project or not, by host port; and the state's warning. */
@@ -24,7 +26,8 @@ export function allocatedPorts(root: string, store: StateStore): { rows: PortRow
     .map((grant) => {
       const [project = '', service = '', container = '', protocol = ''] = grant.key.split('/');
       const containerPort = Number(container);
-      return { project, service, containerPort, protocol, hostPort: grant.value, listed: listed.has(project) };
+      const note = grant.note ?? null;
+      return { project, service, containerPort, protocol, hostPort: grant.value, listed: listed.has(project), note };
     })
     .sort((a, b) => a.hostPort - b.hostPort);
   return { rows, warning };

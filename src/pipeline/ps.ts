@@ -1,6 +1,8 @@
-import type { Engine } from '../engine/engine.js';
+import type { ContainerInspect, Engine } from '../engine/engine.js';
+import type { ObservedContainer } from '../engine/observed.js';
 import { LABEL } from '../model/labels.js';
-import { displayAddress } from './summary.js';
+import { displayAddress } from '../util/display-address.js';
+import { resolveUrlLabel, urlLabel } from '../render/port-url.js';
 import { portKey } from '../allocation/ports/port-request.js';
 import { acceptsConnection } from '../util/accepts-connection.js';
 
@@ -9,6 +11,10 @@ export interface PsRow {
   service: string;
   container: string;
   state: string;
+  /** The exit code of its last run, for a container that is not running. */
+  exitCode: number | null;
+  /** How often the engine restarted it (its restart policy). */
+  restarts: number;
   health: string | null;
   urls: string[];
   gpus: string | null;
@@ -24,50 +30,79 @@ export interface ServerPorts {
 }
 
 /** What the engine runs for the workspace at `root`, read from its labels: one row a container, sorted. */
-export async function workspaceRows(engine: Engine, root: string, server?: ServerPorts): Promise<PsRow[]> {
+export async function workspaceRows(
+  engine: Engine,
+  root: string,
+  secrets: ReadonlyMap<string, Record<string, string>>,
+  server?: ServerPorts,
+): Promise<PsRow[]> {
   const [containers, networks] = await Promise.all([engine.containers(LABEL.root, root), engine.networks()]);
   const subnets = new Map(networks.map((network) => [network.name, network.subnets[0] ?? null]));
   const rows: PsRow[] = await Promise.all(
     containers.map(async (container) => {
       const info = await engine.inspectContainer(container.id);
-      const requests = (info.HostConfig?.DeviceRequests ?? []) as Array<{
-        Count?: number;
-        DeviceIDs?: string[] | null;
-      }>;
       const project = container.labels[LABEL.project] ?? '';
       const service = container.labels[LABEL.service] ?? '';
       const tcp = container.ports.filter((port) => port.protocol === 'tcp');
-      const forwards = server
-        ? await Promise.all(
-            tcp.map(async (port) => {
-              const key = portKey(project, service, port.containerPort, port.protocol);
-              const forward = server.forwards.find((f) => f.key === key && f.remote === port.hostPort);
-              return {
-                here: forward ? `127.0.0.1:${forward.local}` : null,
-                server: `${server.hostName}:${port.hostPort}`,
-                open: forward ? await acceptsConnection(forward.local) : false,
-              };
-            }),
-          )
-        : [];
+      const forwards = server ? await Promise.all(tcp.map((port) => forwardOf(server, project, service, port))) : [];
+      // One read of the state: the list's may be older than the inspect's (a crash-looping container).
+      const state = info.State?.Status ?? container.state;
+      const exited = state !== 'running' && state !== 'created';
       return {
         project,
         service,
         container: container.name,
-        state: container.state,
+        state,
+        exitCode: exited ? (info.State?.ExitCode ?? null) : null,
+        restarts: info.RestartCount ?? 0,
         health: info.State?.Health?.Status ?? null,
-        urls: server
-          ? forwards.filter((forward) => forward.here && forward.open).map((forward) => `http://${forward.here}/`)
-          : tcp.map((port) => `http://${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}/`),
+        urls: tcp.flatMap((port, index) => {
+          const url = portUrl(container, port, forwards[index], secrets.get(project) ?? {});
+          return server && !forwards[index]?.open ? [] : [url];
+        }),
         forwards,
-        gpus: requests.length
-          ? requests
-              .map((r) => (r.DeviceIDs?.length ? r.DeviceIDs.join(',') : r.Count === -1 ? 'all' : String(r.Count)))
-              .join(',')
-          : null,
+        gpus: gpusOf(info),
         networks: container.networks.map((name) => ({ name, subnet: subnets.get(name) ?? null })),
       };
     }),
   );
   return rows.sort((a, b) => (a.project + a.service < b.project + b.service ? -1 : 1));
+}
+
+type Forward = PsRow['forwards'][number];
+type ObservedPort = ObservedContainer['ports'][number];
+
+async function forwardOf(server: ServerPorts, project: string, service: string, port: ObservedPort): Promise<Forward> {
+  const key = portKey(project, service, port.containerPort, port.protocol);
+  const forward = server.forwards.find((f) => f.key === key && f.remote === port.hostPort);
+  const here = forward ? `127.0.0.1:${forward.local}` : null;
+  return {
+    here,
+    server: `${server.hostName}:${port.hostPort}`,
+    open: forward ? await acceptsConnection(forward.local) : false,
+  };
+}
+
+/** The port's URL as up printed it (its token filled in from the state), at the forward's end on a server. */
+function portUrl(
+  container: ObservedContainer,
+  port: ObservedPort,
+  forward: Forward | undefined,
+  secrets: Record<string, string>,
+): string {
+  const origin = forward?.here ?? `${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}`;
+  const label = container.labels[urlLabel(port.containerPort, port.protocol)];
+  if (!label) return `http://${origin}/`;
+  const url = new URL(resolveUrlLabel(label, secrets));
+  // On a server, the laptop's end of the forward: the label names the server's.
+  if (forward?.here) url.host = forward.here;
+  return url.href;
+}
+
+function gpusOf(info: ContainerInspect): string | null {
+  const requests = (info.HostConfig?.DeviceRequests ?? []) as Array<{ Count?: number; DeviceIDs?: string[] | null }>;
+  if (!requests.length) return null;
+  return requests
+    .map((r) => (r.DeviceIDs?.length ? r.DeviceIDs.join(',') : r.Count === -1 ? 'all' : String(r.Count)))
+    .join(',');
 }

@@ -90,8 +90,10 @@ export async function renderWorkspace(
       range: workspace.settings.ports.range,
       probe: edges.ports,
       enginePorts: enginePorts,
+      rangeSet: workspace.settings.ports.rangeSet,
       listed: new Set(workspace.projects.map((project) => project.name)),
     });
+    warnings.push(...portAllocation.notices);
 
     const gpuAllocation = await allocateGpus({
       needs: workspace.projects.map((project) => ({

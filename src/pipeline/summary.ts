@@ -1,7 +1,6 @@
-import { choiceMeanings } from '../templates/params.js';
 import { namespaced } from '../merge/namespace.js';
 import { describeGpus } from '../allocation/gpu/request.js';
-import { substitute } from '../templates/expressions.js';
+import { portUrl } from '../render/port-url.js';
 import type { Workspace } from '../workspace/load.js';
 import { networkKey } from '../allocation/network/network-requests.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
@@ -49,15 +48,6 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
         const nodeAddress = server?.addressOf?.(project.name);
         const hostIp = forward !== undefined ? '127.0.0.1' : (nodeAddress ?? (server ? server.hostName : grant.bind));
         const hostPort = forward ?? grant.host;
-        const scope = {
-          ...choiceMeanings(project.template, project.params),
-          ports: { [grant.name]: hostPort },
-          params: project.params,
-          project: { name: project.name, dir: project.dir },
-          secrets: outcome.secrets.get(project.name) ?? {},
-          host: { address: displayAddress(hostIp) },
-        };
-        const location = project.template?.source.locate(['ports', grant.name, 'url']) ?? { file: project.name };
         return {
           name: grant.name,
           service: namespaced(project.name, grant.service),
@@ -66,8 +56,8 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
           containerPort: grant.container,
           protocol: grant.protocol,
           url:
-            grant.url && (!server || forward !== undefined || nodeAddress !== undefined)
-              ? String(substitute(grant.url, scope, location))
+            !server || forward !== undefined || nodeAddress !== undefined
+              ? portUrl(project, grant, { hostIp, hostPort }, outcome.secrets.get(project.name) ?? {})
               : null,
           server: forward !== undefined ? `${server!.hostName}:${grant.host}` : null,
         };
@@ -81,10 +71,4 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
       network: { name: network.name, subnet: network.subnet, gateway: network.gateway },
     };
   });
-}
-
-/** Where a user's browser reaches a port published on `bind`. */
-export function displayAddress(bind: string): string {
-  if (bind === '0.0.0.0' || bind === '::') return 'localhost';
-  return bind.includes(':') ? `[${bind}]` : bind;
 }

@@ -1,3 +1,5 @@
+import { keyLocator } from '../workspace/key-location.js';
+import { resolveUrlLabel, urlLabel } from '../render/port-url.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { SwarmEngine, type SwarmNode, type SwarmService, type SwarmTask } from '../engine/swarm-engine.js';
 import { EngineError } from '../errors/envctl-error.js';
@@ -93,7 +95,8 @@ export async function swarmUp(
     {
       swarm: true,
       check: (outcome) => {
-        desired = swarmDesired(desiredOf(workspace, store.composeDir, outcome, edges.bindSource), placements);
+        const wanted = desiredOf(workspace, store.composeDir, outcome, edges.bindSource);
+        desired = swarmDesired(wanted, placements, keyLocator(workspace.projects));
       },
     },
   );
@@ -304,7 +307,11 @@ export interface SwarmRow {
 }
 
 /** envctl ps on a swarm: each service of the workspace, the node its task runs on, its URLs there. */
-export async function swarmRows(engine: DockerEngine, root: string): Promise<SwarmRow[]> {
+export async function swarmRows(
+  engine: DockerEngine,
+  root: string,
+  secrets: ReadonlyMap<string, Record<string, string>>,
+): Promise<SwarmRow[]> {
   const swarm = await swarmOf(engine);
   const [services, tasks, nodes] = await Promise.all([swarm.services(LABEL.root, root), swarm.tasks(), swarm.nodes()]);
   return services
@@ -323,7 +330,13 @@ export async function swarmRows(engine: DockerEngine, root: string): Promise<Swa
           node && current?.state === 'running'
             ? service.ports
                 .filter((port) => port.protocol === 'tcp')
-                .map((port) => `http://${node.address}:${port.publishedPort}/`)
+                .map((port) => {
+                  const label = service.labels[urlLabel(port.targetPort, port.protocol)];
+                  const project = service.labels[LABEL.project] ?? '';
+                  const url = new URL(label ? resolveUrlLabel(label, secrets.get(project) ?? {}) : 'http://x/');
+                  url.host = `${node.address}:${port.publishedPort}`;
+                  return url.href;
+                })
             : [],
         gpus: current?.gpus ?? [],
       };

@@ -27,8 +27,8 @@ export interface UpEvents extends ApplyReporter {
 
 export interface WatchEvents extends UpEvents {
   changed(files: readonly string[]): void;
-  /** A watch reconcile ran: its outcome, to report like the first. */
-  reconciled(outcome: UpOutcome): void;
+  /** A watch reconcile ran: its outcome, to report like the first, and the workspace it reconciled. */
+  reconciled(outcome: UpOutcome, workspace: Workspace): void;
   /** A watch reconcile failed; `again` when it failed the same way as the last time. */
   failed(error: unknown, again: boolean): void;
   engineAnswering(answering: boolean): void;
@@ -126,7 +126,7 @@ export async function watchUp(options: WatchOptions, events: WatchEvents): Promi
         const outcome = await reconcileUp(workspace, edges, { ...options.upOptions, build: false }, events);
         inputs = inputsOf(workspace, outcome, edges);
         lastError = undefined;
-        events.reconciled(outcome);
+        events.reconciled(outcome, workspace);
         if (logs) await logs.attach(await scopeContainers(edges.engine, root, options.upOptions.only), since);
       } catch (error) {
         options.onFailure?.();

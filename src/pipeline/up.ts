@@ -71,7 +71,7 @@ export async function up(
     );
     const thePlan = plan(desired, observed, { only: options.only, build: options.build });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
-    const result = await apply(thePlan, edges.engine, reporter);
+    const result = await apply(thePlan, edges.engine, reporter, workspace.settings.up);
     const next = nextAttempt(result, attempt);
     if (next.kind === 'give-up') throw next.error;
     if (next.kind === 'done') return { render, desired, plan: thePlan, result, movedPorts: [...taken] };

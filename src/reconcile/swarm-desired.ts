@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors/envctl-error.js';
 import { parseShortVolume } from '../compose/volumes.js';
 import { GPU_RESOURCE } from '../engine/swarm-engine.js';
-import { STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
+import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
+import { serviceKeyOfHostConfig } from '../compose/service-keys.js';
+import type { KeyLocator } from '../workspace/key-location.js';
 import type { Desired, DesiredNetwork, DesiredService } from './desired.js';
 
 /** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
@@ -64,11 +66,15 @@ const CARRIED = new Set([
  * for the same reason), the stack's labels; a project's GPUs as a generic-resource reservation, its
  * `placement:` as constraints. A setting the service API cannot carry is refused by name.
  */
-export function swarmDesired(desired: Desired, placements: ReadonlyMap<string, Placement>): SwarmDesired {
+export function swarmDesired(
+  desired: Desired,
+  placements: ReadonlyMap<string, Placement>,
+  locate: KeyLocator = () => undefined,
+): SwarmDesired {
   const stack = desired.projectName;
   const warnings = new Set<string>();
   const services = desired.services.map((service) =>
-    serviceSpec(service, stack, placements.get(service.project), warnings),
+    serviceSpec(service, stack, placements.get(service.project), warnings, refusalAt(service, locate)),
   );
   const networks = desired.networks.map((network) => networkSpec(network, stack));
   return { root: desired.root, stack, services, networks, warnings: [...warnings] };
@@ -79,19 +85,19 @@ function serviceSpec(
   stack: string,
   placement: Placement | undefined,
   warnings: Set<string>,
+  refuse: Refuse,
 ): SwarmServiceSpec {
   const create = service.create;
   const host = (create.HostConfig ?? {}) as Record<string, unknown>;
-  refuseUncarried(service, host);
+  refuseUncarried(service, host, refuse);
   if (service.build) {
-    throw new InputError(
+    refuse(
+      'build',
       `${service.service} builds its image (build:), and a swarm's nodes cannot use an image built on one engine.`,
-      {
-        hint: 'Build the image, push it to a registry the nodes reach (or load it on every node), and name it in image:.',
-      },
+      'Build the image, push it to a registry the nodes reach (or load it on every node), and name it in image:.',
     );
   }
-  const requested = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined);
+  const requested = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined, refuse);
   const shared = placement?.sharedGpus === true;
   const gpus = shared ? 0 : requested;
   const constraints = constraintsOf(placement);
@@ -150,12 +156,26 @@ function serviceSpec(
   };
 }
 
-function refuseUncarried(service: DesiredService, host: Record<string, unknown>): void {
+/** Throws the refusal of a setting, at the line where the project (or its template) wrote `key`. */
+type Refuse = (key: string, message: string, hint: string) => never;
+
+function refusalAt(service: DesiredService, locate: KeyLocator): Refuse {
+  const short = service.create.Labels?.[LABEL.service] ?? service.service;
+  return (key, message, hint) => {
+    const location = locate(service.project, short, key);
+    const where = location ? `${location.file}:${location.line}: ` : '';
+    throw new InputError(`${where}${message}`, { hint, ...(location ? { location } : {}) });
+  };
+}
+
+function refuseUncarried(service: DesiredService, host: Record<string, unknown>, refuse: Refuse): void {
   const refused = Object.entries(host).filter(([key, value]) => !CARRIED.has(key) && isSet(value));
   if (refused.length) {
-    throw new InputError(
-      `${service.service} sets ${refused.map(([key]) => key).join(', ')}, which a swarm service cannot carry (the Engine's service API has no such setting).`,
-      { hint: 'Remove it from the project or its template, or run the project on one engine (engine: without swarm).' },
+    const keys = refused.map(([key]) => serviceKeyOfHostConfig(key) ?? key);
+    refuse(
+      keys[0]!,
+      `${service.service} sets ${keys.join(', ')}, which a swarm service cannot carry (the Engine's service API has no such setting).`,
+      'Remove it from the project or its template, or run the project on one engine (engine: without swarm).',
     );
   }
   const mode = typeof host.NetworkMode === 'string' ? host.NetworkMode : undefined;
@@ -164,25 +184,26 @@ function refuseUncarried(service: DesiredService, host: Record<string, unknown>)
     !['default', 'bridge'].includes(mode) &&
     !service.networks.some((network) => network.name === mode)
   ) {
-    throw new InputError(`${service.service} sets network_mode: ${mode}, which a swarm service cannot carry.`, {
-      hint: 'Remove network_mode, or run the project on one engine.',
-    });
+    refuse(
+      'network_mode',
+      `${service.service} sets network_mode: ${mode}, which a swarm service cannot carry.`,
+      'Remove network_mode, or run the project on one engine.',
+    );
   }
 }
 
 type GpuRequestBody = { Count?: number; DeviceIDs?: string[] | null };
 
 /** A count of GPUs becomes a generic-resource reservation; "all" and named GPUs cannot be asked of a swarm. */
-function gpuCount(service: DesiredService, requests: GpuRequestBody[] | undefined): number {
+function gpuCount(service: DesiredService, requests: GpuRequestBody[] | undefined, refuse: Refuse): number {
   let count = 0;
   for (const request of requests ?? []) {
     if (request.DeviceIDs?.length || request.Count === -1) {
-      throw new InputError(
+      refuse(
+        'gpus',
         `${service.project} asks for ${request.DeviceIDs?.length ? `the GPUs ${request.DeviceIDs.join(', ')}` : 'all GPUs'}, ` +
           'and a swarm hands out GPUs by count only.',
-        {
-          hint: `Write gpus: <count> in projects/${service.project}/envctl.yml; the scheduler gives distinct GPUs on the node it picks.`,
-        },
+        `Write gpus: <count> in projects/${service.project}/envctl.yml; the scheduler gives distinct GPUs on the node it picks.`,
       );
     }
     count += request.Count ?? 0;

@@ -18,6 +18,7 @@ import type { HostUser } from '../util/host-user.js';
 import { GPU_LABEL } from '../model/labels.js';
 import { choiceMeanings } from '../templates/params.js';
 import { mirrorBuildArgs, type PackageMirrors } from '../workspace/mirrors.js';
+import { portUrl, urlLabel } from './port-url.js';
 
 export interface ProjectRenderInput {
   project: Project;
@@ -68,6 +69,10 @@ export function renderProject({
     const grant = ports.find((candidate) => candidate.name === name)!;
     const service = services[declared.service]!;
     service.ports = [...(service.ports ?? []), published(grant)];
+    // ps reads the URL back from the container; its secrets stay marks here, filled in from the state.
+    const url = portUrl(project, grant, { hostIp: grant.bind, hostPort: grant.host }, 'marked');
+    const labels = asMapping(service.labels, 'labels') as Record<string, string>;
+    if (url) service.labels = { ...labels, [urlLabel(grant.container, grant.protocol)]: url };
   }
   // The files a template builds from travel with the service, so a build can supply missing ones and the
   // build hash sees them change.

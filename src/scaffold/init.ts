@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { FileBatch, makeFolders } from '../util/file-batch.js';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors/envctl-error.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
@@ -29,8 +30,20 @@ export function initWorkspace(dir: string): string[] {
       },
     );
   }
-  mkdirSync(join(root, 'projects'), { recursive: true });
-  mkdirSync(join(root, 'templates'), { recursive: true });
-  for (const [name, text] of files) writeFileSync(join(root, name), text, { flag: 'wx' });
+  // All of it or nothing: a full disk or a read-only folder leaves no half workspace.
+  const madeRoot = !existsSync(root);
+  const batch = new FileBatch();
+  const made = ['projects', 'templates'].filter((folder) => !existsSync(join(root, folder)));
+  try {
+    makeFolders(root);
+    for (const [name, text] of files) batch.write(join(root, name), text);
+    for (const folder of made) mkdirSync(join(root, folder));
+    batch.commit();
+  } catch (error) {
+    batch.abort();
+    for (const folder of made) rmSync(join(root, folder), { recursive: true, force: true });
+    if (madeRoot) rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
   return [join(root, WHICH_PROJECT), join(root, '.gitignore'), join(root, 'projects'), join(root, 'templates')];
 }

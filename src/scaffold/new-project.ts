@@ -1,9 +1,10 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { FileBatch } from '../util/file-batch.js';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { InputError } from '../errors/envctl-error.js';
 import { resolveParams } from '../templates/params.js';
-import { findTemplateDir, loadTemplate, templateNames } from '../templates/template.js';
+import { findTemplateDir, loadTemplate, STARTER_DIR, templateNames } from '../templates/template.js';
 import { didYouMean, listOrNone } from '../util/suggest.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { PROJECT_CONFIG } from '../workspace/project-config.js';
@@ -62,23 +63,35 @@ export function newProject(
   // Check the parameters as up will, before anything is written.
   resolveParams(template, params, YamlSource.parse(text, join('projects', name, PROJECT_CONFIG)));
 
-  mkdirSync(dir, { recursive: true });
+  // All of it or nothing: a full disk or a read-only folder leaves no half project.
+  const batch = new FileBatch();
   const written = [join(dir, PROJECT_CONFIG)];
-  writeFileSync(written[0]!, text);
-  for (const file of template.declaration.dependency_files) {
-    const starter = DEPENDENCY_STARTERS[file];
-    writeFileSync(join(dir, file), starter ? starter(name) : '');
-    written.push(join(dir, file));
+  try {
+    batch.write(written[0]!, text);
+    for (const file of template.declaration.dependency_files) {
+      const starter = DEPENDENCY_STARTERS[file];
+      batch.write(join(dir, file), starter ? starter(name) : '');
+      written.push(join(dir, file));
+    }
+    for (const file of template.declaration.starter_files) {
+      batch.write(join(dir, file), readFileSync(join(templateDir, STARTER_DIR, file), 'utf8'));
+      written.push(join(dir, file));
+    }
+    if (options.enable) enable(root, name, batch);
+    batch.commit();
+  } catch (error) {
+    batch.abort();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  if (options.enable) enable(root, name);
   return written;
 }
 
-function enable(root: string, name: string): void {
+function enable(root: string, name: string, batch: FileBatch): void {
   const file = join(root, WHICH_PROJECT);
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   if (listedNames(text).includes(name)) return;
-  appendFileSync(file, `${text === '' || text.endsWith('\n') ? '' : '\n'}${name}\n`);
+  batch.write(file, `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${name}\n`);
 }
 
 function parseParam(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import type { WriteFile } from '../util/file-batch.js';
 
 /** compose/secrets/<project>.env: where a project's generated secrets reach its containers. */
 export function secretsEnvFile(composeDir: string, project: string): string {
@@ -25,13 +26,17 @@ export function ensureSecrets(
   return Object.fromEntries(names.map(({ name, env }) => [name, kept?.[name] || onDisk[env] || newSecret()]));
 }
 
-export function writeEnvFile(file: string, values: Record<string, string>): void {
+export function writeEnvFile(
+  file: string,
+  values: Record<string, string>,
+  writeFile: WriteFile = (path, text, mode) => writeFileAtomic.sync(path, text, { mode }),
+): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const body = Object.entries(values)
     .map(([key, value]) => `${key}=${value}\n`)
     .join('');
   if (existsSync(file) && readFileSync(file, 'utf8') === body) return;
-  writeFileAtomic.sync(file, body, { mode: 0o600 });
+  writeFile(file, body, 0o600);
 }
 
 /** KEY=VALUE lines, as Compose reads an env file; other lines (comments, blanks) are skipped. */

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
+import { makeFolders, type WriteFile } from '../util/file-batch.js';
 import { EnvctlError, InputError } from '../errors/envctl-error.js';
 import type { Grant } from '../model/grant.js';
 
@@ -45,7 +46,7 @@ export class StateStore {
 
   /** Runs `work` holding the workspace lock; other envctl processes wait for it. */
   async withLock<T>(work: () => T | Promise<T>): Promise<T> {
-    mkdirSync(this.composeDir, { recursive: true });
+    this.mustBeWritable();
     let release: () => Promise<void>;
     try {
       release = await lockfile.lock(this.composeDir, {
@@ -74,7 +75,7 @@ export class StateStore {
    * is not taken for a dead holder; a holder that died leaves it stale after 30 s.
    */
   async withEngineLock<T>(work: () => Promise<T>, onWait: () => void = () => undefined): Promise<T> {
-    mkdirSync(this.composeDir, { recursive: true });
+    this.mustBeWritable();
     const options = { lockfilePath: join(this.composeDir, '.envctl-engine.lock'), stale: 30_000, realpath: false };
     // proper-lockfile keeps its locks by the path locked: not composeDir, which the allocation lock inside holds.
     const key = join(this.composeDir, '.envctl-engine');
@@ -95,6 +96,15 @@ export class StateStore {
     } finally {
       await release().catch(() => undefined);
     }
+  }
+
+  /**
+   * compose/ made, and writable: a read-only or not-yours folder is its own error (system-error.ts), not a
+   * lock that "another envctl" seems to hold while the lock library retries for a minute.
+   */
+  private mustBeWritable(): void {
+    makeFolders(this.composeDir);
+    accessSync(this.composeDir, constants.W_OK);
   }
 
   read(): StateRead {
@@ -128,7 +138,7 @@ export class StateStore {
     }
   }
 
-  write(state: State): void {
+  write(state: State, writeFile: WriteFile = (path, text, mode) => writeFileAtomic.sync(path, text, { mode })): void {
     mkdirSync(this.composeDir, { recursive: true });
     const sorted = <V>(map: Map<string, V>) =>
       Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -141,7 +151,7 @@ export class StateStore {
     };
     const text = `${JSON.stringify(body, null, 2)}\n`;
     if (existsSync(this.file) && readFileSync(this.file, 'utf8') === text) return;
-    writeFileAtomic.sync(this.file, text, { mode: 0o600 });
+    writeFile(this.file, text, 0o600);
   }
 }
 

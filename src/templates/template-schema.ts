@@ -58,6 +58,8 @@ export const templateSchema = z
     /** The services that get the GPU reservation; every service of the fragment when absent. */
     gpu_services: z.array(identifier).optional(),
     dependency_files: z.array(z.string()).default([]),
+    /** Files of the template's starter/ folder that `envctl new` puts in a new project, so it runs at once. */
+    starter_files: z.array(z.string().regex(/^[^/\\]+$/, 'is a file name, without a folder')).default([]),
     /**
      * The built services that run as the user who runs envctl (their image gets that uid and gid, see the
      * built-in Dockerfiles), unless the project sets the parameter `run_as: root`.

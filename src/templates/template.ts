@@ -50,6 +50,7 @@ export function loadTemplate(name: string, dir: string, displayRoot: string): Te
   const template = { name, dir, declaration, source, fragment };
   checkServicesExist(template);
   checkMeanings(template);
+  checkStarterFiles(template, show);
   return template;
 }
 
@@ -82,6 +83,21 @@ function checkMeanings(template: Template): void {
         hint: 'Write means: with one entry per choice, each naming the same values, e.g. means: { lab: { path: lab }, notebook: { path: tree } }.',
       });
   }
+}
+
+/** The folder `envctl new` copies a template's starter files from. */
+export const STARTER_DIR = 'starter';
+
+function checkStarterFiles(template: Template, show: (file: string) => string): void {
+  template.declaration.starter_files.forEach((file, index) => {
+    const path = join(template.dir, STARTER_DIR, file);
+    if (existsSync(path)) return;
+    const location = template.source.locate(['starter_files', index]);
+    throw new InputError(`${location.file}:${location.line}: the starter file ${show(path)} does not exist.`, {
+      location,
+      hint: `Create it, or take "${file}" out of starter_files.`,
+    });
+  });
 }
 
 /** Every service that template.yml points at must be a service of its fragment. */

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { InputError, type SourceLocation } from '../errors/envctl-error.js';
 
 export type YamlPath = ReadonlyArray<string | number>;
+
+/** How many times anchors may be copied by aliases in one file before it is taken for an alias bomb. */
+const MAX_ALIAS_COUNT = 100;
 
 /** A parsed YAML file that can still tell on which line any of its values stood. */
 export class YamlSource {
@@ -39,7 +42,22 @@ export class YamlSource {
   }
 
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 }) ?? null;
+    try {
+      return this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? null;
+    } catch (error) {
+      // The parser's own guard against an alias bomb ("billion laughs"): the file is refused, not expanded.
+      if (!(error instanceof ReferenceError) || !/alias/i.test(error.message)) throw error;
+      let first: Node | undefined;
+      visit(this.doc, { Alias: (_key, node) => void (first ??= node) });
+      const location = this.locationOf(first);
+      throw new InputError(
+        `${this.file}:${location.line}: its aliases (*name) expand to too much: more than ${MAX_ALIAS_COUNT} copies of an anchor.`,
+        {
+          location,
+          hint: 'Write the values out, or use fewer aliases of large anchors; Compose files seldom need more than a few.',
+        },
+      );
+    }
   }
 
   /** Location of the value at `path`, or of its nearest existing ancestor. With `key`, the key's line. */

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { InputError, type SourceLocation } from '../errors/envctl-error.js';
 import { parseCidr } from '../util/cidr.js';
+import { parseDurationNs } from '../util/units.js';
 import { validateYaml } from '../util/validate.js';
 import { YamlSource } from '../util/yaml-source.js';
 import { condaSettingsSchema, packageMirrors, pipSettingsSchema, type PackageMirrors } from './mirrors.js';
@@ -18,7 +19,8 @@ export interface PortRange {
 export interface WorkspaceSettings {
   /** Compose project name of the whole workspace: prefixes networks and labels. */
   name: string;
-  ports: { range: PortRange; bind: string };
+  /** `rangeSet`: workspace.yml names the range, so that it bounds preferred ports too. */
+  ports: { range: PortRange; bind: string; rangeSet: boolean };
   networks: { range: string; projectPrefix: number };
   /** The user's dotfiles folder (absolute), carried into every environment's home; none when unset. */
   dotfiles: string | undefined;
@@ -28,6 +30,8 @@ export interface WorkspaceSettings {
   remote: RemoteSettings;
   /** `pip:` and `conda:`, else pip's own environment variables: what template builds install through. */
   mirrors: PackageMirrors;
+  /** `up:`: how long up watches each container it started, and waits at most for a health check. */
+  up: { settleMs: number; healthMs: number };
 }
 
 export interface RemoteSettings {
@@ -61,6 +65,22 @@ export const DEFAULT_NETWORK_RANGE = '10.213.0.0/16';
 export const DEFAULT_PROJECT_PREFIX = 26;
 
 const portNumber = z.number().int().min(1).max(65535);
+/** A Compose duration ("1s", "1m30s") or seconds, read as milliseconds. */
+const duration = z
+  .union([z.string(), z.number().min(0)])
+  .refine((value) => durationMs(value) !== undefined, 'must be a duration such as "1s", "500ms" or "2m"')
+  .transform((value) => durationMs(value)!);
+
+function durationMs(value: string | number): number | undefined {
+  try {
+    return parseDurationNs(value) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+export const DEFAULT_SETTLE_MS = 1000;
+export const DEFAULT_HEALTH_TIMEOUT_MS = 120_000;
 const settingsSchema = z
   .object({
     name: z
@@ -95,6 +115,13 @@ const settingsSchema = z
       .optional(),
     pip: pipSettingsSchema.optional(),
     conda: condaSettingsSchema.optional(),
+    up: z
+      .object({
+        settle: duration.optional(),
+        health_timeout: duration.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -124,8 +151,12 @@ export function loadSettings(root: string, env: NodeJS.ProcessEnv = process.env)
     mirrors: packageMirrors(raw.pip, raw.conda, env),
     dotfiles: raw.dotfiles === undefined ? undefined : dotfilesFolder(raw.dotfiles, root, file),
     name,
-    ports: { range, bind: raw.ports?.bind ?? '127.0.0.1' },
+    ports: { range, bind: raw.ports?.bind ?? '127.0.0.1', rangeSet: raw.ports?.range !== undefined },
     networks: { range: networkRange, projectPrefix: raw.networks?.project_prefix ?? DEFAULT_PROJECT_PREFIX },
+    up: {
+      settleMs: raw.up?.settle ?? DEFAULT_SETTLE_MS,
+      healthMs: raw.up?.health_timeout ?? DEFAULT_HEALTH_TIMEOUT_MS,
+    },
   };
 }
 

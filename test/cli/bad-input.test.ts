@@ -250,6 +250,22 @@ const CASES: BadCase[] = [
     says: 'would both make the network "envctl_',
   },
   {
+    // A "billion laughs": nine aliases of nine of nine..., which would grow to gigabytes if expanded.
+    name: 'a YAML alias bomb',
+    files: {
+      'projects/thesis/compose.yml': [
+        'x-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+        ...['b', 'c', 'd', 'e', 'f', 'g', 'h'].map(
+          (name, index) => `x-${name}: &${name} [${Array(9).fill(`*${'abcdefg'[index]}`).join(', ')}]`,
+        ),
+        'services:\n  db:\n    image: postgres:16',
+        '',
+      ].join('\n'),
+    },
+    where: 'projects/thesis/compose.yml:2',
+    says: 'expand to too much',
+  },
+  {
     name: 'an env file that does not exist',
     files: { 'projects/thesis/compose.yml': 'services:\n  db:\n    image: x\n    env_file: db.env\n' },
     where: 'projects/thesis/db.env',

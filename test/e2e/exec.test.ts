@@ -27,6 +27,12 @@ describe.runIf(hasEngine)('envctl exec and shell, in a running environment', () 
     const served = await envctl(root, ['exec', 'lab/web', '--', 'cat', '/www/index.html']);
     expect([served.stdout, served.exitCode]).toEqual(['lab hello ', 0]);
 
+    // As docker exec: what follows the target is the command's, its options too, without a `--`.
+    const listed = await envctl(root, ['exec', 'lab', 'ls', '-la', '/www']);
+    expect([listed.stdout, listed.exitCode]).toEqual([expect.stringMatching(/index\.html/), 0]);
+    const echoed = await envctl(root, ['--workspace', root, 'exec', 'lab/web', 'echo', '-V', '--help', '-i']);
+    expect([echoed.stdout, echoed.exitCode]).toEqual(['-V --help -i', 0]);
+
     const fed = await execa('node', [CLI, 'exec', '-i', 'lab', '--', 'wc', '-c'], {
       cwd: root,
       input: 'twelve bytes',
@@ -40,6 +46,8 @@ describe.runIf(hasEngine)('envctl exec and shell, in a running environment', () 
     expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
     const shell = await envctl(root, ['shell', 'lab', '--', 'id', '-u']);
     expect([shell.stdout, shell.exitCode]).toEqual(['0', 0]);
+    const bare = await envctl(root, ['shell', 'lab', 'id', '-u']);
+    expect([bare.stdout, bare.exitCode]).toEqual(['0', 0]);
     const login = await execa('node', [CLI, 'shell', 'lab'], {
       cwd: root,
       input: 'echo $((6 * 7))\nexit 5\n',

@@ -64,6 +64,14 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     expect(up.exitCode, up.stderr).toBe(0);
     await expectFrontEnd(printedUrl(up.stdout, 'lab'));
     await expectFrontEnd(printedUrl(up.stdout, 'tree'));
+    // ps shows the same URLs, tokens and all, in its table and in --json; no compose file holds a token.
+    const rows = JSON.parse((await envctl(root, ['ps', '--json'])).stdout) as Array<{ urls: string[] }>;
+    expect(rows.flatMap((row) => row.urls).sort()).toEqual(
+      [printedUrl(up.stdout, 'lab').href, printedUrl(up.stdout, 'tree').href].sort(),
+    );
+    expect((await envctl(root, ['ps'])).stdout).toContain(printedUrl(up.stdout, 'tree').href);
+    const token = printedUrl(up.stdout, 'lab').searchParams.get('token')!;
+    expect(readFileSync(join(root, 'compose/docker-compose.yml'), 'utf8')).not.toContain(token);
     // The project's requirements came through the mirror too; the mirror is not kept in the image.
     const numpy = await envctl(root, ['exec', 'lab', '--', 'python3', '-c', 'import numpy; print(numpy.__version__)']);
     expect(numpy.stdout.trim(), numpy.stderr).toBe('2.1.3');
@@ -125,6 +133,25 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     );
     const plan = await envctl(root, ['up', '-d', '--dry-run']);
     expect(plan.stdout, plan.stderr).toMatch(/svc: build envctl\/\S+-svc-app:latest: /);
+  }, 300_000);
+
+  it("envctl new's python project runs its main.py at once, and stops on SIGTERM, not after 10 s", async () => {
+    const root = workspace({ 'workspace.yml': `ports:\n  range: "29476-29479"\n${pipMirror()}`, 'which-project': '' });
+    const made = await envctl(root, ['new', 'starter', '--template', 'python', '--enable']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect(readFileSync(join(root, 'projects/starter/main.py'), 'utf8')).toMatch(/serve_forever/);
+    const up = await envctl(root, ['up', '-d']);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const url = /http:\/\/127\.0\.0\.1:2947\d\/\S*/.exec(up.stdout)![0];
+    const hello = await httpGet(url, 60_000);
+    expect([hello.status, hello.body]).toEqual([
+      200,
+      expect.stringMatching(/^Hello from starter on Python 3\.11\.\d+\n$/),
+    ]);
+    // Docker's init passes docker stop's SIGTERM on (exit 143); sh -c as PID 1 would wait for SIGKILL (137).
+    const [container] = await workspaceContainers(root);
+    await docker.getContainer(container!.Id).stop({ t: 30 });
+    expect((await docker.getContainer(container!.Id).inspect()).State.ExitCode).toBe(143);
   }, 300_000);
 
   it('on a terminal, a build is one line redrawn in place with its step and last output', async () => {
@@ -254,4 +281,18 @@ describe.runIf(hasRegistry)('pulls from a real registry', () => {
     },
     180_000,
   );
+
+  it("names a template's base image that cannot be pulled, and its parameter, not the built-in Dockerfile", async () => {
+    const missing = `${TEST_REGISTRY}/library/no-such-python:3.11-slim`;
+    const root = workspace({
+      'workspace.yml': `ports:\n  range: "29482-29485"\n${pipMirror()}`,
+      'which-project': 'base\n',
+      'projects/base/envctl.yml': `template: python\nparams: { base_image: "${missing}" }\n`,
+    });
+    const up = await envctl(root, ['up', '-d']);
+    expect(up.exitCode).toBe(3);
+    expect(up.stderr).toContain(`its base image ${missing} could not be pulled: manifest`);
+    expect(up.stderr).toMatch(/127\.0\.0\.1:5000 has no image .*base_image parameter/s);
+    expect(up.stderr).not.toMatch(/Fix the Dockerfile|templates\/python\/Dockerfile/);
+  }, 120_000);
 });

@@ -7,10 +7,11 @@ import { REPO } from '../support/workspace.js';
 /**
  * A "remote GPU server" on this machine: a network namespace with an address of its own (a veth pair), its own
  * dockerd (own data root, exec root, socket; the stand-in NVIDIA hook on its PATH) and its own sshd, reachable
- * only over SSH. sshd runs in a mount namespace of its own where the second engine's socket is bind-mounted over
- * /var/run/docker.sock, so an SSH session there sees that engine as the default one, as on a real server. Its
- * sessions get the stand-in nvidia-smi on their PATH (NVIDIA_SMI_MACHINE picks the recording) through the
- * authorized key's environment= options. The laptop's ssh reads `sshConfig` (ENVCTL_SSH_COMMAND="ssh -F ...").
+ * only over SSH. Its engine is not on the default socket: as with a rootless Docker or Podman's socket, the
+ * sessions' DOCKER_HOST names it (the authorized key's environment= options), and sshd runs in a mount namespace
+ * of its own where /var/run/docker.sock is an empty file, so that nothing reaches this machine's engine by
+ * mistake. The sessions get the stand-in nvidia-smi on their PATH (NVIDIA_SMI_MACHINE picks the recording).
+ * The laptop's ssh reads `sshConfig` (ENVCTL_SSH_COMMAND="ssh -F ...").
  */
 export class RemoteHost {
   readonly dir = mkdtempSync('/tmp/envctl-remote-');
@@ -109,7 +110,11 @@ export class RemoteHost {
     writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
     const path = [bin, ...(this.gpus ? [join(REPO, 'test', 'fixtures', 'bin')] : []), '/usr/local/bin:/usr/bin:/bin'];
-    const environment = [`PATH=${path.join(':')}`, `UNISON=${join(this.dir, 'server-unison')}`];
+    const environment = [
+      `PATH=${path.join(':')}`,
+      `UNISON=${join(this.dir, 'server-unison')}`,
+      `DOCKER_HOST=unix://${this.socket}`,
+    ];
     if (this.gpus) environment.push(`NVIDIA_SMI_MACHINE=${this.gpus}`);
     const options = environment.map((entry) => `environment="${entry}"`).join(',');
     writeFileSync(
@@ -154,7 +159,9 @@ export class RemoteHost {
 
   private async startSshd(): Promise<void> {
     mkdirSync('/run/sshd', { recursive: true });
-    const script = `mount --bind ${this.socket} /var/run/docker.sock && exec /usr/sbin/sshd -D -e -f ${join(this.dir, 'sshd_config')}`;
+    const hidden = join(this.dir, 'not-the-engine');
+    writeFileSync(hidden, '');
+    const script = `mount --bind ${hidden} /var/run/docker.sock && exec /usr/sbin/sshd -D -e -f ${join(this.dir, 'sshd_config')}`;
     this.sshd = execa(
       'nsenter',
       [`--net=/var/run/netns/${this.namespace}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script],

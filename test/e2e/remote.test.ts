@@ -103,6 +103,10 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
 
       const ps = await run(root, ['ps']);
       expect(ps.stdout).toContain(`${url} => ${server.address}:29201`);
+      // The server's engine is where its DOCKER_HOST says, not on the default socket, and ps says so.
+      expect(ps.stdout).toContain(
+        `On ${server.address}: the engine at unix://${server.socket} (found by its docker CLI`,
+      );
 
       // A file the container writes on the server comes back to the laptop while up runs.
       await server.docker
@@ -143,8 +147,11 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
     expect(rows.map((row) => row.name)).toContain('GeForce GTX 1080 Ti');
     const held = rows.filter((row) => row.heldBy.some((holder) => holder.project === 'train'));
     expect(held).toHaveLength(1);
-    // This machine has no nvidia-smi: the GPUs came from the server's.
-    expect((await envctl(root, ['gpus', '--engine', 'unix:///var/run/docker.sock'])).exitCode).toBe(2);
+    // This machine has no nvidia-smi: the GPUs came from the server's. Here the list is empty, and says why.
+    const here = await envctl(root, ['gpus', '--engine', 'unix:///var/run/docker.sock']);
+    expect([here.exitCode, here.stdout]).toEqual([0, expect.stringMatching(/^No GPU to list: .*nvidia-smi/)]);
+    const hereJson = await envctl(root, ['gpus', '--json', '--engine', 'unix:///var/run/docker.sock']);
+    expect([hereJson.exitCode, JSON.parse(hereJson.stdout)]).toEqual([0, []]);
 
     const tunnel = execa('node', [CLI, 'tunnel', '--json'], {
       cwd: root,
@@ -287,7 +294,8 @@ describe.runIf(canBuildHost)('a workspace on a remote server over SSH (netns + s
     expect(doctor.stdout).toContain(`✔ SSH: root@${server.address}: host key known, key accepted`);
     expect(doctor.stdout).toMatch(
       new RegExp(
-        `✔ Docker Engine: \\S+ \\(API [\\d.]+\\) at ssh://root@${server.address} \\(engine: in workspace.yml\\)`,
+        `✔ Docker Engine: \\S+ \\(API [\\d.]+\\) at ssh://root@${server.address} \\(engine: in workspace.yml\\); on ` +
+          `${server.address}: unix://${server.socket}, found by its docker CLI \\(context default\\)`,
       ),
     );
     expect(doctor.stdout).toMatch(new RegExp(`✔ Sync \\(unison\\): unison [\\d.]+ here and on ${server.address}`));

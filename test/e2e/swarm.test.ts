@@ -176,4 +176,18 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
       expect((await envctl(root, ['down'])).exitCode).toBe(0);
     }
   }, 180_000);
+
+  it('refuses what a swarm service cannot carry at the file and line that wrote it, starting nothing', async () => {
+    const root = swarmWorkspace({
+      'which-project': 'priv\n',
+      'projects/priv/envctl.yml': 'template: web\n',
+      'projects/priv/compose.yml': 'services:\n  web:\n    shm_size: 1g\n    privileged: true\n',
+    });
+    const up = await envctl(root, ['up', '-d']);
+    expect(up.exitCode).toBe(2);
+    expect(up.stderr).toMatch(
+      /^error: projects\/priv\/compose\.yml:3: priv-web sets shm_size, privileged, which a swarm/,
+    );
+    expect((await envctl(root, ['ps', '--json'])).stdout).toBe('[]');
+  });
 });

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
-import { envctl } from '../support/workspace.js';
+import { CLI, envctl } from '../support/workspace.js';
 import {
   docker,
   engineAnswers,
@@ -189,4 +190,22 @@ describe.runIf(hasEngine)('envctl up / down on a real engine', () => {
     expect(result.stderr).toContain('No Docker Engine answers at DOCKER_HOST=unix:///nonexistent/docker.sock');
     expect(result.stderr).toContain('systemctl start docker');
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'tells a user outside the docker group so, not to start the engine that runs',
+    async () => {
+      const root = workspace({ 'which-project': 'alpha\n', 'projects/alpha/envctl.yml': webProject() });
+      chmodSync(root, 0o755);
+      // nobody is in no docker group: the engine's socket (root:docker 660) refuses it, as for a new user.
+      const result = await execa('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'ps'], {
+        cwd: root,
+        reject: false,
+        env: { NO_COLOR: '1', HOME: root },
+      });
+      expect(result.exitCode, result.stderr).toBe(3);
+      expect(result.stderr).toContain('runs, but its socket refused you (permission denied)');
+      expect(result.stderr).toContain('You are not in the docker group: sudo usermod -aG docker $USER');
+      expect(result.stderr).not.toContain('systemctl start docker');
+    },
+  );
 });

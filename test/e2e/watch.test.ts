@@ -73,6 +73,8 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
     let mark = output.length;
     appendFileSync(join(root, 'which-project'), 'gamma\n');
     mark = await waitFor(/gamma: created \S+/, mark);
+    // Its URL, as the first up prints it.
+    mark = await waitFor(/\ngamma +gamma-web +127\.0\.0\.1:(\d+)->8080\/tcp +http:\/\/127\.0\.0\.1:\1\/ /, mark);
     expect(Object.keys(await containerIds()).sort()).toEqual(['alpha', 'beta', 'gamma']);
     writeFileSync(join(root, 'which-project'), 'alpha\nbeta\n');
     await waitFor(/gamma: removed \S+ \(project gamma is no longer in which-project\)/, mark);
@@ -87,7 +89,9 @@ describe.runIf(hasEngine)('envctl up -d --watch on real files and a real engine'
     const imageBefore = await image();
     const mark = output.length;
     writeFileSync(join(root, 'projects', 'beta', 'requirements.txt'), 'numpy\npandas\n');
-    await waitFor(/beta: recreated \S+ \(image rebuilt\)/, mark);
+    const recreated = await waitFor(/beta: recreated \S+ \(image rebuilt\)/, mark);
+    // Then its URL, as for any project the watcher starts.
+    await waitFor(/\nbeta +beta-web +127\.0\.0\.1:\d+->/, recreated);
     const after = await containerIds();
     expect(after.alpha).toBe(before.alpha);
     expect(after.beta).not.toBe(before.beta);

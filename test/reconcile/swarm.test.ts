@@ -59,13 +59,32 @@ describe('the desired containers as swarm services', () => {
 
   it('refuses by name what a service cannot carry: privileged, named GPUs, a build', () => {
     expect(() => swarmDesired(desired([service({ Privileged: true })]), new Map())).toThrow(
-      /train-web sets Privileged, which a swarm service cannot carry/,
+      /train-web sets privileged, which a swarm service cannot carry/,
     );
     expect(() => swarmDesired(desired([service({ DeviceRequests: [{ DeviceIDs: ['1'] }] })]), new Map())).toThrow(
       /asks for the GPUs 1, and a swarm hands out GPUs by count only/,
     );
     const built = service({}, { build: { context: '/ws/projects/train' } as DesiredService['build'] });
     expect(() => swarmDesired(desired([built]), new Map())).toThrow(/builds its image/);
+  });
+
+  it('names the file and line of what it refuses, as the workspace wrote it', () => {
+    const asked: string[] = [];
+    const locate = (project: string, name: string, key: string) => {
+      asked.push(`${project}/${name}/${key}`);
+      return { file: 'projects/train/compose.yml', line: 4 };
+    };
+    const privileged = service({ Privileged: true, ShmSize: 1 << 30 });
+    privileged.create.Labels = { ...privileged.create.Labels, 'dev.envctl.service': 'web' };
+    let error: unknown;
+    try {
+      swarmDesired(desired([privileged]), new Map(), locate);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as Error).message).toMatch(/^projects\/train\/compose\.yml:4: train-web sets privileged, shm_size,/);
+    expect((error as { location?: unknown }).location).toEqual({ file: 'projects/train/compose.yml', line: 4 });
+    expect(asked).toEqual(['train/web/privileged']);
   });
 
   it('says once that ports.bind does not apply in host mode', () => {

@@ -1,5 +1,5 @@
 import { allocate, nextState, type Request } from '../allocate.js';
-import { ExhaustedError } from '../../errors/envctl-error.js';
+import { ExhaustedError, InputError } from '../../errors/envctl-error.js';
 import type { PortRange } from '../../workspace/settings.js';
 import type { PortGrant, PortRequest } from './port-request.js';
 import type { PortProbe } from './probe.js';
@@ -14,6 +14,8 @@ export interface PortAllocationInput {
   range: PortRange;
   probe: PortProbe;
   enginePorts: EnginePorts;
+  /** Whether workspace.yml sets the range: then it bounds preferred ports too. */
+  rangeSet?: boolean;
   /**
    * Projects whose every port is among the requests (the listed ones): their earlier grants that are no
    * longer asked for (a renamed service, a removed port) are released. Projects not listed keep theirs.
@@ -25,6 +27,8 @@ export interface PortAllocation {
   grants: PortGrant[];
   /** The full state to keep: this run's grants plus earlier grants of projects not asked for now. */
   state: Map<string, Grant<number>>;
+  /** Each port given this run that is not the one preferred, and why: "8888 is in use by another process: lab gets 8890". */
+  notices: string[];
 }
 
 /** Candidates: the preferred port, then the rest of the range onward from it, wrapping round. */
@@ -68,7 +72,8 @@ async function warmProbe(
 const WARM_BATCH = 64;
 
 export async function allocatePorts(input: PortAllocationInput): Promise<PortAllocation> {
-  const { requests, range, probe, enginePorts } = input;
+  const { range, probe, enginePorts } = input;
+  const requests = input.requests.map((request) => withinRange(request, input));
   const asked = new Set(requests.map((request) => request.key));
   const gone = (key: string) => !asked.has(key) && (input.listed?.has(key.split('/')[0]!) ?? false);
   const previous = new Map([...input.previous].filter(([key]) => !gone(key)));
@@ -80,12 +85,16 @@ export async function allocatePorts(input: PortAllocationInput): Promise<PortAll
     candidates: () => portCandidates(request.preferred, range),
   }));
   await warmProbe(requests, previous, range, probe, enginePorts);
+  const available = async (port: number, key: string) => {
+    // A port published by a container this up removes (a renamed or dropped service) is free once it is gone.
+    if (enginePorts.has(port)) return enginePorts.get(port) === key || gone(enginePorts.get(port) ?? '');
+    return probe.isFree(port, protocolOf.get(key) ?? 'tcp');
+  };
   const outcome = await allocate(policyRequests, previous, reserved, {
     conflicts: (a, b) => a === b,
-    isAvailable: async (port, key) => {
-      if (enginePorts.has(port)) return enginePorts.get(port) === key;
-      return probe.isFree(port, protocolOf.get(key) ?? 'tcp');
-    },
+    isAvailable: available,
+    // A range written since a grant was made takes back the ports outside it.
+    stillFits: (port) => !input.rangeSet || inRange(port, range),
   });
   if (outcome.unmet.length > 0) {
     throw new ExhaustedError(
@@ -98,6 +107,78 @@ export async function allocatePorts(input: PortAllocationInput): Promise<PortAll
     );
   }
   const grants = requests.map((request) => ({ ...request, host: outcome.granted.get(request.key)!.value }));
+  const notices = await movedPorts(input, grants, previous, available, outcome.granted);
   // A port stays with a project no longer listed (it may come back); a removed service's port is released.
-  return { grants, state: nextState(input.previous, outcome.granted, gone) };
+  return { grants, state: nextState(input.previous, outcome.granted, gone), notices };
+}
+
+function inRange(port: number, range: PortRange): boolean {
+  return port >= range.from && port <= range.to;
+}
+
+/**
+ * Where workspace.yml sets ports.range, it bounds every host port: a port the user wrote outside it is
+ * refused at its line; a template's default outside it gives way to one of the range (said by movedPorts).
+ */
+function withinRange(request: PortRequest, input: PortAllocationInput): PortRequest & { outside?: number } {
+  const { preferred, writtenAt } = request;
+  if (!input.rangeSet || preferred === undefined || inRange(preferred, input.range)) return request;
+  const { from, to } = input.range;
+  if (writtenAt) {
+    throw new InputError(
+      `${writtenAt.file}:${writtenAt.line}: host port ${preferred} is outside ports.range ${from}-${to} of workspace.yml.`,
+      {
+        location: writtenAt,
+        hint: `Choose a port from ${from} to ${to}, widen ports.range in workspace.yml, or remove the port and let envctl pick one.`,
+      },
+    );
+  }
+  return { ...request, preferred: undefined, outside: preferred };
+}
+
+/**
+ * "8888 is in use by another process: intro-ml gets 8890", for each port given this run that is not the one
+ * preferred: said once, when it is given (a kept port is not news).
+ */
+async function movedPorts(
+  input: PortAllocationInput,
+  grants: ReadonlyArray<PortGrant & { outside?: number }>,
+  previous: ReadonlyMap<string, Grant<number>>,
+  available: (port: number, key: string) => Promise<boolean>,
+  granted: Map<string, Grant<number>>,
+): Promise<string[]> {
+  const notices: string[] = [];
+  for (const grant of grants) {
+    const wanted = grant.outside ?? grant.preferred;
+    const kept = previous.get(grant.key);
+    if (wanted === undefined || wanted === grant.host) continue;
+    // A kept port is not news: its note stays for envctl ports.
+    const note =
+      kept?.value === grant.host
+        ? kept.note
+        : `${wanted} ${await whyNot(wanted, grant, input, grants, previous, available)}`;
+    if (note) granted.set(grant.key, { ...granted.get(grant.key)!, note });
+    if (kept?.value === grant.host) continue;
+    const single = grants.filter((other) => other.project === grant.project).length === 1;
+    notices.push(`${note}: ${single ? grant.project : `${grant.project} (${grant.name})`} gets ${grant.host}`);
+  }
+  return notices;
+}
+
+async function whyNot(
+  port: number,
+  grant: PortGrant & { outside?: number },
+  input: PortAllocationInput,
+  grants: readonly PortGrant[],
+  previous: ReadonlyMap<string, Grant<number>>,
+  available: (port: number, key: string) => Promise<boolean>,
+): Promise<string> {
+  if (grant.outside !== undefined) return `is outside ports.range ${input.range.from}-${input.range.to}`;
+  const holder = grants.find((other) => other.host === port) ?? [...previous.values()].find((g) => g.value === port);
+  if (holder) return `is kept for ${holder.key.split('/').slice(0, 2).join('/')}`;
+  if (input.enginePorts.has(port)) {
+    const owner = input.enginePorts.get(port);
+    return owner ? `is published by ${owner.split('/').slice(0, 2).join('/')}` : 'is published by another container';
+  }
+  return (await available(port, grant.key)) ? 'was taken' : 'is in use by another process';
 }

@@ -1,3 +1,5 @@
+import type { SourceLocation } from '../../errors/envctl-error.js';
+
 /** A published port of a project's service that needs a host port. */
 export interface PortRequest {
   key: string;
@@ -9,6 +11,8 @@ export interface PortRequest {
   protocol: 'tcp' | 'udp';
   /** The host port the user or template would like; the range decides when absent or taken. */
   preferred: number | undefined;
+  /** Where the user wrote the preferred port (envctl.yml or compose.yml); absent for a template's default. */
+  writtenAt?: SourceLocation;
   bind: string;
   /** URL pattern shown to the user, with placeholders. */
   url: string | undefined;

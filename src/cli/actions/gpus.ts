@@ -11,8 +11,9 @@ export async function gpusAction(globals: GlobalOptions, options: { json?: boole
     const { swarmGpusAction } = await import('./swarm.js');
     return swarmGpusAction(await connectEngineOf(choice), options.json);
   }
-  const rows = await gpuRows(choice);
+  const { rows, none } = await gpuRows(choice);
   if (options.json) return printJson(rows);
+  if (none) return void process.stdout.write(`No GPU to list: ${none.reason}.\n  ${none.fix}\n`);
   const cells = rows.map((row) => [
     row.id,
     row.mig ? `${row.name} MIG ${row.mig}` : row.name,

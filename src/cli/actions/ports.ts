@@ -18,8 +18,10 @@ export function listPorts(globals: GlobalOptions, options: { json?: boolean }): 
     row.service,
     `${row.containerPort}/${row.protocol}`,
     row.listed ? 'yes' : 'no',
+    row.note ?? '',
   ]);
-  process.stdout.write(`${table(['HOST PORT', 'PROJECT', 'SERVICE', 'CONTAINER PORT', 'LISTED'], cells)}\n`);
+  const header = ['HOST PORT', 'PROJECT', 'SERVICE', 'CONTAINER PORT', 'LISTED', 'NOTE'];
+  process.stdout.write(`${table(header, cells)}\n`);
 }
 
 /** envctl ports release: forget a project's ports, under the same lock as allocation. */

@@ -1,4 +1,4 @@
-import { connectEngineOf, engineChoiceAt } from '../../pipeline/edges.js';
+import { connectEngineOf, engineChoiceAt, storeOf } from '../../pipeline/edges.js';
 import { recordedForwards } from '../../pipeline/remote-session.js';
 import { workspaceRows, type PsRow } from '../../pipeline/ps.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
@@ -9,31 +9,48 @@ import { printJson, table } from '../output.js';
 export async function psAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const choice = engineChoiceAt(root, globals.engine);
+  const { secrets } = storeOf(root, choice).read().state;
   if (choice.target.swarm) {
     const { swarmPsAction } = await import('./swarm.js');
-    return swarmPsAction(await connectEngineOf(choice), root, options.json);
+    return swarmPsAction(await connectEngineOf(choice), root, secrets, options.json);
   }
   const server = choice.ssh ? { hostName: choice.ssh.hostName, forwards: recordedForwards(root, choice) } : undefined;
-  const rows = await workspaceRows(await connectEngineOf(choice), root, server);
+  const rows = await workspaceRows(await connectEngineOf(choice), root, secrets, server);
   if (options.json) return printJson(rows);
   if (rows.length === 0)
     return void process.stdout.write('Nothing of the workspace is running: envctl up starts it.\n');
   const cells = rows.map((row) => [
     row.project,
     row.service,
-    row.state,
+    stateText(row),
     row.health ?? '-',
-    (server ? row.forwards.map(forwardText) : row.urls).join(' ') || '-',
+    (server ? row.forwards.map((forward) => forwardText(forward, urlAt(row, forward.here))) : row.urls).join(' ') ||
+      '-',
     row.gpus ?? '-',
     row.networks.map((n) => n.subnet ?? n.name).join(' '),
   ]);
   process.stdout.write(`${table(['PROJECT', 'SERVICE', 'STATE', 'HEALTH', 'URLS', 'GPUS', 'SUBNETS'], cells)}\n`);
+  if (choice.ssh) {
+    const remote = await choice.ssh.findEngine();
+    process.stdout.write(`On ${choice.ssh.hostName}: the engine at ${remote.endpoint} (found by ${remote.foundBy}).\n`);
+  }
 }
 
-/** "http://127.0.0.1:8890/ => gpu1:8888", or the server's end alone while no forward is open. */
-function forwardText(forward: PsRow['forwards'][number]): string {
+/** As docker ps says it: "restarting (exit 1), 4 restarts", "exited (0)". */
+export function stateText(row: Pick<PsRow, 'state' | 'exitCode' | 'restarts'>): string {
+  const exit = row.exitCode === null ? '' : ` (code ${row.exitCode})`;
+  const restarts = row.restarts ? `, ${row.restarts} restart${row.restarts === 1 ? '' : 's'}` : '';
+  return `${row.state}${exit}${restarts}`;
+}
+
+/** "http://127.0.0.1:8890/lab?token=... => gpu1:8888", or the server's end alone while no forward is open. */
+function forwardText(forward: PsRow['forwards'][number], url: string | undefined): string {
   if (!forward.here) return `${forward.server} (not forwarded)`;
   return forward.open
-    ? `http://${forward.here}/ => ${forward.server}`
+    ? `${url ?? `http://${forward.here}/`} => ${forward.server}`
     : `${forward.here} => ${forward.server} (closed: envctl tunnel)`;
+}
+
+function urlAt(row: PsRow, here: string | null): string | undefined {
+  return here ? row.urls.find((url) => new URL(url).host === here) : undefined;
 }

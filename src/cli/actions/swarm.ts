@@ -56,8 +56,13 @@ export async function swarmDownAction(
   if (removed === 0) process.stdout.write('Nothing of the workspace was running on the swarm.\n');
 }
 
-export async function swarmPsAction(engine: DockerEngine, root: string, json: boolean | undefined): Promise<void> {
-  const rows = await swarmRows(engine, root);
+export async function swarmPsAction(
+  engine: DockerEngine,
+  root: string,
+  secrets: ReadonlyMap<string, Record<string, string>>,
+  json: boolean | undefined,
+): Promise<void> {
+  const rows = await swarmRows(engine, root, secrets);
   if (json) return printJson(rows);
   if (rows.length === 0)
     return void process.stdout.write('Nothing of the workspace runs on the swarm: envctl up -d starts it.\n');

@@ -3,7 +3,7 @@ import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { teardownError } from '../../execute/teardown.js';
 import { LogFollower, scopeContainers } from '../../pipeline/logs.js';
 import { selectProjects } from '../../pipeline/select-projects.js';
-import { summarize } from '../../pipeline/summary.js';
+import { summarize, type ServerView } from '../../pipeline/summary.js';
 import type { UpOutcome } from '../../pipeline/up.js';
 import {
   inputsOf,
@@ -18,6 +18,7 @@ import { planLines } from '../../reconcile/describe-plan.js';
 import { connectEngineOf, engineChoice, openWorkspace, realEdges, remoteServerOf } from '../../pipeline/edges.js';
 import { keepSyncing, serverView, syncProjects, tunnelKeeper, type SyncEvents } from '../../pipeline/remote-session.js';
 import type { Forward, TunnelKeeper } from '../../remote/tunnels.js';
+import type { Workspace } from '../../workspace/load.js';
 import type { GlobalOptions } from '../context.js';
 import { logPrinter } from '../log-printer.js';
 import { formatError } from '../report-error.js';
@@ -75,7 +76,7 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   if (options.detach && !options.watch) return;
 
   const syncing = server ? keepSyncing(workspace, server, only, syncEvents) : undefined;
-  if (tunnels) events.reconciled = followForwards((outcome) => printedReconciled(outcome), tunnels);
+  if (tunnels) events.reconciled = followForwards(server!.ssh.hostName, tunnels);
   const logs = options.detach ? undefined : new LogFollower(engine, logPrinter);
   if (logs) await logs.attach(await scopeContainers(engine, workspace.root, only), Math.floor(startedAtMs / 1000));
   const watcher = options.watch
@@ -130,10 +131,10 @@ async function forwardsOf(tunnels: TunnelKeeper, outcome: UpOutcome): Promise<Fo
   return forwards;
 }
 
-/** After each watch reconcile, the forwards follow the ports the server publishes. */
-function followForwards(reconciled: WatchEvents['reconciled'], tunnels: TunnelKeeper): WatchEvents['reconciled'] {
-  return (outcome) => {
-    reconciled(outcome);
+/** After each watch reconcile, the forwards follow the ports the server publishes; then the URLs are said. */
+function followForwards(hostName: string, tunnels: TunnelKeeper): WatchEvents['reconciled'] {
+  return (outcome, workspace) => {
+    reportOutcome(outcome);
     tunnels.update(outcome.render.ports).then(
       ({ forwards, changed }) => {
         if (changed)
@@ -141,6 +142,7 @@ function followForwards(reconciled: WatchEvents['reconciled'], tunnels: TunnelKe
             process.stdout.write(
               `${forward.project}/${forward.service}: 127.0.0.1:${forward.local} => server port ${forward.remote}\n`,
             );
+        printStarted(outcome, workspace, serverView(hostName, forwards));
       },
       (error: unknown) => warn(`the port forwards could not follow: ${(error as Error).message}`),
     );
@@ -185,10 +187,19 @@ function printedEvents(address: string): WatchEvents {
   };
 }
 
-/** A watch reconcile's outcome, reported like the first up's. */
-function printedReconciled(outcome: UpOutcome): void {
+/** A watch reconcile's outcome, reported like the first up's, with the URLs of what it started. */
+function printedReconciled(outcome: UpOutcome, workspace: Workspace): void {
   reportOutcome(outcome);
   if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) process.stdout.write('nothing to do\n');
+  printStarted(outcome, workspace);
+}
+
+/** The summary rows of the projects a reconcile started containers for. */
+function printStarted(outcome: UpOutcome, workspace: Workspace, view?: ServerView): void {
+  const failed = new Set(outcome.result?.failures.map((failure) => failure.project));
+  const started = new Set(outcome.result?.started.map(({ service }) => service.project).filter((p) => !failed.has(p)));
+  const shown = summarize(workspace, outcome.render, view).filter((project) => started.has(project.project));
+  if (shown.length) process.stdout.write(`${summaryTable(shown)}\n`);
 }
 
 /** Prints each failed project's error, and the removals that failed; returns how many things failed. */
@@ -196,7 +207,10 @@ function reportOutcome(outcome: UpOutcome): number {
   const raise = (exitCode: number) => (process.exitCode = Math.max(Number(process.exitCode ?? 0), exitCode));
   for (const failure of outcome.result?.failures ?? []) {
     const { text, exitCode } = formatError(failure.error);
-    process.stderr.write(`${stderrColor.red(failure.project)}: nothing of it was left running. ${text}`);
+    const left = failure.stillRunning.length
+      ? `${failure.stillRunning.join(', ')} still run${failure.stillRunning.length === 1 ? 's' : ''} as before`
+      : 'nothing of it was left running';
+    process.stderr.write(`${stderrColor.red(failure.project)}: ${left}. ${text}`);
     raise(exitCode);
   }
   const removals = outcome.result?.removalFailures ?? [];

@@ -75,8 +75,8 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .command('shell')
     .description('an interactive shell (or the command) in a running project, on a real terminal')
     .argument('<target>', 'project or project/service')
-    .argument('[command...]', 'run this instead of a shell (put it after --)')
-    .addHelpText('after', '\nExamples:\n  envctl shell intro-ml\n  envctl shell intro-ml -- python -V')
+    .argument('[command...]', 'run this instead of a shell: everything after the target, its options too')
+    .addHelpText('after', '\nExamples:\n  envctl shell intro-ml\n  envctl shell intro-ml python -V')
     .action(async (target: string, command: string[]) =>
       (await import('../actions/exec.js')).shellAction(globals(), target, command),
     );
@@ -85,9 +85,12 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .command('exec')
     .description('run a command in a running project, for scripts: its output and exit status passed through')
     .argument('<target>', 'project or project/service')
-    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .argument('<command...>', 'the command: everything after the target, its options too')
     .option('-i, --interactive', 'pass standard input to the command')
-    .addHelpText('after', '\nExample:\n  envctl exec intro-ml -- pip list')
+    .addHelpText(
+      'after',
+      "\nenvctl's own options (-i) go before the target.\nExamples:\n  envctl exec intro-ml pip list\n  envctl exec -i intro-ml/notebook python3 - < script.py",
+    )
     .action(async (target: string, command: string[], options: { interactive?: boolean }) =>
       (await import('../actions/exec.js')).execAction(globals(), target, command, options),
     );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allocatePorts, portCandidates } from '../../../src/allocation/ports/allocate-ports.js';
 import type { PortRequest } from '../../../src/allocation/ports/port-request.js';
 import type { PortProbe } from '../../../src/allocation/ports/probe.js';
-import { ExhaustedError } from '../../../src/errors/envctl-error.js';
+import { ExhaustedError, InputError } from '../../../src/errors/envctl-error.js';
 
 /** Stands in for the host's sockets in these unit tests; probe.test.ts uses real ones. */
 class ListeningPorts implements PortProbe {
@@ -92,6 +92,84 @@ describe('allocatePorts', () => {
       enginePorts,
     });
     expect(Object.fromEntries(result.grants.map((g) => [g.project, g.host]))).toEqual({ a: 8891, b: 8890 });
+    // Said once, with the reason: the kept port of b is not news.
+    expect(result.notices).toEqual(['8888 is in use by another process: a gets 8891']);
+    const again = await allocatePorts({
+      requests: [request('a', 8888), request('b', 8888)],
+      previous: result.state,
+      range,
+      probe,
+      enginePorts: new Map([...enginePorts, [8891, 'a/notebook/8888/tcp']]),
+    });
+    expect(again.notices).toEqual([]);
+    // envctl ports still says why.
+    expect(again.state.get('a/notebook/8888/tcp')?.note).toBe('8888 is in use by another process');
+  });
+
+  it('names who holds a preferred port: another project, or another container', async () => {
+    const enginePorts = new Map<number, string | undefined>([[8888, undefined]]);
+    const result = await allocatePorts({
+      requests: [request('a', 8888), request('b', 8889), { ...request('b', 8888, 6006), name: 'board' }],
+      previous: new Map(),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts,
+    });
+    expect(result.notices).toEqual([
+      '8888 is published by another container: a gets 8889',
+      '8889 is kept for a/notebook: b (jupyter) gets 8890',
+      '8888 is published by another container: b (board) gets 8891',
+    ]);
+  });
+
+  it("counts a port as free when only a container this up removes holds it (a renamed service's)", async () => {
+    const result = await allocatePorts({
+      requests: [request('a', 8888)],
+      previous: new Map([['a/jupyter/8888/tcp', { key: 'a/jupyter/8888/tcp', value: 8888, signature: '8888' }]]),
+      range,
+      probe: new ListeningPorts(new Set([8888])),
+      enginePorts: new Map([[8888, 'a/jupyter/8888/tcp']]),
+      listed: new Set(['a']),
+    });
+    expect(result.grants[0]!.host).toBe(8888);
+    expect(result.notices).toEqual([]);
+  });
+
+  it('bounds preferred ports by a range workspace.yml sets: a written one refused at its line, a default moved', async () => {
+    const written = { ...request('a', 7777), writtenAt: { file: 'projects/a/envctl.yml', line: 2 } };
+    const refused = await allocatePorts({
+      requests: [written],
+      previous: new Map(),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+      rangeSet: true,
+    }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(InputError);
+    expect((refused as InputError).message).toBe(
+      'projects/a/envctl.yml:2: host port 7777 is outside ports.range 8800-8899 of workspace.yml.',
+    );
+    const moved = await allocatePorts({
+      requests: [request('a', 6006)],
+      previous: new Map([['a/notebook/8888/tcp', { key: 'a/notebook/8888/tcp', value: 6006, signature: '6006' }]]),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+      rangeSet: true,
+    });
+    expect([moved.grants[0]!.host, moved.notices]).toEqual([
+      8800,
+      ['6006 is outside ports.range 8800-8899: a gets 8800'],
+    ]);
+    // Without a range in workspace.yml, the default range only governs the ports envctl picks itself.
+    const unbounded = await allocatePorts({
+      requests: [written],
+      previous: new Map(),
+      range,
+      probe: new ListeningPorts(),
+      enginePorts: new Map(),
+    });
+    expect(unbounded.grants[0]!.host).toBe(7777);
   });
 
   it('keeps the ports of projects no longer listed reserved, until released', async () => {
