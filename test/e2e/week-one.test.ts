@@ -155,4 +155,22 @@ describe.runIf(hasEngine)('week one on a real engine', () => {
     const all = await docker.listContainers({ all: true });
     expect(all.filter((container) => container.Command.includes(marker))).toEqual([]);
   });
+
+  it('restart watches what it restarts as up does: one that does not come back fails, with its output', async () => {
+    const root = workspace({
+      'workspace.yml': 'ports:\n  range: "23060-23069"\n',
+      'which-project': 'once\n',
+      'projects/once/envctl.yml': webProject(),
+      // Its first run leaves a mark in the container; the run after a restart finds it and gives up.
+      'projects/once/compose.yml':
+        'services:\n  web:\n    command: ["sh", "-c", "test -f /ran && echo ran before >&2 && exit 7; touch /ran; exec sleep 600"]\n',
+    });
+    expect((await envctl(root, ['up', '-d'])).exitCode).toBe(0);
+    const restart = await envctl(root, ['restart', 'once']);
+    expect(restart.exitCode).toBe(3);
+    expect(restart.stdout).toMatch(/^restarted \S+-once-web-1$/m);
+    expect(restart.stderr).toMatch(
+      /once-web-1 exited with code 7 within 1 s of starting\.\n {2}Its last output:\n {4}ran before/,
+    );
+  });
 });
