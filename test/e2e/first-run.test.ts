@@ -203,11 +203,19 @@ describe.runIf(hasRegistry)('pulls from a real registry', () => {
       'projects/p/compose.yml': `services:\n  app:\n    image: ${image}\n    command: ["sleep", "600"]\n`,
     });
   // At a test's start, once the last test's containers are gone: the layers go too, so the pull is whole.
-  const forget = (image: string) =>
-    docker
-      .getImage(image)
-      .remove({ force: true })
-      .catch(() => undefined);
+  // Every image of its repository, untagged ones too: an earlier pull's copy (left untagged when the test engine
+  // pushed the image again) would hold its layers, and the pull would then be partial.
+  const forget = async (image: string) => {
+    const repository = image.slice(0, image.lastIndexOf(':'));
+    const ofIt = (name: string) => name.startsWith(`${repository}:`) || name.startsWith(`${repository}@`);
+    const images = await docker.listImages({ all: true });
+    const copies = images.filter((found) => [...(found.RepoTags ?? []), ...(found.RepoDigests ?? [])].some(ofIt));
+    for (const copy of copies)
+      await docker
+        .getImage(copy.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+  };
 
   it('piped, a multi-layer pull says a few lines in all: its start, and its layers and size when done', async () => {
     await forget(LAYERS);
