@@ -26,7 +26,13 @@ import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine
 import { SshHost } from './ssh-host.js';
 import { dockerfileText } from './user-layer.js';
 import { BaseImageError, ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
-import { hasActiveEndpoints, networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
+import {
+  BuildSteps,
+  hasActiveEndpoints,
+  networkCreateFailure,
+  pullFailureOf,
+  startFailure,
+} from './engine-messages.js';
 import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
@@ -221,8 +227,7 @@ export class DockerEngine implements Engine {
         pack.finalize();
       },
     });
-    let base: string | undefined;
-    const defaults: Record<string, string> = {};
+    const steps = new BuildSteps(options.args);
     try {
       const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
         t: options.tag,
@@ -235,18 +240,12 @@ export class DockerEngine implements Engine {
         ...(options.target ? { target: options.target } : {}),
       })) as unknown as Readable;
       await followProgress(this.docker, stream, (line) => {
-        const arg = /^Step \d+\/\d+ : ARG (\w+)=(\S+)/i.exec(line);
-        if (arg) defaults[arg[1]!] ??= arg[2]!;
-        const from = /^Step \d+\/\d+ : FROM (\S+)/i.exec(line)?.[1];
-        base = from
-          ? withArgs(from, { ...defaults, ...options.args })
-          : /^Step \d+\/\d+ :/.test(line)
-            ? undefined
-            : base;
+        steps.read(line);
         progress(line);
       });
     } catch (cause) {
       // The step that failed was a FROM: its image could not be pulled, whatever the Dockerfile says after it.
+      const base = steps.pullingBase;
       if (base) throw new BaseImageError(options.tag, base, cause, pullFailureOf(firstLine(cause)));
       throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
         cause,
@@ -560,11 +559,6 @@ function pullEventOf(message: PullMessage): PullEvent {
 }
 
 /** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
-/** A FROM line's image with its build arguments filled in: FROM ${BASE_IMAGE} names the image pulled. */
-function withArgs(reference: string, args: Record<string, string>): string {
-  return reference.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => args[name] ?? whole);
-}
-
 function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
   return followEvents(docker, stream, (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
     const text =

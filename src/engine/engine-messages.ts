@@ -51,3 +51,28 @@ export function pullFailureOf(message: string): PullFailure {
     return 'unreachable';
   return 'other';
 }
+
+/**
+ * Follows a classic build's "Step n/m : ..." lines: while a FROM step runs, the image it pulls, its build
+ * arguments filled in (FROM ${BASE_IMAGE} with ARG BASE_IMAGE=... or the build's own value).
+ */
+export class BuildSteps {
+  private readonly defaults: Record<string, string> = {};
+  /** The base image of the FROM step running now; undefined once another step began. */
+  pullingBase: string | undefined;
+
+  constructor(private readonly args: Record<string, string>) {}
+
+  read(line: string): void {
+    const step = /^Step \d+\/\d+ : (\w+) (.*)$/i.exec(line);
+    if (!step) return;
+    const [, instruction = '', rest = ''] = step;
+    const arg = /^(\w+)=(\S+)/.exec(rest);
+    if (instruction.toUpperCase() === 'ARG' && arg) this.defaults[arg[1]!] ??= arg[2]!;
+    const values = { ...this.defaults, ...this.args };
+    this.pullingBase =
+      instruction.toUpperCase() === 'FROM'
+        ? rest.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? whole)
+        : undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { EngineError } from '../errors/envctl-error.js';
 import type { ContainerInspect, Engine } from '../engine/engine.js';
-import type { Sleep } from './wait-condition.js';
+import { realSleep, type Sleep } from './wait-condition.js';
 
 /** How long up watches what it started, and how long at most it waits for a health check to pass. */
 export interface SettleOptions {
@@ -32,7 +32,7 @@ export async function settle(
   options: SettleOptions,
 ): Promise<void> {
   if (containers.length === 0 || options.settleMs <= 0) return;
-  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? realSleep;
   const now = options.now ?? Date.now;
   await sleep(options.settleMs);
   const deadline = now() + options.healthMs;
@@ -102,7 +102,7 @@ async function settleFailure(
 
 /** A crash-looping container's exit code, read while the engine waits to restart it (a second at most). */
 async function crashCode(engine: Engine, container: StartedContainer, options: SettleOptions) {
-  const sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? realSleep;
   for (let tries = 0; tries < 20; tries++) {
     const info = await engine.inspectContainer(container.id);
     const restarts = (info.RestartCount ?? 0) - container.restartsBefore;

@@ -9,7 +9,7 @@ type ContainerState = Partial<Pick<ContainerInspect['State'], 'Status' | 'ExitCo
 
 export type Sleep = (ms: number) => Promise<void>;
 
-const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until a dependency reaches its depends_on condition, as Compose does: started, healthy (by its health

@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { stringify } from 'yaml';
 import type { ComposeFile } from '../compose/compose-types.js';
-import type { WriteFile } from '../util/file-batch.js';
+import { writeAtomically, type WriteFile } from '../util/file-batch.js';
 
 export const MERGED_FILE = 'docker-compose.yml';
 const HEADER =
@@ -34,7 +33,7 @@ export function writeComposeDir(
   projectName: string,
   merged: ComposeFile,
   perProject: ReadonlyMap<string, ComposeFile>,
-  writeFile: WriteFile = (path, text) => writeFileAtomic.sync(path, text),
+  writeFile: WriteFile = writeAtomically,
 ): string[] {
   mkdirSync(composeDir, { recursive: true });
   const written: string[] = [];

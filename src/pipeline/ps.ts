@@ -2,7 +2,7 @@ import type { ContainerInspect, Engine } from '../engine/engine.js';
 import type { ObservedContainer } from '../engine/observed.js';
 import { LABEL } from '../model/labels.js';
 import { displayAddress } from '../util/display-address.js';
-import { resolveUrlLabel, urlLabel } from '../render/port-url.js';
+import { labelledUrl } from '../render/port-url.js';
 import { portKey } from '../allocation/ports/port-request.js';
 import { acceptsConnection } from '../util/accepts-connection.js';
 
@@ -20,7 +20,7 @@ export interface PsRow {
   gpus: string | null;
   networks: Array<{ name: string; subnet: string | null }>;
   /** On a server: each TCP port's two ends, and whether the laptop's end (envctl up or tunnel) is open now. */
-  forwards: Array<{ here: string | null; server: string; open: boolean }>;
+  forwards: Array<{ here: string | null; server: string; open: boolean; url: string | null }>;
 }
 
 /** A server's name and the forwards recorded for its ports (compose/tunnels@<engine>.json). */
@@ -44,7 +44,10 @@ export async function workspaceRows(
       const project = container.labels[LABEL.project] ?? '';
       const service = container.labels[LABEL.service] ?? '';
       const tcp = container.ports.filter((port) => port.protocol === 'tcp');
-      const forwards = server ? await Promise.all(tcp.map((port) => forwardOf(server, project, service, port))) : [];
+      const urlAt: UrlAt = (port, host) => labelledUrl(container.labels, port, secrets.get(project) ?? {}, host);
+      const forwards = server
+        ? await Promise.all(tcp.map((port) => forwardOf(server, project, service, port, urlAt)))
+        : [];
       // One read of the state: the list's may be older than the inspect's (a crash-looping container).
       const state = info.State?.Status ?? container.state;
       const exited = state !== 'running' && state !== 'created';
@@ -56,10 +59,9 @@ export async function workspaceRows(
         exitCode: exited ? (info.State?.ExitCode ?? null) : null,
         restarts: info.RestartCount ?? 0,
         health: info.State?.Health?.Status ?? null,
-        urls: tcp.flatMap((port, index) => {
-          const url = portUrl(container, port, forwards[index], secrets.get(project) ?? {});
-          return server && !forwards[index]?.open ? [] : [url];
-        }),
+        urls: server
+          ? forwards.flatMap((forward) => (forward.open && forward.url ? [forward.url] : []))
+          : tcp.map((port) => urlAt(port, `${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}`)),
         forwards,
         gpus: gpusOf(info),
         networks: container.networks.map((name) => ({ name, subnet: subnets.get(name) ?? null })),
@@ -71,32 +73,25 @@ export async function workspaceRows(
 
 type Forward = PsRow['forwards'][number];
 type ObservedPort = ObservedContainer['ports'][number];
+/** A port's URL (its token filled in) where the browser reaches it: host:port. */
+type UrlAt = (port: ObservedPort, host: string) => string;
 
-async function forwardOf(server: ServerPorts, project: string, service: string, port: ObservedPort): Promise<Forward> {
+/** A server's port and the laptop's end of its forward, with the URL (its token too) at that end. */
+async function forwardOf(
+  server: ServerPorts,
+  project: string,
+  service: string,
+  port: ObservedPort,
+  urlAt: UrlAt,
+): Promise<Forward> {
   const key = portKey(project, service, port.containerPort, port.protocol);
   const forward = server.forwards.find((f) => f.key === key && f.remote === port.hostPort);
-  const here = forward ? `127.0.0.1:${forward.local}` : null;
   return {
-    here,
+    here: forward ? `127.0.0.1:${forward.local}` : null,
     server: `${server.hostName}:${port.hostPort}`,
     open: forward ? await acceptsConnection(forward.local) : false,
+    url: forward ? urlAt(port, `127.0.0.1:${forward.local}`) : null,
   };
-}
-
-/** The port's URL as up printed it (its token filled in from the state), at the forward's end on a server. */
-function portUrl(
-  container: ObservedContainer,
-  port: ObservedPort,
-  forward: Forward | undefined,
-  secrets: Record<string, string>,
-): string {
-  const origin = forward?.here ?? `${displayAddress(port.hostIp || '0.0.0.0')}:${port.hostPort}`;
-  const label = container.labels[urlLabel(port.containerPort, port.protocol)];
-  if (!label) return `http://${origin}/`;
-  const url = new URL(resolveUrlLabel(label, secrets));
-  // On a server, the laptop's end of the forward: the label names the server's.
-  if (forward?.here) url.host = forward.here;
-  return url.href;
 }
 
 function gpusOf(info: ContainerInspect): string | null {

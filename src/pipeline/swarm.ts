@@ -1,5 +1,5 @@
 import { keyLocator } from '../workspace/key-location.js';
-import { resolveUrlLabel, urlLabel } from '../render/port-url.js';
+import { labelledUrl } from '../render/port-url.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { SwarmEngine, type SwarmNode, type SwarmService, type SwarmTask } from '../engine/swarm-engine.js';
 import { EngineError } from '../errors/envctl-error.js';
@@ -330,13 +330,14 @@ export async function swarmRows(
           node && current?.state === 'running'
             ? service.ports
                 .filter((port) => port.protocol === 'tcp')
-                .map((port) => {
-                  const label = service.labels[urlLabel(port.targetPort, port.protocol)];
-                  const project = service.labels[LABEL.project] ?? '';
-                  const url = new URL(label ? resolveUrlLabel(label, secrets.get(project) ?? {}) : 'http://x/');
-                  url.host = `${node.address}:${port.publishedPort}`;
-                  return url.href;
-                })
+                .map((port) =>
+                  labelledUrl(
+                    service.labels,
+                    { containerPort: port.targetPort, protocol: port.protocol },
+                    secrets.get(service.labels[LABEL.project] ?? '') ?? {},
+                    `${node.address}:${port.publishedPort}`,
+                  ),
+                )
             : [],
         gpus: current?.gpus ?? [],
       };

@@ -40,8 +40,24 @@ export function portUrl(
   return String(substitute(grant.url, scope, location));
 }
 
+/**
+ * A port's URL as a container's labels give it, where the browser reaches it now (`host`: host:port, a
+ * forward's end or a swarm node's): its template's URL with its secrets filled in, else the bare origin.
+ */
+export function labelledUrl(
+  labels: Record<string, string>,
+  port: { containerPort: number; protocol: string },
+  secrets: Record<string, string>,
+  host: string,
+): string {
+  const label = labels[urlLabel(port.containerPort, port.protocol)];
+  const url = new URL(label ? resolveUrlLabel(label, secrets) : `http://${host}/`);
+  url.host = host;
+  return url.href;
+}
+
 /** A URL label read back: its secrets filled in, or the URL without its query where one is not known. */
-export function resolveUrlLabel(label: string, secrets: Record<string, string>): string {
+function resolveUrlLabel(label: string, secrets: Record<string, string>): string {
   let missing = false;
   const url = label.replace(SECRET_MARK, (_mark, name: string) => {
     const value = secrets[name];

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
-import type { WriteFile } from '../util/file-batch.js';
+import { writeAtomically, type WriteFile } from '../util/file-batch.js';
 
 /** compose/secrets/<project>.env: where a project's generated secrets reach its containers. */
 export function secretsEnvFile(composeDir: string, project: string): string {
@@ -29,7 +28,7 @@ export function ensureSecrets(
 export function writeEnvFile(
   file: string,
   values: Record<string, string>,
-  writeFile: WriteFile = (path, text, mode) => writeFileAtomic.sync(path, text, { mode }),
+  writeFile: WriteFile = writeAtomically,
 ): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const body = Object.entries(values)

@@ -1,8 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
-import { makeFolders, type WriteFile } from '../util/file-batch.js';
+import { makeFolders, writeAtomically, type WriteFile } from '../util/file-batch.js';
 import { EnvctlError, InputError } from '../errors/envctl-error.js';
 import type { Grant } from '../model/grant.js';
 
@@ -138,7 +137,7 @@ export class StateStore {
     }
   }
 
-  write(state: State, writeFile: WriteFile = (path, text, mode) => writeFileAtomic.sync(path, text, { mode })): void {
+  write(state: State, writeFile: WriteFile = writeAtomically): void {
     mkdirSync(this.composeDir, { recursive: true });
     const sorted = <V>(map: Map<string, V>) =>
       Object.fromEntries([...map.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -1,8 +1,13 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 
 /** Writes a file at once, atomically (a temporary file beside it, then a rename): what a batch does for one. */
 export type WriteFile = (path: string, text: string, mode?: number) => void;
+
+/** A WriteFile on its own: the file in place at once, atomically (write-file-atomic). */
+export const writeAtomically: WriteFile = (path, text, mode) =>
+  writeFileAtomic.sync(path, text, mode === undefined ? {} : { mode });
 
 /**
  * Files written together or not at all: each is staged beside its place (written and synced to disk) and

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BuildSteps,
   hasActiveEndpoints,
   networkCreateFailure,
   portTakenIn,
@@ -84,5 +85,23 @@ describe('a failed pull, as the engine words it', () => {
     expect(error.message).toBe('Could not pull image ghcr.io/lab/private:1: unauthorized.');
     expect(error.hint).toContain('docker login ghcr.io');
     expect(error.exitCode).toBe(3);
+  });
+});
+
+describe('BuildSteps: the base image a classic build pulls', () => {
+  it('names the FROM step running now, its build arguments filled in, and nothing once another step began', () => {
+    const steps = new BuildSteps({ OTHER: 'x' });
+    steps.read('Step 1/3 : ARG BASE_IMAGE=python:3.11-slim');
+    expect(steps.pullingBase).toBeUndefined();
+    steps.read('Step 2/3 : FROM ${BASE_IMAGE} AS base');
+    expect(steps.pullingBase).toBe('python:3.11-slim');
+    steps.read(' ---> Running in 1234');
+    expect(steps.pullingBase).toBe('python:3.11-slim');
+    steps.read('Step 3/3 : RUN true');
+    expect(steps.pullingBase).toBeUndefined();
+    const given = new BuildSteps({ BASE_IMAGE: 'reg:5000/py:1' });
+    given.read('Step 1/2 : ARG BASE_IMAGE=python:3.11-slim');
+    given.read('Step 2/2 : FROM $BASE_IMAGE');
+    expect(given.pullingBase).toBe('reg:5000/py:1');
   });
 });

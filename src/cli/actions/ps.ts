@@ -24,8 +24,7 @@ export async function psAction(globals: GlobalOptions, options: { json?: boolean
     row.service,
     stateText(row),
     row.health ?? '-',
-    (server ? row.forwards.map((forward) => forwardText(forward, urlAt(row, forward.here))) : row.urls).join(' ') ||
-      '-',
+    (server ? row.forwards.map(forwardText) : row.urls).join(' ') || '-',
     row.gpus ?? '-',
     row.networks.map((n) => n.subnet ?? n.name).join(' '),
   ]);
@@ -36,7 +35,7 @@ export async function psAction(globals: GlobalOptions, options: { json?: boolean
   }
 }
 
-/** As docker ps says it: "restarting (exit 1), 4 restarts", "exited (0)". */
+/** As docker ps says it: "restarting (code 1), 4 restarts", "exited (code 0)". */
 export function stateText(row: Pick<PsRow, 'state' | 'exitCode' | 'restarts'>): string {
   const exit = row.exitCode === null ? '' : ` (code ${row.exitCode})`;
   const restarts = row.restarts ? `, ${row.restarts} restart${row.restarts === 1 ? '' : 's'}` : '';
@@ -44,13 +43,9 @@ export function stateText(row: Pick<PsRow, 'state' | 'exitCode' | 'restarts'>): 
 }
 
 /** "http://127.0.0.1:8890/lab?token=... => gpu1:8888", or the server's end alone while no forward is open. */
-function forwardText(forward: PsRow['forwards'][number], url: string | undefined): string {
+function forwardText(forward: PsRow['forwards'][number]): string {
   if (!forward.here) return `${forward.server} (not forwarded)`;
   return forward.open
-    ? `${url ?? `http://${forward.here}/`} => ${forward.server}`
+    ? `${forward.url ?? `http://${forward.here}/`} => ${forward.server}`
     : `${forward.here} => ${forward.server} (closed: envctl tunnel)`;
-}
-
-function urlAt(row: PsRow, here: string | null): string | undefined {
-  return here ? row.urls.find((url) => new URL(url).host === here) : undefined;
 }
