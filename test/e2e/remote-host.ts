@@ -10,7 +10,12 @@ import { REPO } from '../support/workspace.js';
  * only over SSH. Its engine is not on the default socket: as with a rootless Docker or Podman's socket, the
  * sessions' DOCKER_HOST names it (the authorized key's environment= options), and sshd runs in a mount namespace
  * of its own where /var/run/docker.sock is an empty file, so that nothing reaches this machine's engine by
- * mistake. The sessions get the stand-in nvidia-smi on their PATH (NVIDIA_SMI_MACHINE picks the recording).
+ * mistake. The facts this stands in for: rootless Docker listens on $XDG_RUNTIME_DIR/docker.sock, not on
+ * /var/run/docker.sock, and its client is pointed there by DOCKER_HOST=unix://$XDG_RUNTIME_DIR/docker.sock or by
+ * the docker context "rootless" that its setup tool creates (docs.docker.com/engine/security/rootless/;
+ * moby/moby contrib/dockerd-rootless-setuptool.sh, CLI_CONTEXT="rootless"); Podman's Docker-compatible socket
+ * is likewise elsewhere (/run/podman/podman.sock, /run/user/$UID/podman/podman.sock).
+ * The sessions get the stand-in nvidia-smi on their PATH (NVIDIA_SMI_MACHINE picks the recording).
  * The laptop's ssh reads `sshConfig` (ENVCTL_SSH_COMMAND="ssh -F ...").
  */
 export class RemoteHost {
