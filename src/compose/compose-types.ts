@@ -125,3 +125,9 @@ export const DEPENDENCY_FILES = 'x-envctl-dependency-files';
 
 /** A Compose extension key envctl adds to a template's user service that it builds: add the user layer. */
 export const USER_LAYER_KEY = 'x-envctl-user-layer';
+
+/**
+ * A Compose extension key envctl adds to a service built from its template's own Dockerfile: the scope of that
+ * Dockerfile's cache mounts (the workspace and the template), so that their caches are theirs alone.
+ */
+export const CACHE_SCOPE_KEY = 'x-envctl-cache-scope';

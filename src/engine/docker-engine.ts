@@ -1,10 +1,8 @@
 import { existsSync, readFileSync as readFile } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { stripVTControlCharacters } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import Docker from 'dockerode';
-import tarFs from 'tar-fs';
 import { EngineError } from '../errors/envctl-error.js';
 import type {
   BuildOptions,
@@ -16,7 +14,7 @@ import type {
   LogOptions,
   LogStream,
   NetworkCreateBody,
-  ProgressLine,
+  BuildProgress,
   PullEvent,
   PullProgress,
   VolumeCreateBody,
@@ -24,16 +22,10 @@ import type {
 import { socketOwnerPid } from './socket-owner.js';
 import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine-target.js';
 import { SshHost } from './ssh-host.js';
-import { dockerfileText } from './user-layer.js';
-import { BaseImageError, ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
-import {
-  BuildSteps,
-  hasActiveEndpoints,
-  networkCreateFailure,
-  pullFailureOf,
-  startFailure,
-} from './engine-messages.js';
-import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
+import { buildImage } from './engine-build.js';
+import { firstLine, followEvents } from './engine-streams.js';
+import { BuildKitUnavailableError, ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
+import { hasActiveEndpoints, networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
 import {
@@ -173,7 +165,7 @@ export class DockerEngine implements Engine {
   async loadImages(input: NodeJS.ReadableStream): Promise<void> {
     const answer = (await this.call(() => this.docker.loadImage(input))) as unknown as Readable;
     // The engine answers with a progress stream; it must be read to the end, and says there what failed.
-    await followProgress(this.docker, answer, () => undefined);
+    await followEvents(this.docker, answer, () => undefined);
   }
 
   async image(reference: string): Promise<ObservedImage | undefined> {
@@ -197,63 +189,25 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async buildImage(options: BuildOptions, progress: ProgressLine): Promise<void> {
-    const dockerfile = resolve(options.context, options.dockerfile ?? 'Dockerfile');
-    if (!existsSync(options.context)) throw new EngineError(`The build context ${options.context} does not exist.`);
-    // A Dockerfile outside the context (a template's), or one envctl adds its user layer to, travels inside the
-    // tar under a name of its own.
-    const inside = !relative(options.context, dockerfile).startsWith('..') && !options.userLayer;
-    const dockerfileName = inside ? relative(options.context, dockerfile) : '.envctl.Dockerfile';
-    const missing = options.dependencyFiles.filter((file) => !existsSync(join(options.context, file)));
-    const ignored = contextIgnore(options.context);
-    // Only what the Dockerfile reads travels (a project's data/ stays home), unless only the build can tell.
-    const named = (options.inputs ?? buildInputs(options)).entries;
-    const entries =
-      named &&
-      [...new Set([...named, ...(inside ? [dockerfileName] : []), DOCKERIGNORE])].filter(
-        (entry) => !ignored(entry) && existsSync(join(options.context, entry)),
-      );
-    const tar = tarFs.pack(options.context, {
-      ...(entries ? { entries } : {}),
-      finalize: false,
-      ignore: (name) => {
-        const file = relative(options.context, name).split(sep).join('/');
-        return file !== dockerfileName && ignored(file);
-      },
-      finish: (pack) => {
-        if (!inside)
-          pack.entry({ name: dockerfileName }, dockerfileText(readFile(dockerfile, 'utf8'), options.userLayer));
-        for (const file of missing) pack.entry({ name: file }, '');
-        pack.finalize();
-      },
-    });
-    const steps = new BuildSteps(options.args);
-    try {
-      const stream = (await this.docker.buildImage(tar as unknown as NodeJS.ReadableStream, {
-        t: options.tag,
-        dockerfile: dockerfileName,
-        buildargs: options.args,
-        labels: options.labels,
-        rm: true,
-        // A failed step's container too: a failed build leaves nothing behind.
-        forcerm: true,
-        ...(options.target ? { target: options.target } : {}),
-      })) as unknown as Readable;
-      await followProgress(this.docker, stream, (line) => {
-        steps.read(line);
-        progress(line);
-      });
-    } catch (cause) {
-      // The step that failed was a FROM: its image could not be pulled, whatever the Dockerfile says after it.
-      const base = steps.pullingBase;
-      if (base) throw new BaseImageError(options.tag, base, cause, pullFailureOf(firstLine(cause)));
-      throw new EngineError(`Building ${options.tag} from ${options.context} failed: ${firstLine(cause)}`, {
-        cause,
-        hint:
-          "The build's output shows the failing step: fix what it reads (the project's files it copies, such as " +
-          `requirements.txt) or the Dockerfile (${dockerfile}); envctl up --build builds again.`,
-      });
+  async buildImage(options: BuildOptions, progress: BuildProgress): Promise<void> {
+    if (options.builder === 'buildkit') {
+      const refusal = await this.buildKitRefusal();
+      if (refusal) throw new BuildKitUnavailableError(this.address, refusal);
     }
+    await buildImage(this.docker, this.address, options, progress);
+  }
+
+  private buildKitChecked: Promise<string | undefined> | undefined;
+
+  /** Why this engine cannot build with BuildKit, or undefined: it came with API 1.39 (18.09), on Linux only. */
+  private buildKitRefusal(): Promise<string | undefined> {
+    this.buildKitChecked ??= this.call(() => this.docker.version()).then((version) => {
+      if (version.Os && version.Os !== 'linux')
+        return `BuildKit builds Linux images only; this engine runs ${version.Os}`;
+      const [major = 0, minor = 0] = version.ApiVersion.split('.').map(Number);
+      return major === 1 && minor < 39 ? `its API ${version.ApiVersion} predates BuildKit (1.39)` : undefined;
+    });
+    return this.buildKitChecked;
   }
 
   async createNetwork(body: NetworkCreateBody): Promise<void> {
@@ -534,11 +488,6 @@ function daemonPath(socket: string): string | undefined {
   }
 }
 
-function firstLine(error: unknown): string {
-  const text = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
-  return text.split('\n')[0]!.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '');
-}
-
 /** A pull's progress message as the engine writes it (docker/docker's jsonmessage.JSONMessage). */
 interface PullMessage {
   id?: string;
@@ -556,34 +505,6 @@ function pullEventOf(message: PullMessage): PullEvent {
     ...(current !== undefined ? { current } : {}),
     ...(total !== undefined && total > 0 ? { total } : {}),
   };
-}
-
-/** Resolves when a build or pull stream ends; rejects on the error the engine reports in the stream. */
-function followProgress(docker: Docker, stream: Readable, progress: ProgressLine): Promise<void> {
-  return followEvents(docker, stream, (event: { stream?: string; status?: string; id?: string; progress?: string }) => {
-    const text =
-      event.stream ??
-      (event.status
-        ? `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`
-        : '');
-    // The classic builder wraps a step's stderr in colour codes (ESC[91m): markers for a terminal, not output.
-    for (const line of stripVTControlCharacters(text).split('\n')) if (line.trim()) progress(line.trimEnd());
-  });
-}
-
-function followEvents<T>(docker: Docker, stream: Readable, onEvent: (event: T) => void): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (error: Error | null, output: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
-        const failed = output?.find((event) => event.error);
-        if (error) reject(error);
-        else if (failed) reject(new Error(failed.errorDetail?.message ?? failed.error));
-        else resolvePromise();
-      },
-      onEvent,
-    );
-  });
 }
 
 function lineSplitter(onLine: (line: string) => void): PassThrough {

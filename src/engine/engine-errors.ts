@@ -106,10 +106,11 @@ export class BaseImageError extends EngineError {
   constructor(
     readonly tag: string,
     readonly reference: string,
-    cause: unknown,
+    reason: string,
     readonly failure: PullFailure,
+    cause: unknown,
   ) {
-    super(`Building ${tag} failed: its base image ${reference} could not be pulled: ${messageOf(cause)}.`, {
+    super(`Building ${tag} failed: its base image ${reference} could not be pulled: ${reason}.`, {
       cause,
       hint:
         `${PULL_HINTS[failure](reference, registryOf(reference))} A built-in template's base image is its ` +
@@ -127,4 +128,18 @@ export function registryOf(reference: string): string {
 function messageOf(cause: unknown): string {
   const message = cause instanceof Error ? cause.message : String(cause);
   return (message.split('\n')[0] ?? '').replace(/^\(HTTP code \d+\)\s*[a-z ]*-\s*/, '').trim();
+}
+
+/** The engine builds only with the classic builder: no cache mounts, no BuildKit progress. */
+export class BuildKitUnavailableError extends EngineError {
+  constructor(
+    readonly address: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super(`The Docker Engine at ${address} does not build with BuildKit (${reason}).`, {
+      cause,
+      hint: 'envctl builds with the classic builder there: package caches are not kept between builds.',
+    });
+  }
 }

@@ -1,3 +1,4 @@
+import type { BuildFailurePoint } from './buildkit-trace.js';
 import { NoGpuRuntimeError, PortTakenError, SubnetTakenError, type PullFailure } from './engine-errors.js';
 
 /**
@@ -53,20 +54,24 @@ export function pullFailureOf(message: string): PullFailure {
 }
 
 /**
- * Follows a classic build's "Step n/m : ..." lines: while a FROM step runs, the image it pulls, its build
- * arguments filled in (FROM ${BASE_IMAGE} with ARG BASE_IMAGE=... or the build's own value).
+ * Follows a classic build's "Step n/m : ..." lines: the step running now, named as BuildKit names it ("[2/4] RUN
+ * ..."), and while a FROM step runs, the image it pulls, its build arguments filled in (FROM ${BASE_IMAGE} with ARG
+ * BASE_IMAGE=... or the build's own value).
  */
-export class BuildSteps {
+export class BuildSteps implements BuildFailurePoint {
   private readonly defaults: Record<string, string> = {};
   /** The base image of the FROM step running now; undefined once another step began. */
   pullingBase: string | undefined;
+  /** The step running now: on a failure, the one that failed. */
+  failedStep: string | undefined;
 
   constructor(private readonly args: Record<string, string>) {}
 
-  read(line: string): void {
-    const step = /^Step \d+\/\d+ : (\w+) (.*)$/i.exec(line);
-    if (!step) return;
-    const [, instruction = '', rest = ''] = step;
+  /** Reads one output line; returns the step's name when the line begins one. */
+  read(line: string): string | undefined {
+    const step = /^Step (\d+\/\d+) : (\w+) (.*)$/i.exec(line);
+    if (!step) return undefined;
+    const [, number = '', instruction = '', rest = ''] = step;
     const arg = /^(\w+)=(\S+)/.exec(rest);
     if (instruction.toUpperCase() === 'ARG' && arg) this.defaults[arg[1]!] ??= arg[2]!;
     const values = { ...this.defaults, ...this.args };
@@ -74,5 +79,16 @@ export class BuildSteps {
       instruction.toUpperCase() === 'FROM'
         ? rest.split(/\s+/)[0]!.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => values[name] ?? whole)
         : undefined;
+    this.failedStep = `[${number}] ${instruction.toUpperCase()} ${rest}`;
+    return this.failedStep;
   }
+}
+
+/**
+ * The engine refused a BuildKit build (`version=2`) before building: dockerd without BuildKit (Windows, or one
+ * built without it) says "buildkit not supported"; one that predates the parameter, "invalid version".
+ */
+export function buildKitRefused(error: unknown): boolean {
+  const status = (error as { statusCode?: number }).statusCode;
+  return (status === 400 || status === 500) && /buildkit|invalid version/i.test(messageOf(error));
 }

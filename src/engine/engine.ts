@@ -8,7 +8,9 @@ export type NetworkCreateBody = Omit<Docker.NetworkCreateOptions, 'abortSignal'>
 export type VolumeCreateBody = Omit<Docker.VolumeCreateOptions, 'abortSignal'>;
 export type ContainerInspect = Docker.ContainerInspectInfo;
 
-export type ProgressLine = (line: string) => void;
+import type { BuildLine } from './buildkit-trace.js';
+
+export type BuildProgress = (line: BuildLine) => void;
 
 /** One event of a pull, as the engine reports it for a layer (or, without `layer`, for the whole image). */
 export interface PullEvent {
@@ -38,7 +40,8 @@ export interface Engine extends EngineView, EngineReads {
   saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void>;
   /** Loads images written by saveImages (`docker load`). */
   loadImages(input: NodeJS.ReadableStream): Promise<void>;
-  buildImage(options: BuildOptions, progress: ProgressLine): Promise<void>;
+  /** Builds with the builder asked for; BuildKitUnavailableError where the engine has no BuildKit. */
+  buildImage(options: BuildOptions, progress: BuildProgress): Promise<void>;
   createNetwork(body: NetworkCreateBody): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   createVolume(body: VolumeCreateBody): Promise<void>;
@@ -121,6 +124,8 @@ export interface BuildSpec {
   dependencyFiles: string[];
   /** End the Dockerfile with envctl's user layer (user-layer.ts): a template's user service. */
   userLayer?: boolean;
+  /** A template's Dockerfile: its cache mounts are this workspace's and template's own (cache-mounts.ts). */
+  cacheScope?: string;
   /** Content hash of the build inputs, filled in at the edge (it reads files): build-hash.ts. */
   hash?: string;
   /** What that hash read, filled in with it: the Dockerfile, the context's files and the folders listed. */
@@ -140,4 +145,9 @@ export interface BuildOptions {
   /** Files to supply empty when the context lacks them. */
   dependencyFiles: string[];
   userLayer?: boolean;
+  cacheScope?: string;
+  /** BuildKit (`version=2`: cache mounts, its own progress) or the classic builder; classic when unset. */
+  builder?: 'buildkit' | 'classic';
+  /** Build every step again, cache mounts empty. */
+  noCache?: boolean;
 }

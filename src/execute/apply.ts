@@ -3,8 +3,14 @@ import type { DesiredService } from '../reconcile/desired.js';
 import type { Engine } from '../engine/engine.js';
 import { describePulled, PullTally } from './pull-tally.js';
 import { ENVCTL_BUILD_HASH, LABEL } from '../model/labels.js';
-import { NoGpuRuntimeError, PortTakenError, SubnetTakenError } from '../engine/engine-errors.js';
-import type { ContainerStep, Plan, ProjectPlan } from '../reconcile/plan.js';
+import {
+  BuildKitUnavailableError,
+  NoGpuRuntimeError,
+  PortTakenError,
+  SubnetTakenError,
+} from '../engine/engine-errors.js';
+import type { BuildLine } from '../engine/buildkit-trace.js';
+import type { ContainerStep, ImageStep, Plan, ProjectPlan } from '../reconcile/plan.js';
 import { waitForCondition } from './wait-condition.js';
 import { settle, type SettleOptions, type StartedContainer } from './settle.js';
 import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
@@ -22,6 +28,8 @@ export interface ImageProgress {
   /** The pull's layers and bytes so far (one tally, read when drawn). */
   tally?: Pick<PullTally, 'state'>;
   line?: string;
+  /** The build step this line begins ("[2/4] RUN pip install ..."). */
+  step?: string;
   /** The pull or build ended, either way: its change, or the project's failure, follows. */
   finished?: true;
 }
@@ -30,6 +38,8 @@ export interface ImageProgress {
 export interface ApplyReporter {
   change(project: string | null, text: string): void;
   progress(project: string, progress: ImageProgress): void;
+  /** Something the user should know that changes nothing: said once (the engine builds without BuildKit). */
+  warning(message: string): void;
 }
 
 export interface ProjectFailure {
@@ -139,35 +149,8 @@ async function applyProject(
   for (const step of projectPlan.images) {
     const { service } = step;
     if (step.kind === 'build') {
-      const started = { image: service.image, action: 'build' } as const;
-      reporter.progress(project, { ...started, reason: step.reason });
-      const tail: string[] = [];
-      const onLine = (line: string) => {
-        tail.push(line);
-        if (tail.length > BUILD_TAIL) tail.shift();
-        reporter.progress(project, { ...started, line });
-      };
-      try {
-        // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
-        const workspace = Object.fromEntries(
-          [LABEL.workspace, LABEL.root].flatMap((key) =>
-            service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [],
-          ),
-        );
-        await engine.buildImage(
-          {
-            ...service.build!,
-            tag: service.image,
-            labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' },
-          },
-          onLine,
-        );
-      } catch (error) {
-        throw withBuildOutput(error as Error, tail);
-      } finally {
-        reporter.progress(project, { ...started, finished: true });
-      }
-      changed(project, `built ${service.image}`);
+      await build(project, step, { engine, reporter });
+      changed(project, `built ${service.image}${step.noCache ? ' without cache' : ''}`);
     } else if (step.kind === 'tag') {
       await engine.tagImage(step.imageId, service.image);
       changed(project, `tagged ${service.image} (${step.reason})`);
@@ -247,6 +230,55 @@ async function stillRunning(projectPlan: ProjectPlan, engine: Engine): Promise<s
 
 /** The output a failed build shows: all of it, but for a build that wrote more than this many lines. */
 const BUILD_TAIL = 400;
+
+/** Engines found to build only with the classic builder: tried once with BuildKit, said once. */
+const classicOnly = new WeakSet<Engine>();
+
+/** Builds a service's image, with BuildKit unless the engine has none (then with the classic builder, said once). */
+async function build(
+  project: string,
+  step: Extract<ImageStep, { kind: 'build' }>,
+  { engine, reporter }: Pick<ApplyContext, 'engine' | 'reporter'>,
+): Promise<void> {
+  const { service } = step;
+  const started = { image: service.image, action: 'build' } as const;
+  reporter.progress(project, { ...started, reason: step.reason });
+  const tail: string[] = [];
+  const onLine = ({ text, step: name }: BuildLine) => {
+    tail.push(text);
+    if (tail.length > BUILD_TAIL) tail.shift();
+    reporter.progress(project, { ...started, line: text, ...(name ? { step: name } : {}) });
+  };
+  // The workspace's labels too, so that its images can be found (and cleaned up) as its containers are.
+  const workspace = Object.fromEntries(
+    [LABEL.workspace, LABEL.root].flatMap((key) =>
+      service.create.Labels?.[key] ? [[key, service.create.Labels[key]]] : [],
+    ),
+  );
+  const options = {
+    ...service.build!,
+    tag: service.image,
+    labels: { ...workspace, [LABEL.project]: project, [ENVCTL_BUILD_HASH]: service.build!.hash ?? '' },
+    ...(step.noCache ? { noCache: true } : {}),
+  };
+  try {
+    if (classicOnly.has(engine)) return await engine.buildImage({ ...options, builder: 'classic' }, onLine);
+    try {
+      await engine.buildImage({ ...options, builder: 'buildkit' }, onLine);
+    } catch (error) {
+      if (!(error instanceof BuildKitUnavailableError)) throw error;
+      // Projects build side by side: the first to find out says it.
+      if (!classicOnly.has(engine)) reporter.warning(`${error.message} ${error.hint}`);
+      classicOnly.add(engine);
+      tail.length = 0;
+      await engine.buildImage({ ...options, builder: 'classic' }, onLine);
+    }
+  } catch (error) {
+    throw withBuildOutput(error as Error, tail);
+  } finally {
+    reporter.progress(project, { ...started, finished: true });
+  }
+}
 
 /** A failed build's message with its output, which says why: a terminal showed only one line of it. */
 function withBuildOutput(error: Error, tail: readonly string[]): Error {

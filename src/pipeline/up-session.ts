@@ -123,7 +123,12 @@ export async function watchUp(options: WatchOptions, events: WatchEvents): Promi
       const since = Math.floor(Date.now() / 1000);
       try {
         const workspace = options.reload();
-        const outcome = await reconcileUp(workspace, edges, { ...options.upOptions, build: false }, events);
+        const outcome = await reconcileUp(
+          workspace,
+          edges,
+          { ...options.upOptions, build: false, noCache: false },
+          events,
+        );
         inputs = inputsOf(workspace, outcome, edges);
         lastError = undefined;
         events.reconciled(outcome, workspace);

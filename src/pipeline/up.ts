@@ -17,6 +17,8 @@ export interface UpOptions {
   only?: ReadonlySet<string>;
   cpuOnly?: boolean;
   build?: boolean;
+  /** Build without the build cache, cache mounts empty (implies build). */
+  noCache?: boolean;
   /** Write nothing and change nothing: return the plan. */
   dryRun?: boolean;
 }
@@ -69,7 +71,7 @@ export async function up(
       workspace.root,
       desired.services.map((service) => service.image),
     );
-    const thePlan = plan(desired, observed, { only: options.only, build: options.build });
+    const thePlan = plan(desired, observed, { only: options.only, build: options.build, noCache: options.noCache });
     if (options.dryRun) return { render, desired, plan: thePlan, result: undefined, movedPorts: [...taken] };
     const result = await apply(thePlan, edges.engine, reporter, workspace.settings.up);
     const next = nextAttempt(result, attempt);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseShell } from 'shell-quote';
 import type { BuildSpec, ContainerCreateBody, NetworkCreateBody, VolumeCreateBody } from '../engine/engine.js';
 import {
+  CACHE_SCOPE_KEY,
   DEPENDENCY_FILES,
   USER_LAYER_KEY,
   type ComposeFile,
@@ -174,6 +175,7 @@ function desiredService(
     spec.build,
     (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
     spec[USER_LAYER_KEY] === true,
+    typeof spec[CACHE_SCOPE_KEY] === 'string' ? spec[CACHE_SCOPE_KEY] : undefined,
   );
   const serviceNetworks = Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
     name: networkNames.get(key) ?? key,
@@ -378,7 +380,12 @@ function logConfigOf(
   return { Type: logging.driver ?? '', Config: stringValues(logging.options ?? {}) };
 }
 
-function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[], userLayer: boolean): BuildSpec | undefined {
+function buildSpec(
+  build: ServiceSpec['build'],
+  dependencyFiles: string[],
+  userLayer: boolean,
+  cacheScope: string | undefined,
+): BuildSpec | undefined {
   if (build === undefined) return undefined;
   const spec = typeof build === 'string' ? { context: build } : build;
   const args = asMapping(spec.args, 'args');
@@ -389,6 +396,7 @@ function buildSpec(build: ServiceSpec['build'], dependencyFiles: string[], userL
     args: Object.fromEntries(Object.entries(args).map(([key, value]) => [key, scalarText(value ?? '')])),
     dependencyFiles,
     ...(userLayer ? { userLayer } : {}),
+    ...(cacheScope ? { cacheScope } : {}),
   };
 }
 

@@ -4,7 +4,9 @@ import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, ENVCTL_CONFIG_HASH as NETWORK_HASH, L
 import type { Observed, ObservedContainer, ObservedNetwork } from '../engine/observed.js';
 
 export type ImageStep =
-  | { kind: 'build' | 'pull'; service: DesiredService; reason: string }
+  | { kind: 'pull'; service: DesiredService; reason: string }
+  /** noCache: every step built again and the cache mounts empty (up --no-cache). */
+  | { kind: 'build'; service: DesiredService; reason: string; noCache?: true }
   /** An image built from the very same inputs is on the engine under another name (imported, renamed). */
   | { kind: 'tag'; service: DesiredService; imageId: string; reason: string };
 export type ContainerStep =
@@ -49,6 +51,8 @@ export interface PlanOptions {
   only?: ReadonlySet<string>;
   /** Build every image that has a build section, even when it exists. */
   build?: boolean;
+  /** Build them all without the build cache and with empty cache mounts (implies build). */
+  noCache?: boolean;
 }
 
 /**
@@ -110,7 +114,7 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
     if (!inScope(service.project)) continue;
     const projectPlan = projects.get(service.project) ?? { images: [], levels: [], onFailure: 'remove-made' };
     projects.set(service.project, projectPlan);
-    const image = imageStep(service, observed, options.build ?? false);
+    const image = imageStep(service, observed, options);
     if (image) projectPlan.images.push(image);
   }
   for (const [project, projectPlan] of projects) {
@@ -131,7 +135,10 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
   return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
 }
 
-function imageStep(service: DesiredService, observed: Observed, forceBuild: boolean): ImageStep | undefined {
+function imageStep(service: DesiredService, observed: Observed, options: PlanOptions): ImageStep | undefined {
+  if (service.build && options.noCache)
+    return { kind: 'build', service, reason: 'build asked for, without cache', noCache: true };
+  const forceBuild = options.build ?? false;
   const present = observed.images.get(service.image);
   if (service.build) {
     const hash = service.build.hash;

@@ -1,4 +1,6 @@
+import { isAbsolute, resolve, sep } from 'node:path';
 import {
+  CACHE_SCOPE_KEY,
   DEPENDENCY_FILES,
   USER_LAYER_KEY,
   type ComposeFile,
@@ -100,12 +102,35 @@ export function renderProject({
     model = mergeCompose(model, override);
   }
 
+  if (template) markCacheScope(model, ownServices, template, workspaceName);
   const targets = template ? ownServices : Object.keys(model.services ?? {});
   for (const name of targets) applyEnv(model.services![name]!, project.config.env ?? {});
   const reservation = deviceReservation(gpus);
   const gpuTargets = template?.declaration.gpu_services ?? targets;
   if (reservation) for (const name of gpuTargets) reserveDevices(model.services![name]!, reservation, gpus);
   return model;
+}
+
+/** The template's services built from its own Dockerfile (not one a project's compose.yml named instead). */
+function markCacheScope(
+  model: ComposeFile,
+  services: readonly string[],
+  template: { name: string; dir: string },
+  workspaceName: string,
+): void {
+  for (const name of services) {
+    const service = model.services?.[name];
+    const build = service?.build;
+    if (!service || build === undefined || typeof build === 'string') continue;
+    const dockerfile = typeof build.dockerfile === 'string' ? build.dockerfile : undefined;
+    const context = typeof build.context === 'string' ? build.context : '.';
+    if (
+      dockerfile &&
+      isAbsolute(resolve(context, dockerfile)) &&
+      resolve(context, dockerfile).startsWith(`${template.dir}${sep}`)
+    )
+      service[CACHE_SCOPE_KEY] = `envctl-${workspaceName}-${template.name}`;
+  }
 }
 
 /** Short syntax, "127.0.0.1:8888:8888/tcp": the one form every Compose implementation reads with a host address. */

@@ -179,3 +179,16 @@ export async function registryAnswers(): Promise<boolean> {
     () => false,
   );
 }
+
+/** The layers (uncompressed digests, as an image's RootFS.Layers lists them) of an image in the test registry. */
+export async function registryDiffIds(repository: string, tag: string): Promise<string[]> {
+  const v2 = `http://${TEST_REGISTRY}/v2/${repository}`;
+  const accept = { accept: 'application/vnd.docker.distribution.manifest.v2+json' };
+  const manifest = (await (await fetch(`${v2}/manifests/${tag}`, { headers: accept })).json()) as {
+    config: { digest: string };
+  };
+  const config = (await (await fetch(`${v2}/blobs/${manifest.config.digest}`)).json()) as {
+    rootfs: { diff_ids: string[] };
+  };
+  return config.rootfs.diff_ids;
+}

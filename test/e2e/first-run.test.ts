@@ -13,6 +13,7 @@ import {
   pipMirror,
   registryAnswers,
   TEST_REGISTRY,
+  registryDiffIds,
   workspaceContainers,
 } from './engine-support.js';
 
@@ -121,7 +122,7 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     expect(up.exitCode, up.stderr).toBe(0);
     // Piped, a build is one line as it starts: its own output is not printed line by line.
     expect(up.stdout).toMatch(/svc: building envctl\/\S+-svc-app:latest \(image not built yet\)\n/);
-    expect(up.stdout).not.toMatch(/Step \d+\/\d+|Collecting|Successfully/);
+    expect(up.stdout).not.toMatch(/#\d+ |Collecting|Successfully/);
     const url = /http:\/\/127\.0\.0\.1:29471\/\S*/.exec(up.stdout)![0];
     const answer = await httpGet(url, 60_000);
     expect(answer).toEqual({ status: 200, body: '2.1.3' });
@@ -154,7 +155,7 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     expect((await docker.getContainer(container!.Id).inspect()).State.ExitCode).toBe(143);
   }, 300_000);
 
-  it('on a terminal, a build is one line redrawn in place with its step and last output', async () => {
+  it('on a terminal, a build is one line redrawn in place with its step, its time and last output', async () => {
     const root = workspace({
       'workspace.yml': `ports:\n  range: "29486-29489"\n${pipMirror()}`,
       'which-project': 'tty\n',
@@ -162,7 +163,7 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
       'projects/tty/requirements.txt': 'numpy\n',
     });
     const typescript = join(root, 'typescript');
-    const run = await execa('script', ['-qec', `stty rows 40 cols 200; node ${CLI} up -d`, typescript], {
+    const run = await execa('script', ['-qec', `stty rows 40 cols 200; node ${CLI} up -d --no-cache`, typescript], {
       cwd: root,
       reject: false,
       env: { NO_COLOR: '1' },
@@ -171,14 +172,14 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     const output = readFileSync(typescript, 'utf8');
     const frames = output.match(/tty {2}envctl\/\S+-tty-app:latest {2}building {2}[^\r\n]*/g) ?? [];
     expect(
-      frames.some((frame) => /building {2}step \d+\/\d+: /.test(frame)),
+      frames.some((frame) => /building {2}\[stage-0 \d+\/\d+\] RUN --mount=type=cache\S* .* \d+s( \||$)/.test(frame)),
       output,
     ).toBe(true);
     expect(output).toContain(`${String.fromCharCode(27)}[1A`);
     expect(output).toMatch(/tty: built envctl\/\S+-tty-app:latest/);
   }, 300_000);
 
-  it('a build that fails shows its whole output, not only its last lines', async () => {
+  it('a build that fails names its step and shows its whole output, not only its last lines', async () => {
     const root = workspace({
       'workspace.yml': `ports:\n  range: "29480-29489"\n${pipMirror()}`,
       'which-project': 'bad\n',
@@ -187,7 +188,11 @@ describe.runIf(ready)('the built-in templates on their stand-in base images, thr
     });
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode).toBe(3);
-    expect(up.stderr).toMatch(/The build:\n[\s\S]*Step 1\/\d+ : ARG BASE_IMAGE[\s\S]*no-such-package-anywhere/);
+    expect(up.stderr).toMatch(/failed at step \[stage-0 \d\/\d\] RUN --mount=type=cache,id=envctl-\S+-python-pip,/);
+    expect(up.stderr).toMatch(
+      /The build:\n {4}#1 \[internal\] load remote build context\n[\s\S]*no-such-package-anywhere/,
+    );
+    expect(up.stderr).toMatch(/#\d+ \d+\.\d{3} ERROR: No matching distribution found for no-such-package-anywhere/);
     expect(await workspaceContainers(root)).toEqual([]);
   }, 300_000);
 });
@@ -284,7 +289,12 @@ describe.runIf(hasRegistry)('pulls from a real registry', () => {
       });
       const up = await envctl(root, ['up', '-d']);
       expect(up.exitCode, up.stderr).toBe(0);
-      expect(await hasImage(base)).toBe(true);
+      // BuildKit keeps what it pulls in its own store, not as an image: the proof is the built image's own
+      // layers, which begin with those of the registry's image (its config's diff_ids).
+      const built = await docker.getImage(`envctl/${up.stdout.match(/envctl\/(\S+-reg-app):latest/)![1]}`).inspect();
+      expect(built.RootFS.Layers!.slice(0, 2)).toEqual(
+        (await registryDiffIds('library/python', '3.11-slim')).slice(0, 2),
+      );
       await forget(base);
     },
     180_000,
@@ -299,7 +309,7 @@ describe.runIf(hasRegistry)('pulls from a real registry', () => {
     });
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode).toBe(3);
-    expect(up.stderr).toContain(`its base image ${missing} could not be pulled: manifest`);
+    expect(up.stderr).toContain(`its base image ${missing} could not be pulled: not found.`);
     expect(up.stderr).toMatch(/127\.0\.0\.1:5000 has no image .*base_image parameter/s);
     expect(up.stderr).not.toMatch(/Fix the Dockerfile|templates\/python\/Dockerfile/);
   }, 120_000);

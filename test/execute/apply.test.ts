@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apply } from '../../src/execute/apply.js';
 import { LABEL, COMPOSE_LABEL } from '../../src/model/labels.js';
 import type { Desired, DesiredNetwork, DesiredService } from '../../src/reconcile/desired.js';
-import { plan } from '../../src/reconcile/plan.js';
+import { plan, type PlanOptions } from '../../src/reconcile/plan.js';
 import { observe } from '../../src/engine/observed.js';
 import { MemoryEngine } from '../support/memory-engine.js';
 
@@ -50,18 +50,20 @@ const desired = (services: DesiredService[], networks = [network(NETWORK, '10.21
   volumes: [],
 });
 
-async function applyOn(engine: MemoryEngine, wanted: Desired) {
+async function applyOn(engine: MemoryEngine, wanted: Desired, options: PlanOptions = {}) {
   const observed = await observe(
     engine,
     ROOT,
     wanted.services.map((s) => s.image),
   );
   const changes: string[] = [];
-  const result = await apply(plan(wanted, observed), engine, {
+  const warnings: string[] = [];
+  const result = await apply(plan(wanted, observed, options), engine, {
     change: (_project, text) => changes.push(text),
     progress: () => undefined,
+    warning: (message) => warnings.push(message),
   });
-  return { result, changes };
+  return { result, changes, warnings };
 }
 
 const names = async (engine: MemoryEngine) =>
@@ -124,5 +126,54 @@ describe('apply carries out a plan and decides nothing', () => {
     );
     expect((await engine.networks()).map((n) => n.name).sort()).toEqual([NETWORK, 'envctl_ws_old']);
     expect(await engine.networkContainers('envctl_ws_old')).toEqual([stranger]);
+  });
+
+  describe('builds', () => {
+    const built = (project: string) =>
+      service(project, 'app', {
+        image: `envctl/ws-${project}-app`,
+        build: { context: '/ws/projects/p', dockerfile: undefined, args: {}, dependencyFiles: [], hash: 'h1' },
+      });
+
+    it('with BuildKit where the engine has it', async () => {
+      const engine = new MemoryEngine({ images: ['busybox'] });
+      const { result, warnings } = await applyOn(engine, desired([built('a')]));
+      expect(result.failures).toEqual([]);
+      expect(engine.buildsAsked.map((build) => build.builder)).toEqual(['buildkit']);
+      expect(warnings).toEqual([]);
+    });
+
+    it('with the classic builder on an engine that refuses BuildKit, said once for every build after', async () => {
+      const engine = new MemoryEngine({ images: ['busybox'] });
+      engine.buildKit = false;
+      const first = await applyOn(engine, desired([built('a'), built('b')]));
+      expect(first.result.failures).toEqual([]);
+      expect(first.changes.filter((change) => change.startsWith('built'))).toHaveLength(2);
+      const asked = engine.buildsAsked.map((build) => `${build.tag} ${build.builder}`);
+      // Whichever project asked first found out; the other may have asked at the same moment, never after.
+      expect(asked.filter((line) => line.endsWith('classic')).sort()).toEqual([
+        'envctl/ws-a-app classic',
+        'envctl/ws-b-app classic',
+      ]);
+      expect(first.warnings).toEqual([
+        'The Docker Engine at memory:// does not build with BuildKit (its API 1.38 predates BuildKit (1.39)). ' +
+          'envctl builds with the classic builder there: package caches are not kept between builds.',
+      ]);
+      const before = engine.buildsAsked.length;
+      const again = await applyOn(engine, desired([built('a')]), { build: true });
+      expect(engine.buildsAsked.slice(before).map((build) => build.builder)).toEqual(['classic']);
+      expect(again.warnings).toEqual([]);
+    });
+
+    it('--no-cache builds every built image again, without cache, even when it is up to date', async () => {
+      const engine = new MemoryEngine({ images: ['busybox'] });
+      await applyOn(engine, desired([built('a')]));
+      const before = engine.buildsAsked.length;
+      const { changes } = await applyOn(engine, desired([built('a'), service('b', 'web')]), { noCache: true });
+      expect(engine.buildsAsked.slice(before).map((build) => [build.tag, build.noCache])).toEqual([
+        ['envctl/ws-a-app', true],
+      ]);
+      expect(changes).toContain('built envctl/ws-a-app without cache');
+    });
   });
 });

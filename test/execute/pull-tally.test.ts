@@ -35,13 +35,31 @@ describe('a pull in one line', () => {
   it("draws a pull's and a build's line, cut to the terminal's width", () => {
     const tally = new PullTally();
     for (const event of EVENTS) tally.add(event);
-    const pull = { project: 'intro-ml', image: 'python:3.11-slim', action: 'pull' as const, tally, step: '', last: '' };
-    expect(imageLine(pull, 120)).toBe('intro-ml  python:3.11-slim  pulling  1/2 layers, 3.0/4.0 MB, 75%');
-    expect(imageLine(pull, 30)).toBe('intro-ml  python:3.11-slim  …');
-    const build = { ...pull, action: 'build' as const, step: 'step 3/7: RUN pip install', last: 'Collecting numpy' };
-    expect(imageLine(build, 200)).toBe(
-      'intro-ml  python:3.11-slim  building  step 3/7: RUN pip install | Collecting numpy',
+    const pull = {
+      project: 'intro-ml',
+      image: 'python:3.11-slim',
+      action: 'pull' as const,
+      tally,
+      step: '',
+      stepSince: 0,
+      last: '',
+    };
+    expect(imageLine(pull, 120, 0)).toBe('intro-ml  python:3.11-slim  pulling  1/2 layers, 3.0/4.0 MB, 75%');
+    expect(imageLine(pull, 30, 0)).toBe('intro-ml  python:3.11-slim  …');
+    const build = {
+      ...pull,
+      action: 'build' as const,
+      step: '[3/7] RUN pip install',
+      stepSince: 1000,
+      last: 'Collecting numpy',
+    };
+    expect(imageLine(build, 200, 13_500)).toBe(
+      'intro-ml  python:3.11-slim  building  [3/7] RUN pip install 12s | Collecting numpy',
     );
-    expect(imageLine({ ...build, step: '', last: '' }, 200)).toBe('intro-ml  python:3.11-slim  building  starting');
+    expect(imageLine({ ...build, step: '', last: '' }, 200, 0)).toBe('intro-ml  python:3.11-slim  building  starting');
+    const long = { ...build, step: `[5/5] RUN ${'x'.repeat(200)}` };
+    const line = imageLine(long, 100, 13_500);
+    expect(line).toHaveLength(99);
+    expect(line).toMatch(/building {2}\[5\/5\] RUN x+… 12s \| Collecting numpy$/);
   });
 });

@@ -44,7 +44,7 @@ async function upWith(root: string, engine: MemoryEngine, changes: string[]) {
       user: { uid: 1000, gid: 1000 },
     },
     (result) => persistRender(store, workspace.settings.name, result),
-    { change: (_project, text) => changes.push(text), progress: () => undefined },
+    { change: (_project, text) => changes.push(text), progress: () => undefined, warning: () => undefined },
   );
   return { outcome, store };
 }

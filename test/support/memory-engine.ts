@@ -1,5 +1,6 @@
 import type {
   BuildOptions,
+  BuildProgress,
   ContainerCreateBody,
   ContainerInspect,
   Engine,
@@ -10,6 +11,7 @@ import type {
   VolumeCreateBody,
 } from '../../src/engine/engine.js';
 import {
+  BuildKitUnavailableError,
   ImageMissingError,
   NetworkInUseError,
   NoGpuRuntimeError,
@@ -71,6 +73,10 @@ export class MemoryEngine implements Engine {
   };
   gpuRuntime = true;
   running = true;
+  /** Whether it builds with BuildKit; one that does not refuses `builder: 'buildkit'` as an old engine does. */
+  buildKit = true;
+  /** The options of each build, for assertions on what envctl asked. */
+  readonly buildsAsked: BuildOptions[] = [];
   private readonly containerMap = new Map<string, MemoryContainer>();
   private readonly networkMap = new Map<string, MemoryNetwork>();
   private readonly volumeMap = new Map<string, ObservedVolume>();
@@ -171,8 +177,12 @@ export class MemoryEngine implements Engine {
     this.addImage(reference, {});
   }
 
-  async buildImage(options: BuildOptions): Promise<void> {
+  async buildImage(options: BuildOptions, progress: BuildProgress): Promise<void> {
+    this.buildsAsked.push(options);
+    if (options.builder === 'buildkit' && !this.buildKit)
+      throw new BuildKitUnavailableError(this.address, 'its API 1.38 predates BuildKit (1.39)');
     this.record(`build ${options.tag}`);
+    progress({ text: `#1 [1/1] FROM busybox (${options.builder ?? 'classic'})`, step: '[1/1] FROM busybox' });
     this.refuseIf(`build ${options.tag}`);
     this.addImage(options.tag, options.labels);
   }

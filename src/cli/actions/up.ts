@@ -31,6 +31,8 @@ export interface UpCommandOptions {
   cpuOnly?: boolean;
   watch?: boolean;
   build?: boolean;
+  /** false for --no-cache (commander's negated option). */
+  cache?: boolean;
   dryRun?: boolean;
 }
 
@@ -48,7 +50,13 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   const engine = timer.wrap(await connectEngineOf(choice));
   const server = await remoteServerOf(workspace, choice);
   const edges: UpEdges = { ...(await realEdges(workspace, choice, engine, server)), engine };
-  const upOptions = { only, build: options.build, dryRun: options.dryRun, cpuOnly: options.cpuOnly };
+  const upOptions = {
+    only,
+    build: options.build,
+    noCache: options.cache === false,
+    dryRun: options.dryRun,
+    cpuOnly: options.cpuOnly,
+  };
   const events = printedEvents(engine.address);
   const foreground = !options.detach || Boolean(options.watch);
 

@@ -11,6 +11,7 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .option('-d, --detach', 'start in the background and return')
     .option('--watch', 'keep watching which-project, the projects and templates, and apply every edit')
     .option('--build', 'build images even when they exist')
+    .option('--no-cache', 'build every image again from scratch: no build cache, package caches emptied')
     .option('--cpu-only', 'run projects that ask for GPUs without them')
     .option('--dry-run', 'print what would be done, do nothing')
     .addHelpText(
