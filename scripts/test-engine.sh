@@ -141,7 +141,7 @@ start_index() {
   rm -rf "$STATE_DIR/pypi"
   python3 test/fixtures/pypi/build-index.py "$STATE_DIR/pypi"
   local address=${url#http://}; address=${address%%:*}
-  setsid python3 -m http.server --bind "$address" --directory "$STATE_DIR/pypi" "$INDEX_PORT" \
+  setsid python3 test/fixtures/pypi/serve-index.py "$STATE_DIR/pypi" --bind "$address" --port "$INDEX_PORT" \
     >"$STATE_DIR/index.log" 2>&1 < /dev/null &
   echo $! > "$STATE_DIR/index.pid"
   for _ in $(seq 1 40); do curl -fsS "${url}notebook/" >/dev/null 2>&1 && { log "package index at $url"; return; }; sleep 0.25; done

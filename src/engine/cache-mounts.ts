@@ -43,18 +43,40 @@ function rewrite(text: string, change: (lines: string[], run: RunInstruction) =>
  * For BuildKit: each cache mount's id made the scope's own (`id=pip` becomes `id=<scope>-pip`; one without an id
  * is named after its target), so that workspaces and templates keep separate caches. The id is written into the
  * text because dockerd's built-in Dockerfile frontend does not expand build arguments in mount options.
+ *
+ * `emptied`: the first step to use each cache empties it first. A build's nocache re-runs its steps but keeps
+ * their cache mounts (seen on dockerd 20.10), and --no-cache promises a clean start.
  */
-export function scopedCacheMounts(text: string, scope: string): string {
+export function scopedCacheMounts(text: string, scope: string, { emptied = false } = {}): string {
+  const idOf = (mount: Map<string, string>) => {
+    const own = mount.get('id') ?? mount.get('target') ?? mount.get('dst') ?? 'cache';
+    return `${scope}-${own.replace(/^\/+/, '')}`.replace(/[^\w.-]+/g, '-');
+  };
+  // The line of the first step that uses each cache (rewrite goes from the end, so this is found first).
+  const firstUse = new Map<string, number>();
+  for (const run of runInstructions(text.split('\n')))
+    for (const flag of run.flags.filter((each) => CACHE_MOUNT.test(each)))
+      if (!firstUse.has(idOf(options(flag)))) firstUse.set(idOf(options(flag)), run.first);
   return rewrite(text, (lines, run) => {
+    const cleared: string[] = [];
     const flags = run.flags.map((flag) => {
       if (!CACHE_MOUNT.test(flag)) return flag;
       const mount = options(flag);
-      const own = mount.get('id') ?? mount.get('target') ?? mount.get('dst') ?? 'cache';
-      mount.set('id', `${scope}-${own.replace(/^\/+/, '')}`.replace(/[^\w.-]+/g, '-'));
+      const id = idOf(mount);
+      const target = mount.get('target') ?? mount.get('dst');
+      if (emptied && target && firstUse.get(id) === run.first) cleared.push(target);
+      mount.set('id', id);
       return `--mount=${[...mount].map(([key, value]) => `${key}=${value}`).join(',')}`;
     });
-    lines[run.first] = lines[run.first]!.replace(RUN_WITH_FLAGS, `${run.prefix}${flags.join(' ')} `);
+    const shellForm = !lines[run.first]!.replace(RUN_WITH_FLAGS, '').trimStart().startsWith('[');
+    const empty = cleared.length && shellForm ? `${emptying(cleared)} && ` : '';
+    lines[run.first] = lines[run.first]!.replace(RUN_WITH_FLAGS, `${run.prefix}${flags.join(' ')} ${empty}`);
   });
+}
+
+/** Removes what folders hold, dot files too, and not the folders: they are mount points. */
+function emptying(targets: readonly string[]): string {
+  return `rm -rf ${targets.map((target) => `${target}/* ${target}/.[!.]* ${target}/..?*`).join(' ')}`;
 }
 
 /**

@@ -137,7 +137,8 @@ function buildContext(options: BuildOptions, dockerfile: string, buildKit: boole
   const text = () => {
     const own = dockerfileText(readFileSync(dockerfile, 'utf8'), options.userLayer);
     if (options.cacheScope === undefined) return own;
-    return buildKit ? scopedCacheMounts(own, options.cacheScope) : withoutCacheMounts(own);
+    if (!buildKit) return withoutCacheMounts(own);
+    return scopedCacheMounts(own, options.cacheScope, { emptied: options.noCache === true });
   };
   const tar = tarFs.pack(options.context, {
     ...(entries ? { entries } : {}),

@@ -28,6 +28,17 @@ describe("a template's cache mounts", () => {
     ]);
   });
 
+  it('are emptied by the first step that uses each, for a build without cache', () => {
+    const twice = `${DOCKERFILE}RUN --mount=type=cache,id=pip,target=/var/cache/envctl/pip echo again\n`;
+    const lines = scopedCacheMounts(twice, 's', { emptied: true }).split('\n');
+    const pip = '/var/cache/envctl/pip';
+    expect(lines[1]).toBe(
+      `RUN --mount=type=cache,id=s-pip,target=${pip},mode=0777 rm -rf ${pip}/* ${pip}/.[!.]* ${pip}/..?* && \\`,
+    );
+    expect(lines[4]).toMatch(/id=s-root-.cache rm -rf \/root\/.cache\/\* .* && echo two$/);
+    expect(lines[6]).toBe(`RUN --mount=type=cache,id=s-pip,target=${pip} echo again`);
+  });
+
   it('are taken out for the classic builder, their folders removed when the step ends', () => {
     expect(withoutCacheMounts(DOCKERFILE).split('\n')).toEqual([
       'FROM python:3.11-slim',
