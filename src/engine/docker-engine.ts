@@ -10,6 +10,7 @@ import type {
   ExecCommand,
   ExecIo,
   ContainerInspect,
+  DiskUsage,
   Engine,
   LogOptions,
   LogStream,
@@ -146,6 +147,34 @@ export class DockerEngine implements Engine {
   async builds(): Promise<ObservedBuild[]> {
     const list = await this.call(() => this.docker.listImages({ filters: labelFilter(ENVCTL_BUILD_HASH) }));
     return list.map(buildFrom);
+  }
+
+  async diskUsage(): Promise<DiskUsage> {
+    const usage = (await this.call(() => this.docker.df())) as SystemDf;
+    const records = usage.BuildCache ?? [];
+    const sum = (list: typeof records) => list.reduce((total, record) => total + (record.Size ?? 0), 0);
+    const mounts = records.filter((record) => record.Type === 'exec.cachemount');
+    return { layers: usage.LayersSize ?? 0, buildCache: sum(records), cacheMounts: sum(mounts) };
+  }
+
+  async pruneBuildCache(): Promise<number> {
+    // all: what no build uses now, not only what nothing refers to (docker builder prune -a). Not dockerode's
+    // pruneBuilder, which sends no query.
+    const dial = { path: '/build/prune?', method: 'POST', options: { all: true }, statusCodes: { 200: true } };
+    const answer = await this.call(
+      () =>
+        new Promise<{ SpaceReclaimed?: number }>((resolve, reject) =>
+          this.docker.modem.dial(dial, (error: Error | null, data: unknown) =>
+            error ? reject(error) : resolve(data as { SpaceReclaimed?: number }),
+          ),
+        ),
+    );
+    return answer.SpaceReclaimed ?? 0;
+  }
+
+  async removeImage(id: string): Promise<void> {
+    // force: an image with several names goes with all of them; a container's image is still refused.
+    await this.ignoreMissing(() => this.docker.getImage(id).remove({ force: true, noprune: false }));
   }
 
   async tagImage(id: string, reference: string): Promise<void> {
@@ -535,4 +564,10 @@ function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThrough, er
     raw.once('error', finish);
   });
   return { stop: () => raw.destroy(), done };
+}
+
+/** GET /system/df, the parts envctl reads. */
+interface SystemDf {
+  LayersSize?: number;
+  BuildCache?: Array<{ Type?: string; Size?: number }> | null;
 }

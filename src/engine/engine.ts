@@ -42,6 +42,12 @@ export interface Engine extends EngineView, EngineReads {
   loadImages(input: NodeJS.ReadableStream): Promise<void>;
   /** Builds with the builder asked for; BuildKitUnavailableError where the engine has no BuildKit. */
   buildImage(options: BuildOptions, progress: BuildProgress): Promise<void>;
+  /** What the engine's disk holds in image layers and in BuildKit's build cache. */
+  diskUsage(): Promise<DiskUsage>;
+  /** Removes the build cache that no build uses now, cache mounts too; resolves to the bytes freed. */
+  pruneBuildCache(): Promise<number>;
+  /** Removes an image (by id) and its names; refused while a container uses it. */
+  removeImage(id: string): Promise<void>;
   createNetwork(body: NetworkCreateBody): Promise<void>;
   removeNetwork(name: string): Promise<void>;
   createVolume(body: VolumeCreateBody): Promise<void>;
@@ -62,6 +68,13 @@ export interface Engine extends EngineView, EngineReads {
     options: LogOptions,
     onLine: (line: string, stream: 'stdout' | 'stderr') => void,
   ): Promise<LogStream>;
+}
+
+/** Bytes: image layers (shared ones once), and BuildKit's cache, of which its cache mounts (pip's downloads). */
+export interface DiskUsage {
+  layers: number;
+  buildCache: number;
+  cacheMounts: number;
 }
 
 export interface ExecCommand {

@@ -42,6 +42,8 @@ export interface ObservedBuild {
   id: string;
   hash: string;
   labels: Record<string, string>;
+  /** Its names now; none for a build another one replaced (dangling). */
+  tags: string[];
 }
 
 export interface Observed {
@@ -133,7 +135,8 @@ export function volumeFrom(raw: Docker.VolumeInspectInfo): ObservedVolume {
 /** GET /images/json?filters={"label":["dev.envctl.build-hash"]}: one entry → an observed build. */
 export function buildFrom(raw: Docker.ImageInfo): ObservedBuild {
   const labels = raw.Labels ?? {};
-  return { id: raw.Id, hash: labels[ENVCTL_BUILD_HASH] ?? '', labels };
+  const tags = (raw.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+  return { id: raw.Id, hash: labels[ENVCTL_BUILD_HASH] ?? '', labels, tags };
 }
 
 /** GET /images/{name}/json → an observed image. */

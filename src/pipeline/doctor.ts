@@ -10,6 +10,7 @@ import { DOTFILES_INSTALL_SCRIPTS } from '../render/dotfiles.js';
 import { readdirSync } from 'node:fs';
 import type { Workspace } from '../workspace/load.js';
 import { describeMirrors } from '../workspace/mirrors.js';
+import { formatBytes } from '../util/units.js';
 import {
   connectEngineOf,
   engineChoice,
@@ -38,6 +39,7 @@ export async function doctorChecks(
   const reached = choice.ssh ? await sshCheck(choice.ssh, checks) : true;
   const engine = reached ? await engineCheck(choice, checks) : undefined;
   if (engine && choice.target.swarm) await swarmCheck(engine, checks);
+  if (engine) await diskCheck(engine, checks);
   const workspace = reached ? await workspaceCheck(workspaceOption, choice, engine, checks) : undefined;
   if (workspace) {
     stateCheck(workspace, choice, checks);
@@ -69,6 +71,26 @@ function chooseEngine(
     const failure = error as EnvctlError;
     checks.push({ name: 'Engine address', status: 'fail', detail: failure.message, fix: failure.hint });
     return engineChoice(undefined, undefined);
+  }
+}
+
+/** Above this, the build cache is worth a warning: a few rebuilt PyTorch images hold as much. */
+const BIG_BUILD_CACHE = 20e9;
+
+/** What the engine's disk holds for builds: the cache grows with every rebuild until envctl prune. */
+async function diskCheck(engine: DockerEngine, checks: Check[]): Promise<void> {
+  try {
+    const usage = await engine.diskUsage();
+    checks.push({
+      name: 'Build cache',
+      status: usage.buildCache > BIG_BUILD_CACHE ? 'warn' : 'ok',
+      detail:
+        `${formatBytes(usage.buildCache)}, of it ${formatBytes(usage.cacheMounts)} of package downloads ` +
+        `(pip, conda); images ${formatBytes(usage.layers)}`,
+      fix: 'envctl prune removes the build cache and the images of projects no which-project lists (it asks first).',
+    });
+  } catch (error) {
+    checks.push({ name: 'Build cache', status: 'warn', detail: `the engine did not say: ${(error as Error).message}` });
   }
 }
 

@@ -21,3 +21,15 @@ export function parseDurationNs(value: string | number): number {
   }
   return Math.round(total);
 }
+
+/** 1.2 GB, 340 MB, 12 kB: decimal units, as docker system df writes them. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -19,6 +19,7 @@ describe.runIf(hasEngine)('envctl doctor', () => {
     expect(checks.map((check) => `${check.name}: ${check.status}`)).toEqual([
       'Node.js: ok',
       'Docker Engine: ok',
+      'Build cache: ok',
       'Workspace: ok',
       'State under compose/: ok',
       'Dotfiles: ok',

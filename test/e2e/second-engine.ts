@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
@@ -19,7 +19,8 @@ export class SecondEngine {
   readonly docker = new Docker({ socketPath: this.socket });
   private process: ResultPromise | undefined;
 
-  async start(): Promise<void> {
+  /** bridge: a default bridge of its own, inside its namespace, for what needs one (BuildKit's RUN steps). */
+  async start({ bridge = false } = {}): Promise<void> {
     mkdirSync(join(this.dir, 'data'), { recursive: true });
     if (!(await execa('ip', ['netns', 'list'])).stdout.includes(this.namespace)) {
       await execa('ip', ['netns', 'add', this.namespace]);
@@ -39,8 +40,7 @@ export class SecondEngine {
         join(this.dir, 'docker.pid'),
         '-H',
         this.host,
-        '--bridge',
-        'none',
+        ...(bridge ? [] : ['--bridge', 'none']),
         '--iptables=false',
         '--ip-masq=false',
       ],
@@ -95,6 +95,14 @@ export class SecondEngine {
   async remove(): Promise<void> {
     await this.stop();
     await execa('ip', ['netns', 'delete', this.namespace], { reject: false });
+    // What dockerd leaves mounted when it stops (BuildKit's network namespaces and snapshots, its data root's
+    // own bind mount), deepest first, or removing the folder fails with EBUSY.
+    const mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((path) => path.startsWith(`${this.dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const path of mounts) await execa('umount', ['-l', path], { reject: false });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

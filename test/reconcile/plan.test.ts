@@ -224,7 +224,7 @@ describe('plan', () => {
     const web = service('a', 'web', {
       build: { context: '/p', dockerfile: undefined, args: {}, dependencyFiles: [], hash: 'h1' },
     });
-    const elsewhere = { id: 'sha256:imported', hash: 'h1', labels: { [ENVCTL_BUILD_HASH]: 'h1' } };
+    const elsewhere = { id: 'sha256:imported', hash: 'h1', labels: { [ENVCTL_BUILD_HASH]: 'h1' }, tags: [] };
     const none = { ...observed([], []), images: new Map() };
     expect(plan(desired([web]), { ...none, builds: [elsewhere] }).projects.get('a')?.images).toEqual([
       { kind: 'tag', service: web, imageId: 'sha256:imported', reason: 'the same build is on the engine' },

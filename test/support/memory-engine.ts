@@ -1,6 +1,7 @@
 import type {
   BuildOptions,
   BuildProgress,
+  DiskUsage,
   ContainerCreateBody,
   ContainerInspect,
   Engine,
@@ -82,7 +83,7 @@ export class MemoryEngine implements Engine {
   private readonly volumeMap = new Map<string, ObservedVolume>();
   private readonly imageMap = new Map<string, ObservedImage>();
   /** Images loaded without a name (saved by id), until tagged. */
-  private readonly untagged: ObservedImage[] = [];
+  private untagged: ObservedImage[] = [];
   private counter = 0;
 
   constructor(options: { images?: string[]; pullable?: string[] } = {}) {
@@ -135,7 +136,35 @@ export class MemoryEngine implements Engine {
     const unique = new Map([...this.imageMap.values()].map((image) => [image.id, image]));
     return [...unique.values()]
       .filter((image) => image.labels[ENVCTL_BUILD_HASH] !== undefined)
-      .map((image) => ({ id: image.id, hash: image.labels[ENVCTL_BUILD_HASH]!, labels: image.labels }));
+      .map((image) => ({
+        id: image.id,
+        hash: image.labels[ENVCTL_BUILD_HASH]!,
+        labels: image.labels,
+        tags: [...this.imageMap].filter(([, named]) => named === image).map(([reference]) => reference),
+      }));
+  }
+
+  /** The build cache's bytes, as a test sets them; pruned to nothing. */
+  buildCache = { total: 0, cacheMounts: 0 };
+
+  async diskUsage(): Promise<DiskUsage> {
+    const layers = new Set([...this.imageMap.values()].map((image) => image.id)).size * 1000;
+    return { layers, buildCache: this.buildCache.total, cacheMounts: this.buildCache.cacheMounts };
+  }
+
+  async pruneBuildCache(): Promise<number> {
+    this.record('prune build cache');
+    const freed = this.buildCache.total;
+    this.buildCache = { total: 0, cacheMounts: 0 };
+    return freed;
+  }
+
+  async removeImage(id: string): Promise<void> {
+    this.record(`remove image ${id}`);
+    if ([...this.containerMap.values()].some((container) => this.imageMap.get(container.body.Image ?? '')?.id === id))
+      throw new EngineError(`conflict: unable to delete ${id} (cannot be forced) - image is being used by a container`);
+    for (const [reference, image] of [...this.imageMap]) if (image.id === id) this.imageMap.delete(reference);
+    this.untagged = this.untagged.filter((image) => image.id !== id);
   }
 
   async tagImage(id: string, reference: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { Argument, type Command } from 'commander';
 import type { GlobalOptions } from '../context.js';
 
-/** init, new, templates, doctor, completion: setting a workspace up and checking it. */
+/** init, new, templates, doctor, prune, completion: setting a workspace up and checking it. */
 export function registerWorkspaceCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('init')
@@ -48,6 +48,17 @@ export function registerWorkspaceCommands(program: Command, globals: () => Globa
     .option('--json', 'print as JSON')
     .action(async (options: { json?: boolean }) =>
       (await import('../actions/doctor.js')).doctorAction(globals(), options),
+    );
+
+  program
+    .command('prune')
+    .description(
+      "free disk: the build cache (pip's and conda's downloads too) and the images of projects no which-project lists",
+    )
+    .option('-y, --yes', 'remove without asking (for scripts; piped, prune asks nothing and needs it)')
+    .option('--json', 'print what was removed and the bytes freed as JSON')
+    .action(async (options: { yes?: boolean; json?: boolean }) =>
+      (await import('../actions/prune.js')).pruneAction(globals(), options),
     );
 
   program
