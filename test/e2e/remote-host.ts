@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
 import { REPO } from '../support/workspace.js';
+import { unmountUnder } from '../support/mounts.js';
 
 /**
  * A "remote GPU server" on this machine: a network namespace with an address of its own (a veth pair), its own
@@ -93,6 +94,7 @@ export class RemoteHost {
     }
     await execa('ip', ['netns', 'delete', this.namespace], { reject: false });
     await execa('ip', ['link', 'delete', this.hostLink], { reject: false });
+    await unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -151,7 +153,8 @@ export class RemoteHost {
   private async startDockerd(): Promise<void> {
     const args = ['--data-root', join(this.dir, 'data'), '--exec-root', join(this.dir, 'exec')];
     args.push('--pidfile', join(this.dir, 'docker.pid'), '-H', `unix://${this.socket}`);
-    args.push('--bridge', 'none', '--iptables=false', '--ip-masq=false');
+    // A default bridge of its own, in its namespace: BuildKit's RUN steps need one ("network bridge not found").
+    args.push('--iptables=false', '--ip-masq=false');
     // nsenter, not `ip netns exec`: that one remounts /sys, and dockerd then finds no cgroups.
     this.dockerd = execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, 'dockerd', ...args], {
       reject: false,

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
+import { unmountUnder } from '../support/mounts.js';
 
 /**
  * A second Docker Engine of the tests' own, in a network namespace of its own (as a second host would be) and
@@ -95,14 +96,7 @@ export class SecondEngine {
   async remove(): Promise<void> {
     await this.stop();
     await execa('ip', ['netns', 'delete', this.namespace], { reject: false });
-    // What dockerd leaves mounted when it stops (BuildKit's network namespaces and snapshots, its data root's
-    // own bind mount), deepest first, or removing the folder fails with EBUSY.
-    const mounts = readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' ')[1] ?? '')
-      .filter((path) => path.startsWith(`${this.dir}/`))
-      .sort((a, b) => b.length - a.length);
-    for (const path of mounts) await execa('umount', ['-l', path], { reject: false });
+    await unmountUnder(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
