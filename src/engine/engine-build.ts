@@ -109,11 +109,14 @@ function buildFailure(options: BuildOptions, dockerfile: string, reader: BuildFa
     return new BaseImageError(options.tag, base, reason, pullFailureOf(reason), cause);
   }
   const step = reader.failedStep ? ` at step ${reader.failedStep}` : '';
-  return new EngineError(`Building ${options.tag} from ${options.context} failed${step}: ${firstLine(cause)}`, {
+  const message = firstLine(cause);
+  return new EngineError(`Building ${options.tag} from ${options.context} failed${step}: ${message}`, {
     cause,
-    hint:
-      "The build's output shows the failing step: fix what it reads (the project's files it copies, such as " +
-      `requirements.txt) or the Dockerfile (${dockerfile}); envctl up --build builds again.`,
+    hint: /network bridge not found/.test(message)
+      ? "A build's RUN steps run on the engine's default bridge, and this engine has none (dockerd --bridge " +
+        'none, or "bridge": "none" in daemon.json): start it with its default bridge, then envctl up again.'
+      : "The build's output shows the failing step: fix what it reads (the project's files it copies, such as " +
+        `requirements.txt) or the Dockerfile (${dockerfile}); envctl up --build builds again.`,
   });
 }
 

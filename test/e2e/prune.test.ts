@@ -77,3 +77,20 @@ describe.runIf(ready)('envctl prune', () => {
     expect(ps.stdout).toContain('"running"');
   }, 240_000);
 });
+
+describe.runIf(ready)('a build on an engine without a default bridge', () => {
+  const engine = new SecondEngine();
+  beforeAll(async () => {
+    await engine.start();
+    await engine.loadFrom('busybox:latest');
+  }, 120_000);
+  afterAll(() => engine.remove());
+
+  it('says that its RUN steps need the bridge, and how to give it one', async () => {
+    const root = workspace({ 'which-project': 'run\n', ...project('run', 'r') });
+    const up = await envctl(root, ['up', '-d'], { DOCKER_HOST: engine.host });
+    expect(up.exitCode).toBe(3);
+    expect(up.stderr).toContain('network bridge not found');
+    expect(up.stderr).toContain("RUN steps run on the engine's default bridge, and this engine has none");
+  }, 60_000);
+});
