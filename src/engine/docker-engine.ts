@@ -1,8 +1,6 @@
-import { existsSync, readFileSync as readFile } from 'node:fs';
-import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { EngineError } from '../errors/envctl-error.js';
 import type {
   BuildOptions,
@@ -16,17 +14,16 @@ import type {
   LogStream,
   NetworkCreateBody,
   BuildProgress,
-  PullEvent,
   PullProgress,
   VolumeCreateBody,
 } from './engine.js';
-import { socketOwnerPid } from './socket-owner.js';
-import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine-target.js';
-import { SshHost } from './ssh-host.js';
 import { buildImage } from './engine-build.js';
-import { firstLine, followEvents } from './engine-streams.js';
-import { BuildKitUnavailableError, ImageMissingError, NetworkInUseError, StaleEndpointError } from './engine-errors.js';
-import { hasActiveEndpoints, networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
+import { execIn } from './engine-exec.js';
+import { removeOnceEndpointsGo } from './network-removal.js';
+import { demux, firstLine, followEvents, lineSplitter, pullEventOf, type PullMessage } from './engine-streams.js';
+import { localGpuRuntime, serverGpuRuntime, type DaemonHost } from './engine-gpu-runtime.js';
+import { BuildKitUnavailableError, engineUnreachable, ImageMissingError, START_ENGINE } from './engine-errors.js';
+import { networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
 import {
@@ -42,63 +39,6 @@ import {
   type ObservedNetwork,
   type ObservedVolume,
 } from './observed.js';
-
-const START_ENGINE =
-  'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.';
-
-/** An engine that did not answer; one whose socket refused this user is another matter, with its own fix. */
-function engineUnreachable(address: string, cause: unknown, hint: string): EngineError {
-  const error = cause as { code?: string; message?: string };
-  if (error.code === 'EACCES' || error.code === 'EPERM')
-    return new EngineError(`The Docker Engine at ${address} runs, but its socket refused you (permission denied).`, {
-      cause,
-      hint: 'You are not in the docker group: sudo usermod -aG docker $USER, then log in again (or run envctl with sudo).',
-    });
-  return new EngineError(`No Docker Engine answers at ${address} (${error.message ?? error.code}).`, { cause, hint });
-}
-
-/** Connects to the engine the target names (default: the one the docker CLI would use) or fails saying where and what to do. */
-export async function connectDocker(
-  options: { timeoutMs?: number; target?: EngineTarget; ssh?: SshHost } = {},
-): Promise<DockerEngine> {
-  const target = options.target ?? resolveEngineTarget({});
-  const ssh = target.kind === 'ssh' ? (options.ssh ?? new SshHost(target.ssh)) : undefined;
-  const docker = new Docker({
-    ...(await dockerOptions(target, ssh)),
-    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-  });
-  const daemonHost = target.kind === 'unix' ? { socket: target.socket } : ssh ? { ssh } : undefined;
-  const engine = new DockerEngine(docker, describeTarget(target), daemonHost);
-  try {
-    await engine.docker.ping();
-  } catch (cause) {
-    throw engineUnreachable(
-      engine.address,
-      cause,
-      target.kind === 'unix'
-        ? START_ENGINE
-        : `Check that the engine runs there and that "docker -H ${target.url.split(' ')[0]} info" answers from this shell.`,
-    );
-  }
-  return engine;
-}
-
-/** dockerode's connection options for a target; an ssh:// one goes through the user's OpenSSH client. */
-async function dockerOptions(target: EngineTarget, ssh: SshHost | undefined): Promise<Docker.DockerOptions> {
-  if (target.kind === 'unix') return { socketPath: target.socket };
-  if (target.kind === 'ssh') return { socketPath: await ssh!.engineSocket() };
-  const read = (file: string | undefined) => (file ? readFile(file) : undefined);
-  const tls = target.tls;
-  if (!tls) return { host: target.host, port: target.port, protocol: 'http' };
-  return {
-    host: target.host,
-    port: target.port,
-    protocol: 'https',
-    ca: read(tls.ca),
-    cert: read(tls.cert),
-    key: read(tls.key),
-  };
-}
 
 export class DockerEngine implements Engine {
   /** `daemonHost`: where the engine's process can be looked at (its socket here, or its server over SSH). */
@@ -310,46 +250,7 @@ export class DockerEngine implements Engine {
   }
 
   async exec(containerId: string, command: ExecCommand, io: ExecIo): Promise<number> {
-    const container = this.docker.getContainer(containerId);
-    const size = command.tty ? io.size?.() : undefined;
-    const exec = await this.call(() =>
-      container.exec({
-        Cmd: command.cmd,
-        AttachStdin: command.interactive,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: command.tty,
-        ...(command.user ? { User: command.user } : {}),
-        // Engines of API 1.42 and later size the terminal from the start; older ones wait for the resize below.
-        ...(size ? { ConsoleSize: [size.rows, size.columns] as [number, number] } : {}),
-      }),
-    );
-    const stream = await this.call(() => exec.start({ hijack: true, stdin: command.interactive, Tty: command.tty }));
-    const resize = () => {
-      const size = io.size?.();
-      if (size) exec.resize({ h: size.rows, w: size.columns }).catch(() => undefined);
-    };
-    const stopResizing = command.tty ? io.onResize?.(resize) : undefined;
-    if (command.tty) stream.pipe(io.stdout, { end: false });
-    else this.docker.modem.demuxStream(stream, io.stdout, io.stderr);
-    if (command.interactive) io.stdin.pipe(stream);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', reject);
-        if (command.tty) resize();
-      });
-    } finally {
-      stopResizing?.();
-      if (command.interactive) io.stdin.unpipe(stream);
-    }
-    // The stream can end a moment before the engine records the exit status.
-    for (let attempt = 0; ; attempt++) {
-      const info = await this.call(() => exec.inspect());
-      if (!info.Running || attempt >= 50) return info.ExitCode ?? 0;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    return execIn(this.docker.getContainer(containerId), this.docker, command, io, (work) => this.call(work));
   }
 
   async logs(
@@ -425,15 +326,7 @@ export class DockerEngine implements Engine {
     const info = (await this.call(() => this.docker.info())) as { Runtimes?: Record<string, unknown> };
     if (info.Runtimes && 'nvidia' in info.Runtimes) return { supported: 'yes' };
     if (this.daemonHost && 'ssh' in this.daemonHost) return serverGpuRuntime(this.daemonHost.ssh);
-    const path = this.daemonHost === undefined ? undefined : daemonPath(this.daemonHost.socket);
-    if (path === undefined) return { supported: 'unknown' };
-    if (path.split(':').some((dir) => dir && existsSync(join(dir, 'nvidia-container-runtime-hook'))))
-      return { supported: 'yes' };
-    return {
-      supported: 'no',
-      reason:
-        'the Docker Engine has no NVIDIA runtime and no nvidia-container-runtime-hook on its PATH (the NVIDIA Container Toolkit is not installed)',
-    };
+    return this.daemonHost === undefined ? { supported: 'unknown' } : localGpuRuntime(this.daemonHost.socket);
   }
 
   private async call<T>(work: () => Promise<T>): Promise<T> {
@@ -460,110 +353,6 @@ export class DockerEngine implements Engine {
       return engineUnreachable(this.address, error, START_ENGINE);
     return new EngineError(`The Docker Engine refused: ${firstLine(error)}`, { cause: error });
   }
-}
-
-/**
- * dockerd can refuse to remove a network "with active endpoints" for a moment after its last container went
- * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts. A
- * network containers still use is NetworkInUseError at once; otherwise wait and try again, then
- * StaleEndpointError, which says what clears it.
- */
-export async function removeOnceEndpointsGo(
-  name: string,
-  remove: () => Promise<void>,
-  users: () => Promise<number>,
-  delaysMs: readonly number[] = [200, 500, 1000],
-): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await remove();
-    } catch (error) {
-      if (!hasActiveEndpoints(error)) throw error;
-      const inUse = await users();
-      if (inUse > 0) throw new NetworkInUseError(name, inUse);
-      const delay = delaysMs[attempt];
-      if (delay === undefined) throw new StaleEndpointError(name, error);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
-}
-
-/** The PATH of the dockerd that answers on the local socket; undefined for a remote engine or when it cannot be read. */
-/** Where the engine runs: behind a socket of this machine, or on a server reached over SSH. */
-type DaemonHost = { socket: string } | { ssh: SshHost };
-
-/** A server's engine honours GPU requests when the NVIDIA Container Toolkit's hook is installed there. */
-export async function serverGpuRuntime(ssh: SshHost): Promise<GpuSupport> {
-  const found = await ssh.run('command -v nvidia-container-runtime-hook || command -v nvidia-ctk');
-  if (found.exitCode === 0) return { supported: 'yes' };
-  return {
-    supported: 'no',
-    reason: `the NVIDIA Container Toolkit is not installed on ${ssh.hostName} (no nvidia-container-runtime-hook on its PATH)`,
-  };
-}
-
-/** The PATH of the engine's process behind a local socket: its NVIDIA hook is looked up there. */
-function daemonPath(socket: string): string | undefined {
-  const pid = socketOwnerPid(socket);
-  if (pid === undefined) return undefined;
-  try {
-    const environ = readFile(`/proc/${pid}/environ`, 'utf8').split('\0');
-    return (
-      environ.find((entry) => entry.startsWith('PATH='))?.slice('PATH='.length) ??
-      '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-    );
-  } catch {
-    return undefined;
-  }
-}
-
-/** A pull's progress message as the engine writes it (docker/docker's jsonmessage.JSONMessage). */
-interface PullMessage {
-  id?: string;
-  status?: string;
-  progressDetail?: { current?: number; total?: number };
-}
-
-function pullEventOf(message: PullMessage): PullEvent {
-  const { current, total } = message.progressDetail ?? {};
-  // The image's own lines ("Pulling from library/python", "Digest: ...", "Status: ...") carry the tag as id.
-  const layer = message.id && /^[0-9a-f]{12,}$/.test(message.id) ? message.id : undefined;
-  return {
-    status: message.status!,
-    ...(layer ? { layer } : {}),
-    ...(current !== undefined ? { current } : {}),
-    ...(total !== undefined && total > 0 ? { total } : {}),
-  };
-}
-
-function lineSplitter(onLine: (line: string) => void): PassThrough {
-  const stream = new PassThrough();
-  let rest = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString('utf8')).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) onLine(line.replace(/\r$/, ''));
-  });
-  stream.on('end', () => {
-    if (rest) onLine(rest);
-  });
-  return stream;
-}
-
-function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThrough, err: PassThrough): LogStream {
-  if (tty) raw.pipe(out);
-  else docker.modem.demuxStream(raw, out, err);
-  const done = new Promise<void>((resolveDone) => {
-    const finish = () => {
-      out.end();
-      err.end();
-      resolveDone();
-    };
-    raw.once('end', finish);
-    raw.once('close', finish);
-    raw.once('error', finish);
-  });
-  return { stop: () => raw.destroy(), done };
 }
 
 /** GET /system/df, the parts envctl reads. */

@@ -10,7 +10,7 @@ import { buildInputs, contextIgnore, DOCKERIGNORE } from './build-hash.js';
 import { dockerfileText } from './user-layer.js';
 import { scopedCacheMounts, withoutCacheMounts } from './cache-mounts.js';
 import { BUILDKIT_TRACE, BuildTranscript, decodeTrace, type BuildFailurePoint } from './buildkit-trace.js';
-import { BuildSteps, buildKitRefused, pullFailureOf } from './engine-messages.js';
+import { BuildSteps, buildKitRefused, lacksDefaultBridge, pullFailureOf } from './engine-messages.js';
 import { BaseImageError, BuildKitUnavailableError } from './engine-errors.js';
 import { firstLine, followEvents } from './engine-streams.js';
 
@@ -112,7 +112,7 @@ function buildFailure(options: BuildOptions, dockerfile: string, reader: BuildFa
   const message = firstLine(cause);
   return new EngineError(`Building ${options.tag} from ${options.context} failed${step}: ${message}`, {
     cause,
-    hint: /network bridge not found/.test(message)
+    hint: lacksDefaultBridge(message)
       ? "A build's RUN steps run on the engine's default bridge, and this engine has none (dockerd --bridge " +
         'none, or "bridge": "none" in daemon.json): start it with its default bridge, then envctl up again.'
       : "The build's output shows the failing step: fix what it reads (the project's files it copies, such as " +

@@ -143,3 +143,17 @@ export class BuildKitUnavailableError extends EngineError {
     });
   }
 }
+
+export const START_ENGINE =
+  'Start the engine (sudo systemctl start docker, or dockerd), or point DOCKER_HOST at one that runs. "docker info" should answer.';
+
+/** An engine that did not answer; one whose socket refused this user is another matter, with its own fix. */
+export function engineUnreachable(address: string, cause: unknown, hint: string): EngineError {
+  const error = cause as { code?: string; message?: string };
+  if (error.code === 'EACCES' || error.code === 'EPERM')
+    return new EngineError(`The Docker Engine at ${address} runs, but its socket refused you (permission denied).`, {
+      cause,
+      hint: 'You are not in the docker group: sudo usermod -aG docker $USER, then log in again (or run envctl with sudo).',
+    });
+  return new EngineError(`No Docker Engine answers at ${address} (${error.message ?? error.code}).`, { cause, hint });
+}

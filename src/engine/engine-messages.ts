@@ -92,3 +92,8 @@ export function buildKitRefused(error: unknown): boolean {
   const status = (error as { statusCode?: number }).statusCode;
   return (status === 400 || status === 500) && /buildkit|invalid version/i.test(messageOf(error));
 }
+
+/** A build's RUN step found no default bridge to run on (dockerd --bridge none). */
+export function lacksDefaultBridge(message: string): boolean {
+  return /network bridge not found/.test(message);
+}

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import type { LogStream, PullEvent } from './engine.js';
 
 /** The first line of an engine error, without dockerode's "(HTTP code 400) bad parameter - " in front. */
 export function firstLine(error: unknown): string {
@@ -21,4 +22,55 @@ export function followEvents<T>(docker: Docker, stream: Readable, onEvent: (even
       onEvent,
     );
   });
+}
+
+/** A pull's progress message as the engine writes it (docker/docker's jsonmessage.JSONMessage). */
+export interface PullMessage {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+export function pullEventOf(message: PullMessage): PullEvent {
+  const { current, total } = message.progressDetail ?? {};
+  // The image's own lines ("Pulling from library/python", "Digest: ...", "Status: ...") carry the tag as id.
+  const layer = message.id && /^[0-9a-f]{12,}$/.test(message.id) ? message.id : undefined;
+  return {
+    status: message.status!,
+    ...(layer ? { layer } : {}),
+    ...(current !== undefined ? { current } : {}),
+    ...(total !== undefined && total > 0 ? { total } : {}),
+  };
+}
+
+/** A stream that calls onLine for each line written to it, the last one too. */
+export function lineSplitter(onLine: (line: string) => void): PassThrough {
+  const stream = new PassThrough();
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString('utf8')).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(line.replace(/\r$/, ''));
+  });
+  stream.on('end', () => {
+    if (rest) onLine(rest);
+  });
+  return stream;
+}
+
+/** A container's output stream split into stdout and stderr (one stream on a TTY), and how to stop reading it. */
+export function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThrough, err: PassThrough): LogStream {
+  if (tty) raw.pipe(out);
+  else docker.modem.demuxStream(raw, out, err);
+  const done = new Promise<void>((resolveDone) => {
+    const finish = () => {
+      out.end();
+      err.end();
+      resolveDone();
+    };
+    raw.once('end', finish);
+    raw.once('close', finish);
+    raw.once('error', finish);
+  });
+  return { stop: () => raw.destroy(), done };
 }

@@ -70,7 +70,7 @@ export function connectWorkspaceEngine(root: string, option: string | undefined)
 
 /** Connects to the chosen engine (over SSH when it is remote). */
 export async function connectEngineOf(choice: EngineChoice, timeoutMs?: number): Promise<DockerEngine> {
-  const { connectDocker } = await import('../engine/docker-engine.js');
+  const { connectDocker } = await import('../engine/engine-connect.js');
   return connectDocker({ target: choice.target, ssh: choice.ssh, ...(timeoutMs ? { timeoutMs } : {}) });
 }
 

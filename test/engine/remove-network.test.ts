@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { removeOnceEndpointsGo } from '../../src/engine/docker-engine.js';
+import { removeOnceEndpointsGo } from '../../src/engine/network-removal.js';
 import { EngineError } from '../../src/errors/envctl-error.js';
 import { NetworkInUseError, StaleEndpointError } from '../../src/engine/engine-errors.js';
 
