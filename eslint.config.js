@@ -19,6 +19,24 @@ export default tseslint.config(
     },
   },
   {
+    // An exit status is one of ExitCode's (src/errors/envctl-error.ts), named, never a bare number.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "AssignmentExpression[left.object.name='process'][left.property.name='exitCode'] > Literal",
+          message: 'Set process.exitCode from ExitCode (src/errors/envctl-error.ts), not a number.',
+        },
+        {
+          selector:
+            "CallExpression[callee.object.name='process'][callee.property.name='exit'] > :matches(Literal, ConditionalExpression > Literal)",
+          message: 'Exit with a value of ExitCode (src/errors/envctl-error.ts), not a number.',
+        },
+      ],
+    },
+  },
+  {
     // Tests read the engine's JSON answers as they come, and their fakes implement async interfaces simply.
     files: ['test/**/*.ts'],
     rules: {

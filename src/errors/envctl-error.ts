@@ -8,9 +8,13 @@ export interface SourceLocation {
 export const ExitCode = {
   ok: 0,
   internal: 1,
+  /** envctl doctor: a check failed, so up could not work. */
+  checkFailed: 1,
   badInput: 2,
   engine: 3,
   conflict: 4,
+  /** Stopped by Ctrl+C (128 + SIGINT), as a shell reports it. */
+  interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,3 +1,4 @@
+import { ExitCode } from '../../errors/envctl-error.js';
 import { doctorChecks, type Check } from '../../pipeline/doctor.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
@@ -8,7 +9,7 @@ export async function doctorAction(globals: GlobalOptions, options: { json?: boo
   const checks = await doctorChecks(globals.workspace, globals.engine);
   if (options.json) printJson(checks);
   else for (const check of checks) process.stdout.write(formatCheck(check));
-  if (checks.some((check) => check.status === 'fail')) process.exitCode = 1;
+  if (checks.some((check) => check.status === 'fail')) process.exitCode = ExitCode.checkFailed;
 }
 
 function formatCheck(check: Check): string {

@@ -6,7 +6,7 @@ import type { Workspace } from '../../workspace/load.js';
 import { printJson, table } from '../output.js';
 import { summaryTable } from '../summary-table.js';
 import { color, NOTHING_TO_DO, stderrColor, warn } from '../terminal.js';
-import { EngineError } from '../../errors/envctl-error.js';
+import { EngineError, ExitCode } from '../../errors/envctl-error.js';
 
 const events: SwarmEvents = {
   change: (project, text) => process.stdout.write(`${project ? `${color.cyan(project)}: ` : ''}${text}\n`),
@@ -37,7 +37,7 @@ export async function swarmUpAction(
   }
   for (const failure of outcome.failures) {
     process.stderr.write(`${stderrColor.red(failure.project)}: ${failure.service} does not run: ${failure.reason}\n`);
-    process.exitCode = 3;
+    process.exitCode = ExitCode.engine;
   }
   if (changes === 0 && outcome.failures.length === 0) process.stdout.write(NOTHING_TO_DO);
   const failed = new Set(outcome.failures.map((failure) => failure.project));

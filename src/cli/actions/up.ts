@@ -1,3 +1,4 @@
+import { ExitCode } from '../../errors/envctl-error.js';
 import pc from 'picocolors';
 import { ReactionTimer } from '../../engine/reaction-timer.js';
 import { teardownError } from '../../execute/teardown.js';
@@ -119,7 +120,7 @@ export async function upAction(globals: GlobalOptions, projects: string[], optio
   if (stopProjects && presses > 0) process.stdout.write(`Stopped ${stopped} container${stopped === 1 ? '' : 's'}.\n`);
   syncing?.stop();
   await tunnels?.stop();
-  process.exit(presses > 0 && stopProjects ? 130 : Number(process.exitCode ?? 0));
+  process.exit(presses > 0 && stopProjects ? ExitCode.interrupted : Number(process.exitCode ?? ExitCode.ok));
 }
 
 const syncEvents: SyncEvents = {
