@@ -156,16 +156,20 @@ export class BuildTranscript implements BuildFailurePoint {
 
   /** The image a failed FROM (or its metadata lookup) names, as the user would write it. */
   get pullingBase(): string | undefined {
-    const name = this.failed?.name ?? '';
-    const image = /^\[internal\] load metadata for (\S+)/.exec(name)?.[1] ?? /^\[[^\]]*\] FROM (\S+)/.exec(name)?.[1];
-    return image?.replace(/^docker\.io\/(library\/)?/, '');
+    return this.failedImage?.replace(/^docker\.io\/(library\/)?/, '');
   }
 
   /** The failed vertex's error, less the image name BuildKit puts first ("127.0.0.1:5000/x:1: not found"). */
   get failedError(): string | undefined {
     const error = this.failed?.error;
-    const base = /(?:load metadata for|FROM) (\S+)/.exec(this.failed?.name ?? '')?.[1];
-    return base && error?.startsWith(`${base}: `) ? error.slice(base.length + 2) : error;
+    const image = this.failedImage;
+    return image && error?.startsWith(`${image}: `) ? error.slice(image.length + 2) : error;
+  }
+
+  /** The image of a failed FROM or metadata lookup, as BuildKit names it ("docker.io/library/python:3.11"). */
+  private get failedImage(): string | undefined {
+    const name = this.failed?.name ?? '';
+    return /^\[internal\] load metadata for (\S+)/.exec(name)?.[1] ?? /^\[[^\]]*\] FROM (\S+)/.exec(name)?.[1];
   }
 
   read(update: TraceUpdate, emit: (line: BuildLine) => void): void {

@@ -20,7 +20,7 @@ import type {
 import { buildImage } from './engine-build.js';
 import { execIn } from './engine-exec.js';
 import { removeOnceEndpointsGo } from './network-removal.js';
-import { demux, firstLine, followEvents, lineSplitter, pullEventOf, type PullMessage } from './engine-streams.js';
+import { demux, dial, firstLine, followEvents, lineSplitter, pullEventOf, type PullMessage } from './engine-streams.js';
 import { localGpuRuntime, serverGpuRuntime, type DaemonHost } from './engine-gpu-runtime.js';
 import { BuildKitUnavailableError, engineUnreachable, ImageMissingError, START_ENGINE } from './engine-errors.js';
 import { networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
@@ -100,15 +100,8 @@ export class DockerEngine implements Engine {
   async pruneBuildCache(): Promise<number> {
     // all: what no build uses now, not only what nothing refers to (docker builder prune -a). Not dockerode's
     // pruneBuilder, which sends no query.
-    const dial = { path: '/build/prune?', method: 'POST', options: { all: true }, statusCodes: { 200: true } };
-    const answer = await this.call(
-      () =>
-        new Promise<{ SpaceReclaimed?: number }>((resolve, reject) =>
-          this.docker.modem.dial(dial, (error: Error | null, data: unknown) =>
-            error ? reject(error) : resolve(data as { SpaceReclaimed?: number }),
-          ),
-        ),
-    );
+    const prune = { path: '/build/prune?', method: 'POST', options: { all: true }, statusCodes: { 200: true } };
+    const answer = await this.call(() => dial<{ SpaceReclaimed?: number }>(this.docker, prune));
     return answer.SpaceReclaimed ?? 0;
   }
 

@@ -12,7 +12,7 @@ import { scopedCacheMounts, withoutCacheMounts } from './cache-mounts.js';
 import { BUILDKIT_TRACE, BuildTranscript, decodeTrace, type BuildFailurePoint } from './buildkit-trace.js';
 import { BuildSteps, buildKitRefused, lacksDefaultBridge, pullFailureOf } from './engine-messages.js';
 import { BaseImageError, BuildKitUnavailableError } from './engine-errors.js';
-import { firstLine, followEvents } from './engine-streams.js';
+import { dial, firstLine, followEvents } from './engine-streams.js';
 
 /** What a build stream carries: classic output lines, BuildKit's trace, or the error that ended it. */
 interface BuildMessage {
@@ -68,18 +68,14 @@ export async function buildImage(
  * first (loading .proto files from its own folder, which a bundle does not have), and this build needs none.
  */
 function postBuild(docker: Docker, context: NodeJS.ReadableStream, query: Record<string, unknown>): Promise<Readable> {
-  return new Promise((resolvePromise, reject) => {
-    const options = {
-      path: '/build?',
-      method: 'POST',
-      file: context,
-      options: query,
-      isStream: true,
-      statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' },
-    };
-    docker.modem.dial(options, (error: Error | null, answer: unknown) =>
-      error ? reject(error) : resolvePromise(answer as Readable),
-    );
+  const statusCodes = { 200: true, 400: 'bad parameter', 500: 'server error' };
+  return dial<Readable>(docker, {
+    path: '/build?',
+    method: 'POST',
+    file: context,
+    options: query,
+    isStream: true,
+    statusCodes,
   });
 }
 

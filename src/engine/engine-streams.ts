@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type DockerModem from 'docker-modem';
 import { PassThrough, type Readable } from 'node:stream';
 import type { LogStream, PullEvent } from './engine.js';
 
@@ -73,4 +74,13 @@ export function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThro
     raw.once('error', finish);
   });
   return { stop: () => raw.destroy(), done };
+}
+
+/** One Engine API request through dockerode's modem, for what dockerode's own methods do not send. */
+export function dial<T>(docker: Docker, options: DockerModem.DialOptions): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    docker.modem.dial(options, (error: Error | null, answer: unknown) =>
+      error ? reject(error) : resolvePromise(answer as T),
+    );
+  });
 }

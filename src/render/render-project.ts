@@ -1,4 +1,4 @@
-import { isAbsolute, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import {
   CACHE_SCOPE_KEY,
   DEPENDENCY_FILES,
@@ -124,11 +124,7 @@ function markCacheScope(
     if (!service || build === undefined || typeof build === 'string') continue;
     const dockerfile = typeof build.dockerfile === 'string' ? build.dockerfile : undefined;
     const context = typeof build.context === 'string' ? build.context : '.';
-    if (
-      dockerfile &&
-      isAbsolute(resolve(context, dockerfile)) &&
-      resolve(context, dockerfile).startsWith(`${template.dir}${sep}`)
-    )
+    if (dockerfile && resolve(context, dockerfile).startsWith(`${template.dir}${sep}`))
       service[CACHE_SCOPE_KEY] = `envctl-${workspaceName}-${template.name}`;
   }
 }
