@@ -115,7 +115,7 @@ function cut(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, Math.max(width - 1, 10))}…`;
 }
 
-/** What a build line says, without BuildKit's "#5 0.271 " in front; nothing for its own bookkeeping ("#5 DONE 0.3s"). */
+/** A build line without BuildKit's "#5 0.271 " in front; nothing for its own bookkeeping ("#5 DONE 0.3s"). */
 function buildOutput(line: string): string {
   const plain = /^#\d+ (?:(\d+\.\d+) )?(.*)$/.exec(line);
   if (!plain) return line.trim();

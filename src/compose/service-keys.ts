@@ -86,7 +86,8 @@ const RESOURCES: KeyTable = {
   }),
   reservations: applied('HostConfig', {
     keys: {
-      // One engine reserves no CPU; its weight under contention is what a reservation means there (as Kubernetes maps requests).
+      // One engine reserves no CPU; its weight under contention is what a reservation means there
+      // (as Kubernetes maps requests).
       cpus: applied('HostConfig.CpuShares (1024 a CPU)'),
       memory: applied('HostConfig.MemoryReservation'),
       devices: applied('HostConfig.DeviceRequests', { entries: DEVICE_RESERVATION }),
@@ -290,7 +291,7 @@ export interface RefusedUse {
   why: string;
 }
 
-/** The keys of a service (as merged and rendered), or of a value of another table, that envctl does not apply, with why. */
+/** The keys of a service (merged and rendered), or of a value of another table, that envctl does not apply, and why. */
 export function refusedKeys(value: Record<string, unknown>, table: KeyTable = SERVICE_KEYS): RefusedUse[] {
   return walk(value, table, []);
 }

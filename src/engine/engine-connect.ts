@@ -5,7 +5,7 @@ import { DockerEngine } from './docker-engine.js';
 import { describeTarget, resolveEngineTarget, type EngineTarget } from './engine-target.js';
 import { SshHost } from './ssh-host.js';
 
-/** Connects to the engine the target names (default: the one the docker CLI would use) or fails saying where and what to do. */
+/** Connects to the engine the target names (default: the docker CLI's) or fails saying where and what to do. */
 export async function connectDocker(
   options: { timeoutMs?: number; target?: EngineTarget; ssh?: SshHost } = {},
 ): Promise<DockerEngine> {

@@ -62,7 +62,7 @@ export interface Engine extends EngineView, EngineReads {
   inspectContainer(id: string): Promise<ContainerInspect>;
   /** Runs a command in a running container, wired to `io`; resolves to the command's exit status. */
   exec(containerId: string, command: ExecCommand, io: ExecIo): Promise<number>;
-  /** Streams a container's output line by line; `done` settles when the output ends (the container stopped, or `stop`). */
+  /** Streams a container's output line by line; `done` settles when the output ends (container stopped, or `stop`). */
   logs(
     id: string,
     options: LogOptions,

@@ -18,7 +18,7 @@ export interface PortRow {
   note: string | null;
 }
 
-/** The host ports kept in the engine's state (compose/state*.json), listed project or not, by host port; and the state's warning. */
+/** The host ports in the engine's state (compose/state*.json), listed or not, by port; and the state's warning. */
 export function allocatedPorts(root: string, store: StateStore): { rows: PortRow[]; warning: string | undefined } {
   const { state, warning } = store.read();
   const listed = new Set(listedNames(readFileSync(join(root, WHICH_PROJECT), 'utf8')));

@@ -25,7 +25,7 @@ function workspace(files: Record<string, string>): string {
 const readYaml = (file: string) => parse(readFileSync(file, 'utf8')) as Record<string, any>;
 const hasCompose = await dockerComposeAvailable();
 
-/** Three projects that all prefer host port 8888 (the jupyter template's default); nothing listens in the range above. */
+/** Three projects that all prefer host port 8888 (jupyter's default); nothing listens in the range above. */
 const THREE = {
   'workspace.yml': 'ports:\n  range: "8888-8999"\n',
   'which-project': 'a\nb\nc\n',

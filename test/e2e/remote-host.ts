@@ -70,7 +70,7 @@ export class RemoteHost {
     return execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, ...command]);
   }
 
-  /** A process on the server holding a TCP port (listening once this resolves) until the returned function is called. */
+  /** A server process holding a TCP port, listening once this resolves, until the function returned is called. */
   async holdPort(port: number): Promise<() => void> {
     const script = `require('net').createServer().listen(${port}, '0.0.0.0')`;
     const child = execa('nsenter', [`--net=/var/run/netns/${this.namespace}`, 'node', '-e', script], { reject: false });

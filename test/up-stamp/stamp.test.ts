@@ -119,7 +119,7 @@ describe('the up stamp', () => {
     );
     expect(filesDifference(stamp(inputs), { ...now, build: 'b2' })).toBe('another envctl build wrote the stamp');
     expect(filesDifference(stamp(inputs), { ...now, build: undefined })).toBe('another envctl build wrote the stamp');
-    // The kernel stamps files from a clock that ticks every few ms: let it tick (closer is the racy case, see record.ts).
+    // The kernel stamps files from a clock ticking every few ms: let it tick (closer is the racy case, see record.ts).
     await new Promise((resolve) => setTimeout(resolve, 30));
     writeFileSync(config, 'template: wib\n');
     expect(filesDifference(stamp(inputs), now)).toBe(`${config} changed`);

@@ -27,7 +27,7 @@ export interface PortAllocation {
   grants: PortGrant[];
   /** The full state to keep: this run's grants plus earlier grants of projects not asked for now. */
   state: Map<string, Grant<number>>;
-  /** Each port given this run that is not the one preferred, and why: "8888 is in use by another process: lab gets 8890". */
+  /** Each port given this run other than the preferred, and why: "8888 is in use by another process: lab gets 8890". */
   notices: string[];
 }
 

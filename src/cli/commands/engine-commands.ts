@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { UpCommandOptions } from '../actions/up.js';
 import type { GlobalOptions } from '../context.js';
 
-/** up, down, ps, logs, shell, exec, export, import, restart: the commands that talk to the Docker Engine. Their work is loaded on use. */
+/** up, down, ps, logs, shell, exec, export, import, restart: the commands that talk to the engine, loaded on use. */
 export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('up')
