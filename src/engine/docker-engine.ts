@@ -180,11 +180,12 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async removeNetwork(name: string): Promise<void> {
+  async removeNetwork(name: string, retryDelaysMs: readonly number[]): Promise<void> {
     await removeOnceEndpointsGo(
       name,
       () => this.ignoreMissing(() => this.docker.getNetwork(name).remove()),
       async () => (await this.networkContainers(name)).length,
+      retryDelaysMs,
     );
   }
 

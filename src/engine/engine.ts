@@ -49,7 +49,11 @@ export interface Engine extends EngineView, EngineReads {
   /** Removes an image (by id) and its names; refused while a container uses it. */
   removeImage(id: string): Promise<void>;
   createNetwork(body: NetworkCreateBody): Promise<void>;
-  removeNetwork(name: string): Promise<void>;
+  /**
+   * Removes a network; refused by dockerd for a moment after its last container went ("active endpoints"), so
+   * tried again after each of `retryDelaysMs` (reconcile's policy), then StaleEndpointError.
+   */
+  removeNetwork(name: string, retryDelaysMs: readonly number[]): Promise<void>;
   createVolume(body: VolumeCreateBody): Promise<void>;
   removeVolume(name: string): Promise<void>;
   createContainer(name: string, body: ContainerCreateBody): Promise<string>;

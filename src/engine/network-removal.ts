@@ -2,16 +2,15 @@ import { NetworkInUseError, StaleEndpointError } from './engine-errors.js';
 import { hasActiveEndpoints } from './engine-messages.js';
 
 /**
- * dockerd can refuse to remove a network "with active endpoints" for a moment after its last container went
- * (envctl removes containers in parallel), and sometimes keeps such a stale endpoint until it restarts. A
- * network containers still use is NetworkInUseError at once; otherwise wait and try again, then
- * StaleEndpointError, which says what clears it.
+ * dockerd sometimes keeps a stale endpoint until it restarts. A network containers still use is
+ * NetworkInUseError at once; otherwise wait each of `delaysMs` and try again, then StaleEndpointError, which
+ * says what clears it.
  */
 export async function removeOnceEndpointsGo(
   name: string,
   remove: () => Promise<void>,
   users: () => Promise<number>,
-  delaysMs: readonly number[] = [200, 500, 1000],
+  delaysMs: readonly number[],
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {

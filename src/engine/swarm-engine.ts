@@ -1,48 +1,15 @@
 import type Docker from 'dockerode';
 import { EngineError } from '../errors/envctl-error.js';
+import type { DockerEngine } from './docker-engine.js';
 import { labelFilter, networkFrom, type ObservedNetwork } from './observed.js';
-
-/** The generic resource kind a GPU node advertises (daemon.json: node-generic-resources "NVIDIA-GPU=GPU-<uuid>"). */
-export const GPU_RESOURCE = 'NVIDIA-GPU';
-
-export interface SwarmNode {
-  id: string;
-  hostname: string;
-  /** The address other nodes and users reach it at. */
-  address: string;
-  role: 'manager' | 'worker';
-  availability: string;
-  state: string;
-  labels: Record<string, string>;
-  /** Its GPUs, from its generic resources: named ones (ids), or a discrete count (ids made up as "#1"...). */
-  gpus: string[];
-}
-
-export interface SwarmService {
-  id: string;
-  name: string;
-  version: number;
-  labels: Record<string, string>;
-  ports: Array<{ protocol: string; targetPort: number; publishedPort: number }>;
-}
-
-export interface SwarmTask {
-  id: string;
-  serviceId: string;
-  nodeId: string;
-  state: string;
-  desiredState: string;
-  error: string | undefined;
-  containerId: string | undefined;
-  /** The GPUs the scheduler gave it (named generic resources). */
-  gpus: string[];
-}
-
-export interface SwarmStatus {
-  active: boolean;
-  manager: boolean;
-  nodeId: string;
-}
+import {
+  GPU_RESOURCE,
+  type Swarm,
+  type SwarmNode,
+  type SwarmService,
+  type SwarmStatus,
+  type SwarmTask,
+} from './swarm.js';
 
 type Raw = Record<string, unknown>;
 type NamedResource = {
@@ -50,12 +17,31 @@ type NamedResource = {
   DiscreteResourceSpec?: { Kind?: string; Value?: number };
 };
 
-/** The swarm API of a manager, through dockerode: nodes, services, tasks. */
-export class SwarmEngine {
-  constructor(
-    private readonly docker: Docker,
-    readonly address: string,
-  ) {}
+/** The manager behind a swarm target: it must be one of an active swarm. */
+export async function connectSwarm(engine: DockerEngine): Promise<Swarm> {
+  const swarm = new SwarmEngine(engine);
+  const status = await swarm.status();
+  if (status.active && status.manager) return swarm;
+  throw new EngineError(
+    `The engine at ${engine.address} is ${status.active ? 'a worker, not a manager,' : 'not part of a swarm'}: ` +
+      'envctl deploys a swarm workspace through a manager.',
+    {
+      hint: status.active
+        ? 'Point engine: at a manager (swarm+ssh://user@manager), or promote this node (docker node promote).'
+        : 'Make this engine a manager (docker swarm init --advertise-addr <address>) and join the GPU nodes to it.',
+    },
+  );
+}
+
+/** The swarm API of a manager, through dockerode: nodes, services, tasks; networks through its engine. */
+export class SwarmEngine implements Swarm {
+  private readonly docker: Docker;
+  readonly address: string;
+
+  constructor(private readonly engine: DockerEngine) {
+    this.docker = engine.docker;
+    this.address = engine.address;
+  }
 
   async status(): Promise<SwarmStatus> {
     const info = (await this.call(() => this.docker.info())) as { Swarm?: Raw };
@@ -132,13 +118,11 @@ export class SwarmEngine {
     });
   }
 
-  /** The swarm's networks (scope swarm): a node's lingering local copy of a removed one is not among them. */
   async networks(): Promise<ObservedNetwork[]> {
     const list = await this.call(() => this.docker.listNetworks({ filters: { scope: ['swarm'] } }));
     return list.map(networkFrom);
   }
 
-  /** Creates a swarm network; false when the swarm already has one of that name. */
   async createNetwork(body: Record<string, unknown>): Promise<boolean> {
     try {
       await this.docker.createNetwork(body as unknown as Docker.NetworkCreateOptions);
@@ -163,6 +147,11 @@ export class SwarmEngine {
 
   async removeService(id: string): Promise<void> {
     await this.call(() => this.docker.getService(id).remove());
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    // No retry here: the executor tries again by its own policy (an overlay takes seconds to go).
+    return this.engine.removeNetwork(name, []);
   }
 
   private async call<T>(work: () => Promise<T>): Promise<T> {

@@ -14,6 +14,7 @@ import type { ContainerStep, ImageStep, Plan, ProjectPlan } from '../reconcile/p
 import { waitForCondition } from './wait-condition.js';
 import { settle, type SettleOptions, type StartedContainer } from './settle.js';
 import { attemptAll, removeNetworks, type TeardownFailure } from './teardown.js';
+import { NETWORK_ENDPOINTS_GO } from '../reconcile/retry-policy.js';
 
 /**
  * An image's progress: its pull or build starting (no tally, no line), then the pull's tally after each of its
@@ -87,7 +88,7 @@ export async function apply(
   );
   for (const { network, users } of plan.recreateNetworks) {
     for (const container of users) await engine.removeContainer(container.id);
-    await engine.removeNetwork(network.name);
+    await engine.removeNetwork(network.name, NETWORK_ENDPOINTS_GO.delaysMs);
   }
   const subnetsTaken: string[] = [];
   const networks = [...plan.recreateNetworks.map(({ network }) => network), ...plan.createNetworks];

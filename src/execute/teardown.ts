@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.js';
 import { EngineError } from '../errors/envctl-error.js';
 import { LABEL } from '../model/labels.js';
 import type { NetworkRemoval } from '../reconcile/plan.js';
+import { NETWORK_ENDPOINTS_GO } from '../reconcile/retry-policy.js';
 
 /**
  * How many removals are in flight at once. dockerd 20.10 can keep a stale endpoint count on a network when
@@ -85,7 +86,7 @@ export async function removeNetworks(
     async ({ network, reason, ifInUse }) => {
       const project = network.labels[LABEL.project] ?? null;
       try {
-        await engine.removeNetwork(network.name);
+        await engine.removeNetwork(network.name, NETWORK_ENDPOINTS_GO.delaysMs);
       } catch (error) {
         if (!(error instanceof NetworkInUseError && ifInUse === 'keep')) throw error;
         kept.push({ name: network.name, users: error.users });

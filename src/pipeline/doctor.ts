@@ -346,9 +346,9 @@ async function gpuChecks(
 
 /** The swarm behind engine: swarm: a manager of an active swarm, and each node with its GPUs as generic resources. */
 async function swarmCheck(engine: DockerEngine, checks: Check[]): Promise<void> {
-  const { swarmOf } = await import('./swarm.js');
+  const { connectSwarm } = await import('../engine/swarm-engine.js');
   try {
-    const nodes = await (await swarmOf(engine)).nodes();
+    const nodes = await (await connectSwarm(engine)).nodes();
     checks.push({ name: 'Swarm', status: 'ok', detail: `a manager of a swarm of ${nodes.length} node(s)` });
     for (const node of nodes) {
       const where = `${node.hostname} (${node.address}, ${node.role}, ${node.state}, ${node.availability})`;

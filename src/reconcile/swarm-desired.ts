@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors/envctl-error.js';
 import { parseShortVolume } from '../compose/volumes.js';
-import { GPU_RESOURCE } from '../engine/swarm-engine.js';
+import { GPU_RESOURCE } from '../engine/swarm.js';
 import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
 import { serviceKeyOfHostConfig } from '../compose/service-keys.js';
 import type { KeyLocator } from '../workspace/key-location.js';

@@ -1,6 +1,6 @@
 import { ExhaustedError } from '../errors/envctl-error.js';
 import type { ObservedNetwork } from '../engine/observed.js';
-import type { SwarmNode, SwarmService, SwarmTask } from '../engine/swarm-engine.js';
+import type { SwarmNode, SwarmService, SwarmTask } from '../engine/swarm.js';
 import { LABEL, SWARM_SPEC_HASH } from '../model/labels.js';
 import type { SwarmDesired, SwarmNetworkSpec, SwarmServiceSpec } from './swarm-desired.js';
 

@@ -16,6 +16,7 @@ import { SocketReads } from '../../src/engine/engine-snapshot.js';
 import type { ContainerCreateBody, Engine } from '../../src/engine/engine.js';
 import { observe, type Observed } from '../../src/engine/observed.js';
 import { ENVCTL_BUILD_HASH, LABEL } from '../../src/model/labels.js';
+import { NETWORK_ENDPOINTS_GO } from '../../src/reconcile/retry-policy.js';
 import { MemoryEngine } from '../support/memory-engine.js';
 import { engineAnswers } from './engine-support.js';
 
@@ -95,7 +96,7 @@ describe.each(subjects)('the engine contract, on %s', (_name, make) => {
     await expect(start).rejects.toBeInstanceOf(PortTakenError);
     await expect(start).rejects.toMatchObject({ port: PORT });
     await engine.removeContainer(second);
-    const remove = engine.removeNetwork(network);
+    const remove = engine.removeNetwork(network, NETWORK_ENDPOINTS_GO.delaysMs);
     await expect(remove).rejects.toBeInstanceOf(NetworkInUseError);
     await expect(remove).rejects.toMatchObject({ network, users: 1 });
     await expect(engine.pullImage(ABSENT, () => undefined)).rejects.toBeInstanceOf(ImageMissingError);
@@ -110,8 +111,8 @@ describe.each(subjects)('the engine contract, on %s', (_name, make) => {
     expect((await engine.publishedPorts()).map((port) => port.port)).toContain(PORT);
     await engine.removeContainer(container!.id);
     await engine.removeContainer(container!.id);
-    await engine.removeNetwork(network);
-    await engine.removeNetwork(network);
+    await engine.removeNetwork(network, NETWORK_ENDPOINTS_GO.delaysMs);
+    await engine.removeNetwork(network, NETWORK_ENDPOINTS_GO.delaysMs);
     await engine.removeVolume(volume);
     const observed = await observe(engine, root, []);
     expect([observed.containers, observed.volumes]).toEqual([[], []]);
@@ -177,6 +178,6 @@ function normal(observed: Observed) {
 
 async function removeAll(engine: Engine, root: string, networks: string[], volume: string): Promise<void> {
   for (const container of await engine.containers(LABEL.root, root)) await engine.removeContainer(container.id);
-  for (const name of networks) await engine.removeNetwork(name).catch(() => undefined);
+  for (const name of networks) await engine.removeNetwork(name, NETWORK_ENDPOINTS_GO.delaysMs).catch(() => undefined);
   await engine.removeVolume(volume).catch(() => undefined);
 }

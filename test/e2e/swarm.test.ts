@@ -7,6 +7,9 @@ import { LABEL } from '../../src/model/labels.js';
 import { envctl } from '../support/workspace.js';
 import { engineAnswers, engineWorkspaces, hasImage, httpGet } from './engine-support.js';
 import { SwarmCluster } from './swarm-cluster.js';
+import { DockerEngine } from '../../src/engine/docker-engine.js';
+import { SwarmEngine } from '../../src/engine/swarm-engine.js';
+import { swarmContract } from '../support/swarm-contract.js';
 
 /**
  * A workspace on a Docker Swarm of two nodes (each a dockerd in a network namespace with two stand-in GPUs as
@@ -190,4 +193,10 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
     );
     expect((await envctl(root, ['ps', '--json'])).stdout).toBe('[]');
   });
+});
+
+// The contract test/engine/swarm-contract.test.ts runs on the in-memory swarm, here on the real one.
+describe.runIf(canBuild)('the swarm contract, on a real swarm of two nodes', () => {
+  const swarm = () => new SwarmEngine(new DockerEngine(cluster.docker[0]!, cluster.managerUrl, undefined));
+  swarmContract({ swarm, image: 'busybox:latest', port: 29397, patienceMs: 45_000 });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm-engine.js';
+import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm.js';
 import { LABEL, SWARM_SPEC_HASH } from '../../src/model/labels.js';
 import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
 import { swarmDesired } from '../../src/reconcile/swarm-desired.js';

@@ -230,7 +230,7 @@ export class MemoryEngine implements Engine {
     this.networkMap.set(body.Name, { id: this.nextId(), name: body.Name, labels: body.Labels ?? {}, subnets, body });
   }
 
-  async removeNetwork(name: string): Promise<void> {
+  async removeNetwork(name: string, _retryDelaysMs: readonly number[]): Promise<void> {
     this.record(`remove network ${name}`);
     this.refuseIf(`remove network ${name}`);
     if (!this.networkMap.has(name)) return;
