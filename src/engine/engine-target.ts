@@ -23,12 +23,28 @@ export interface TlsFiles {
   verify: boolean;
 }
 
-/** The Docker Engine a command talks to, as the docker CLI would find it; `swarm`: deploy to its swarm. */
-export type EngineTarget = { source: TargetSource; url: string; swarm?: boolean } & (
+/** One Docker Engine, as the docker CLI would find it. */
+export type EngineAddress = { source: TargetSource; url: string } & (
   | { kind: 'unix'; socket: string }
   | { kind: 'ssh'; ssh: SshAddress }
   | { kind: 'tcp'; host: string; port: number; tls: TlsFiles | undefined }
 );
+
+/**
+ * Where a workspace runs: one engine, or the swarm of a manager. A new kind is one more member here; the
+ * compiler then points at each switch over kinds (engineId, describeTarget, deploymentOf).
+ */
+export type EngineTarget = EngineAddress | { kind: 'swarm'; source: TargetSource; url: string; manager: EngineAddress };
+
+/** The engine envctl talks to for a target: itself, or a swarm's manager. */
+export function engineAddressOf(target: EngineTarget): EngineAddress {
+  return target.kind === 'swarm' ? target.manager : target;
+}
+
+/** Thrown where a switch over target kinds meets one it does not know: the compiler makes this unreachable. */
+export function unknownTarget(target: never): never {
+  throw new Error(`unknown engine target ${JSON.stringify(target)}`);
+}
 
 export interface TargetChoice {
   /** `--engine` on the command line. */
@@ -61,12 +77,16 @@ function targetOf(
   location: SourceLocation | undefined,
 ): EngineTarget {
   // "swarm": the swarm of the engine the docker CLI would use; "swarm+ssh://manager": of that manager.
-  if (text === 'swarm') return { ...resolveEngineTarget({ env }), swarm: true, source };
+  if (text === 'swarm') return swarmOf({ ...engineAddressOf(resolveEngineTarget({ env })), source });
   if (text.startsWith('swarm+'))
-    return { ...targetOf(text.slice('swarm+'.length), source, env, location), swarm: true };
+    return swarmOf(engineAddressOf(targetOf(text.slice('swarm+'.length), source, env, location)));
   return text.includes('://')
     ? parseEngineAddress(text, source, env, location)
     : contextTarget(text, source, env, location);
+}
+
+function swarmOf(manager: EngineAddress): EngineTarget {
+  return { kind: 'swarm', source: manager.source, url: manager.url, manager };
 }
 
 /** unix:///path, ssh://[user@]host[:port], tcp://host[:port] (TLS from DOCKER_TLS_VERIFY/DOCKER_CERT_PATH). */
@@ -75,7 +95,7 @@ export function parseEngineAddress(
   source: TargetSource,
   env: NodeJS.ProcessEnv = process.env,
   location?: SourceLocation,
-): EngineTarget {
+): EngineAddress {
   const refuse = (why: string) =>
     new InputError(`${where(source, location)}: the engine address "${text}" ${why}.`, {
       location,
@@ -116,7 +136,7 @@ function contextTarget(
   source: TargetSource,
   env: NodeJS.ProcessEnv,
   location: SourceLocation | undefined,
-): EngineTarget {
+): EngineAddress {
   if (name === 'default') {
     if (env.DOCKER_HOST && source !== '--engine' && source !== 'workspace.yml')
       return parseEngineAddress(env.DOCKER_HOST, 'DOCKER_HOST', env);
@@ -156,20 +176,29 @@ function where(source: TargetSource, location: SourceLocation | undefined): stri
 
 /** A short name for a target, safe in file names: state is kept per engine. The local socket is "local". */
 export function engineId(target: EngineTarget): string {
-  if (target.swarm) return `swarm-${engineId({ ...target, swarm: false })}`;
-  if (target.kind === 'unix' && target.socket === LOCAL_SOCKET) return 'local';
-  const text =
-    target.kind === 'ssh'
-      ? `ssh-${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}${target.ssh.port ? `-${target.ssh.port}` : ''}`
-      : target.kind === 'tcp'
-        ? `tcp-${target.host}-${target.port}`
-        : `unix-${target.socket}`;
-  return text.replace(/[^A-Za-z0-9@._-]+/g, '_');
+  return idText(target).replace(/[^A-Za-z0-9@._-]+/g, '_');
+}
+
+function idText(target: EngineTarget): string {
+  switch (target.kind) {
+    case 'swarm':
+      return `swarm-${engineId(target.manager)}`;
+    case 'unix':
+      return target.socket === LOCAL_SOCKET ? 'local' : `unix-${target.socket}`;
+    case 'ssh': {
+      const { user, host, port } = target.ssh;
+      return `ssh-${user ? `${user}@` : ''}${host}${port ? `-${port}` : ''}`;
+    }
+    case 'tcp':
+      return `tcp-${target.host}-${target.port}`;
+    default:
+      return unknownTarget(target);
+  }
 }
 
 /** The address as messages show it, with where it came from when that is not the default. */
 export function describeTarget(target: EngineTarget): string {
-  if (target.swarm) return `the swarm of ${describeTarget({ ...target, swarm: false })}`;
+  if (target.kind === 'swarm') return `the swarm of ${describeTarget(target.manager)}`;
   if (target.source === 'DOCKER_HOST') return `DOCKER_HOST=${target.url}`;
   if (target.source === 'workspace.yml') return `${target.url} (engine: in workspace.yml)`;
   return target.url;

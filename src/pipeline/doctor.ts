@@ -4,7 +4,6 @@ import { HostPortProbe, RemotePortProbe } from '../allocation/ports/probe.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { NO_ENGINE } from '../engine/engine-view.js';
 import type { SshHost } from '../engine/ssh-host.js';
-import { findWorkspaceRoot } from '../workspace/root.js';
 import { formatLocation, type EnvctlError } from '../errors/envctl-error.js';
 import { DOTFILES_INSTALL_SCRIPTS } from '../render/dotfiles.js';
 import { readdirSync } from 'node:fs';
@@ -14,20 +13,17 @@ import { formatBytes } from '../util/units.js';
 import {
   connectEngineOf,
   engineChoice,
-  engineChoiceAt,
+  engineChoiceHere,
   openWorkspace,
   realEdges,
   storeOf,
   type EngineChoice,
 } from './edges.js';
+import type { Check } from './doctor-check.js';
+import { deploymentOf } from './deployments.js';
 import { renderWorkspace } from './render-workspace.js';
 
-export interface Check {
-  name: string;
-  status: 'ok' | 'warn' | 'fail';
-  detail: string;
-  fix?: string;
-}
+export type { Check };
 
 /** Each thing envctl needs, whether it has it, and the fix: the work of envctl doctor. */
 export async function doctorChecks(
@@ -38,7 +34,7 @@ export async function doctorChecks(
   const choice = chooseEngine(workspaceOption, engineOption, checks);
   const reached = choice.ssh ? await sshCheck(choice.ssh, checks) : true;
   const engine = reached ? await engineCheck(choice, checks) : undefined;
-  if (engine && choice.target.swarm) await swarmCheck(engine, checks);
+  if (engine) await (await deploymentOf(choice)).doctorChecks(engine, checks);
   if (engine) await diskCheck(engine, checks);
   const workspace = reached ? await workspaceCheck(workspaceOption, choice, engine, checks) : undefined;
   if (workspace) {
@@ -59,14 +55,7 @@ function chooseEngine(
   checks: Check[],
 ): EngineChoice {
   try {
-    let root: string | undefined;
-    try {
-      root = findWorkspaceRoot(process.cwd(), workspaceOption);
-    } catch {
-      root = undefined;
-    }
-    const choice = root ? engineChoiceAt(root, engineOption) : engineChoice(undefined, engineOption);
-    return choice;
+    return engineChoiceHere(workspaceOption, engineOption, true);
   } catch (error) {
     const failure = error as EnvctlError;
     checks.push({ name: 'Engine address', status: 'fail', detail: failure.message, fix: failure.hint });
@@ -342,35 +331,4 @@ async function gpuChecks(
       status: 'warn',
       detail: 'cannot tell whether the engine honours GPU requests (a remote engine)',
     });
-}
-
-/** The swarm behind engine: swarm: a manager of an active swarm, and each node with its GPUs as generic resources. */
-async function swarmCheck(engine: DockerEngine, checks: Check[]): Promise<void> {
-  const { connectSwarm } = await import('../engine/swarm-engine.js');
-  try {
-    const nodes = await (await connectSwarm(engine)).nodes();
-    checks.push({ name: 'Swarm', status: 'ok', detail: `a manager of a swarm of ${nodes.length} node(s)` });
-    for (const node of nodes) {
-      const where = `${node.hostname} (${node.address}, ${node.role}, ${node.state}, ${node.availability})`;
-      checks.push(
-        node.gpus.length
-          ? {
-              name: `Node ${node.hostname}`,
-              status: 'ok',
-              detail: `${where}: ${node.gpus.length} GPU(s) as generic resources`,
-            }
-          : {
-              name: `Node ${node.hostname}`,
-              status: 'warn',
-              detail: `${where}: no NVIDIA-GPU generic resources, so no GPU project runs there`,
-              fix:
-                'On a GPU node, list its GPUs in /etc/docker/daemon.json ("node-generic-resources": ["NVIDIA-GPU=GPU-<uuid>", ...]) ' +
-                'and restart dockerd (README "Several servers: Swarm").',
-            },
-      );
-    }
-  } catch (error) {
-    const failure = error as EnvctlError;
-    checks.push({ name: 'Swarm', status: 'fail', detail: failure.message, fix: failure.hint });
-  }
 }

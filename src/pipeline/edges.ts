@@ -12,10 +12,10 @@ import { BUILTIN_TEMPLATES } from '../templates/builtin.js';
 import { loadWorkspace, type Workspace } from '../workspace/load.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
 import { loadSettings, type WorkspaceSettings } from '../workspace/settings.js';
-import { describeTarget, engineId, resolveEngineTarget, type EngineTarget } from '../engine/engine-target.js';
+import { engineAddressOf, engineId, resolveEngineTarget, type EngineTarget } from '../engine/engine-target.js';
 import { SshHost } from '../engine/ssh-host.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
-import { EngineError, InputError } from '../errors/envctl-error.js';
+import { EngineError } from '../errors/envctl-error.js';
 import {
   PROJECTS_FOLDER,
   REMOTE_DOTFILES,
@@ -46,7 +46,8 @@ export interface EngineChoice {
 /** `--engine`, else workspace.yml's `engine:`, else what the docker CLI would use. */
 export function engineChoice(settings: WorkspaceSettings | undefined, option: string | undefined): EngineChoice {
   const target = resolveEngineTarget({ option, setting: settings?.engine });
-  return { target, id: engineId(target), ssh: target.kind === 'ssh' ? new SshHost(target.ssh) : undefined };
+  const address = engineAddressOf(target);
+  return { target, id: engineId(target), ssh: address.kind === 'ssh' ? new SshHost(address.ssh) : undefined };
 }
 
 /** The engine of the workspace at `root` (its workspace.yml, unless `--engine` says otherwise). */
@@ -54,18 +55,23 @@ export function engineChoiceAt(root: string, option: string | undefined): Engine
   return engineChoice(option ? undefined : loadSettings(root), option);
 }
 
-/** The workspace's engine, connected: for the commands that act on what runs (down, ps, logs, exec...). */
-export function connectWorkspaceEngine(root: string, option: string | undefined): Promise<DockerEngine> {
-  const choice = engineChoiceAt(root, option);
-  if (choice.target.swarm) {
-    throw new InputError(
-      `This command works on one engine's containers, and the workspace runs on a swarm (${describeTarget(choice.target)}).`,
-      {
-        hint: 'On a swarm, envctl up, down, ps and gpus work; for logs and shells use "docker service logs" and "docker exec" on the node "envctl ps" names.',
-      },
-    );
+/**
+ * The workspace envctl runs in (or the one --workspace names) and its engine; outside a workspace, the one
+ * --engine or Docker names: for the commands that work on a machine as much as on a workspace (gpus, prune).
+ */
+export function engineChoiceHere(
+  workspaceOption: string | undefined,
+  engineOption: string | undefined,
+  /** A --workspace that names no workspace is none (doctor says so in a check of its own). */
+  lenient = false,
+): EngineChoice & { root: string | undefined } {
+  let root: string | undefined;
+  try {
+    root = findWorkspaceRoot(process.cwd(), workspaceOption);
+  } catch (error) {
+    if (workspaceOption && !lenient) throw error;
   }
-  return connectEngineOf(choice);
+  return { ...(root ? engineChoiceAt(root, engineOption) : engineChoice(undefined, engineOption)), root };
 }
 
 /** Connects to the chosen engine (over SSH when it is remote). */

@@ -1,3 +1,4 @@
+import type { EngineChoice } from './edges.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiskUsage, Engine } from '../engine/engine.js';
@@ -17,6 +18,15 @@ export interface PruneSurvey {
  * images this machine may judge: every workspace's on a local engine; on a shared one (a server, over SSH or
  * TCP) only this workspace's, since another machine's workspaces are not on this disk to read.
  */
+/**
+ * Whose which-project prune may read: on this machine's engine every workspace's, whose folders are here; on
+ * another machine's (SSH, TCP, a swarm's manager) only this workspace's, the others being there.
+ */
+export function judgedHere(choice: EngineChoice & { root: string | undefined }): (root: string) => boolean {
+  const local = choice.target.kind === 'unix';
+  return (labelled) => local || labelled === choice.root;
+}
+
 export async function surveyPrune(engine: Engine, judged: (root: string) => boolean): Promise<PruneSurvey> {
   const [builds, usage] = await Promise.all([engine.builds(), engine.diskUsage()]);
   const listed = (root: string): ListedProjects =>

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { engineId, parseEngineAddress, resolveEngineTarget } from '../../src/engine/engine-target.js';
+import { describeTarget, engineId, parseEngineAddress, resolveEngineTarget } from '../../src/engine/engine-target.js';
 import { InputError } from '../../src/errors/envctl-error.js';
 
 const dirs: string[] = [];
@@ -98,12 +98,13 @@ describe('swarm targets', () => {
   it('reads "swarm" as the swarm of the engine Docker would use, "swarm+ADDRESS" as that manager\'s', () => {
     const setting = { value: 'swarm', location: { file: 'workspace.yml', line: 1 } };
     expect(resolveEngineTarget({ setting, env: { DOCKER_HOST: 'ssh://ada@mgr' } })).toMatchObject({
-      swarm: true,
+      kind: 'swarm',
       source: 'workspace.yml',
-      ssh: { host: 'mgr' },
+      manager: { kind: 'ssh', source: 'workspace.yml', ssh: { host: 'mgr' } },
     });
     const over = resolveEngineTarget({ option: 'swarm+ssh://ada@mgr1', env: {} });
-    expect(over).toMatchObject({ swarm: true, kind: 'ssh', ssh: { user: 'ada', host: 'mgr1' } });
+    expect(over).toMatchObject({ kind: 'swarm', manager: { kind: 'ssh', ssh: { user: 'ada', host: 'mgr1' } } });
     expect(engineId(over)).toBe('swarm-ssh-ada@mgr1');
+    expect(describeTarget(over)).toBe('the swarm of ssh://ada@mgr1');
   });
 });

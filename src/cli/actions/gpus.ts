@@ -1,18 +1,25 @@
-import { gpuRows } from '../../pipeline/gpus.js';
-import { connectEngineOf, engineChoice, engineChoiceAt, type EngineChoice } from '../../pipeline/edges.js';
-import { findWorkspaceRoot } from '../../workspace/root.js';
+import type { GpuReport } from '../../pipeline/deployment.js';
+import { deploymentOf } from '../../pipeline/deployments.js';
+import { engineChoiceHere } from '../../pipeline/edges.js';
+import type { SwarmGpuRow } from '../../pipeline/swarm-rows.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 
-/** envctl gpus: every GPU and MIG instance of the machine, and the projects (of any workspace) holding it. */
+/** envctl gpus: every GPU and MIG instance of the machine (or the swarm's nodes), and the projects holding it. */
 export async function gpusAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
-  const choice = machineEngine(globals);
-  if (choice.target.swarm) {
-    const { swarmGpusAction } = await import('./swarm.js');
-    return swarmGpusAction(await connectEngineOf(choice), options.json);
+  const report = await (await deploymentOf(engineChoiceHere(globals.workspace, globals.engine, true))).gpus();
+  if (options.json) return printJson(report.rows);
+  switch (report.kind) {
+    case 'machine':
+      return printMachine(report);
+    case 'nodes':
+      return printNodes(report.rows);
+    default:
+      report satisfies never;
   }
-  const { rows, none } = await gpuRows(choice);
-  if (options.json) return printJson(rows);
+}
+
+function printMachine({ rows, none }: Extract<GpuReport, { kind: 'machine' }>): void {
   if (none) return void process.stdout.write(`No GPU to list: ${none.reason}.\n  ${none.fix}\n`);
   const cells = rows.map((row) => [
     row.id,
@@ -25,13 +32,7 @@ export async function gpusAction(globals: GlobalOptions, options: { json?: boole
   process.stdout.write(`${table(['GPU', 'NAME', 'MEMORY', 'USE', 'HELD BY'], cells)}\n`);
 }
 
-/** The engine of the workspace envctl runs in, if it runs in one; else the one --engine or Docker names. */
-function machineEngine(globals: GlobalOptions): EngineChoice {
-  let root: string | undefined;
-  try {
-    root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  } catch {
-    root = undefined;
-  }
-  return root ? engineChoiceAt(root, globals.engine) : engineChoice(undefined, globals.engine);
+function printNodes(rows: SwarmGpuRow[]): void {
+  const cells = rows.map((row) => [row.node, row.gpu, row.heldBy ?? 'free']);
+  process.stdout.write(`${table(['NODE', 'GPU', 'HELD BY'], cells)}\n`);
 }

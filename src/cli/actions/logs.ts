@@ -1,4 +1,4 @@
-import { connectWorkspaceEngine } from '../../pipeline/edges.js';
+import { containerEngineAt } from '../../pipeline/deployments.js';
 import { LABEL } from '../../model/labels.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
@@ -13,7 +13,7 @@ export async function logsAction(
   options: { follow?: boolean; tail?: number },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await connectWorkspaceEngine(root, globals.engine);
+  const engine = await containerEngineAt(root, globals.engine);
   await checkNamedProjects(engine, root, targets);
   const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
   const streams = await streamLogs(

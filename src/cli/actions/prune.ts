@@ -1,9 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { InputError } from '../../errors/envctl-error.js';
-import { connectEngineOf, engineChoice, engineChoiceAt } from '../../pipeline/edges.js';
-import { prune, surveyPrune, type PruneSurvey } from '../../pipeline/prune.js';
+import { connectEngineOf, engineChoiceHere } from '../../pipeline/edges.js';
+import { judgedHere, prune, surveyPrune, type PruneSurvey } from '../../pipeline/prune.js';
 import { formatBytes } from '../../util/units.js';
-import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson } from '../output.js';
 
@@ -12,15 +11,13 @@ import { printJson } from '../output.js';
  * uses (or the default one, outside a workspace). Says what it will remove and asks first; --yes for scripts.
  */
 export async function pruneAction(globals: GlobalOptions, options: { yes?: boolean; json?: boolean }): Promise<void> {
-  const root = workspaceRoot(globals.workspace);
-  const choice = root ? engineChoiceAt(root, globals.engine) : engineChoice(undefined, globals.engine);
+  const choice = engineChoiceHere(globals.workspace, globals.engine);
   if (!options.yes && !process.stdin.isTTY)
     throw new InputError('envctl prune asks before it removes anything, and no terminal is here to answer.', {
       hint: 'Run envctl prune --yes to remove without asking (envctl prune on a terminal shows what would go).',
     });
   const engine = await connectEngineOf(choice);
-  const local = choice.target.kind === 'unix';
-  const survey = await surveyPrune(engine, (labelled) => local || labelled === root);
+  const survey = await surveyPrune(engine, judgedHere(choice));
   // With --json, stdout is the JSON alone: what prune says goes to stderr.
   const say = (line: string) => (options.json ? process.stderr : process.stdout).write(`${line}\n`);
   say(describeSurvey(survey));
@@ -32,15 +29,6 @@ export async function pruneAction(globals: GlobalOptions, options: { yes?: boole
   const freed = await prune(engine, survey, (line) => (removed.push(line), say(line)));
   if (options.json) printJson({ removed, freedBytes: freed });
   else say(`freed ${formatBytes(freed)}`);
-}
-
-function workspaceRoot(option: string | undefined): string | undefined {
-  try {
-    return findWorkspaceRoot(process.cwd(), option);
-  } catch (error) {
-    if (option) throw error;
-    return undefined;
-  }
 }
 
 function describeSurvey({ plan, usage }: PruneSurvey): string {

@@ -1,22 +1,27 @@
-import { connectEngineOf, engineChoiceAt, storeOf } from '../../pipeline/edges.js';
-import { recordedForwards } from '../../pipeline/remote-session.js';
-import { workspaceRows, type PsRow } from '../../pipeline/ps.js';
+import { workspaceDeployment } from '../../pipeline/deployments.js';
+import type { PsReport } from '../../pipeline/deployment.js';
+import type { PsRow } from '../../pipeline/ps.js';
+import type { SwarmRow } from '../../pipeline/swarm-rows.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 
-/** envctl ps: what the engine runs for this workspace, read from its labels. */
+/** envctl ps: what runs for this workspace, read from the engine's (or the swarm's) labels. */
 export async function psAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const choice = engineChoiceAt(root, globals.engine);
-  const { secrets } = storeOf(root, choice).read().state;
-  if (choice.target.swarm) {
-    const { swarmPsAction } = await import('./swarm.js');
-    return swarmPsAction(await connectEngineOf(choice), root, secrets, options.json);
+  const report = await (await workspaceDeployment(root, globals.engine)).ps(root);
+  if (options.json) return printJson(report.rows);
+  switch (report.kind) {
+    case 'containers':
+      return printContainers(report.rows, report.server);
+    case 'services':
+      return printServices(report.rows);
+    default:
+      report satisfies never;
   }
-  const server = choice.ssh ? { hostName: choice.ssh.hostName, forwards: recordedForwards(root, choice) } : undefined;
-  const rows = await workspaceRows(await connectEngineOf(choice), root, secrets, server);
-  if (options.json) return printJson(rows);
+}
+
+function printContainers(rows: PsRow[], server: Extract<PsReport, { kind: 'containers' }>['server']): void {
   if (rows.length === 0)
     return void process.stdout.write('Nothing of the workspace is running: envctl up starts it.\n');
   const cells = rows.map((row) => [
@@ -29,10 +34,21 @@ export async function psAction(globals: GlobalOptions, options: { json?: boolean
     row.networks.map((n) => n.subnet ?? n.name).join(' '),
   ]);
   process.stdout.write(`${table(['PROJECT', 'SERVICE', 'STATE', 'HEALTH', 'URLS', 'GPUS', 'SUBNETS'], cells)}\n`);
-  if (choice.ssh) {
-    const remote = await choice.ssh.findEngine();
-    process.stdout.write(`On ${choice.ssh.hostName}: the engine at ${remote.endpoint} (found by ${remote.foundBy}).\n`);
-  }
+  if (server) process.stdout.write(`On ${server.hostName}: the engine at ${server.engine}.\n`);
+}
+
+function printServices(rows: SwarmRow[]): void {
+  if (rows.length === 0)
+    return void process.stdout.write('Nothing of the workspace runs on the swarm: envctl up -d starts it.\n');
+  const cells = rows.map((row) => [
+    row.project,
+    row.service,
+    row.node,
+    row.error ? `${row.state} (${row.error})` : row.state,
+    row.urls.join(' ') || '-',
+    row.gpus.join(',') || '-',
+  ]);
+  process.stdout.write(`${table(['PROJECT', 'SERVICE', 'NODE', 'STATE', 'URLS', 'GPUS'], cells)}\n`);
 }
 
 /** As docker ps says it: "restarting (code 1), 4 restarts", "exited (code 0)". */

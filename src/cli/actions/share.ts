@@ -1,4 +1,4 @@
-import { connectWorkspaceEngine } from '../../pipeline/edges.js';
+import { containerEngineAt } from '../../pipeline/deployments.js';
 import { relative } from 'node:path';
 import { exportProject, importProject, resolveOutput } from '../../pipeline/share.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
@@ -20,7 +20,7 @@ export async function exportAction(
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
   const output = resolveOutput(project, options.output);
   const images = await exportProject(
-    await connectWorkspaceEngine(root, globals.engine),
+    await containerEngineAt(root, globals.engine),
     root,
     project,
     { output, withData: options.withData ?? false, envctlVersion: version },
@@ -39,13 +39,7 @@ export async function importAction(
   options: { as?: string; enable?: boolean },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const { project } = await importProject(
-    await connectWorkspaceEngine(root, globals.engine),
-    root,
-    file,
-    options,
-    progress,
-  );
+  const { project } = await importProject(await containerEngineAt(root, globals.engine), root, file, options, progress);
   process.stdout.write(
     `imported ${project} into projects/${project}` +
       (options.enable ? '; listed in which-project: envctl up runs it without building\n' : '\n') +

@@ -1,0 +1,196 @@
+import type { DockerEngine } from '../engine/docker-engine.js';
+import { ReactionTimer } from '../engine/reaction-timer.js';
+import type { TunnelKeeper } from '../remote/tunnels.js';
+import { planLines } from '../reconcile/describe-plan.js';
+import type { Workspace } from '../workspace/load.js';
+import { checkNamedProjects } from './check-projects.js';
+import type { Deployment, DownRequest, DownView, GpuReport, PsReport, UpEnd, UpRequest, UpView } from './deployment.js';
+import { down } from './down.js';
+import { connectEngineOf, realEdges, remoteServerOf, storeOf, type EngineChoice, type RemoteServer } from './edges.js';
+import { gpuRows } from './gpus.js';
+import { LogFollower, scopeContainers } from './logs.js';
+import { workspaceRows } from './ps.js';
+import { keepSyncing, recordedForwards, serverView, syncProjects, tunnelKeeper } from './remote-session.js';
+import { summarize, type ServerView } from './summary.js';
+import type { UpOutcome } from './up.js';
+import {
+  inputsOf,
+  reconcileUp,
+  stampWholeUp,
+  untilInterrupted,
+  watchUp,
+  type UpEdges,
+  type WatchEvents,
+} from './up-session.js';
+
+/** A workspace on one Docker Engine: this machine's, a server's over SSH (synced, forwarded), or one over TCP. */
+export class EngineDeployment implements Deployment {
+  constructor(private readonly choice: EngineChoice) {}
+
+  containerEngine(): Promise<DockerEngine> {
+    return connectEngineOf(this.choice);
+  }
+
+  async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {
+    const timer = new ReactionTimer();
+    const engine = timer.wrap(await this.containerEngine());
+    const server = await remoteServerOf(workspace, this.choice);
+    const edges: UpEdges = { ...(await realEdges(workspace, this.choice, engine, server)), engine };
+    const events: WatchEvents = { ...view.events(engine.address), reconciled: reportReconciled(view) };
+    if (server && !request.dryRun) await syncProjects(workspace, server, request.only, view.sync);
+    const outcome = await reconcileUp(workspace, edges, request, events);
+    if (request.dryRun) {
+      view.planned(planLines(outcome.plan));
+      return 'detached';
+    }
+    const failed = reportFailures(outcome, view);
+    if (failed === 0 && outcome.result!.changes === 0) view.nothingToDo();
+    const foreground = !request.detach || request.watch;
+    const tunnels = server && foreground ? tunnelKeeper(workspace, server, this.choice) : undefined;
+    const forwards = tunnels ? await forwardsOf(tunnels, outcome, view) : [];
+    const shown = shownOf(workspace, outcome, request, server && serverView(server.ssh.hostName, forwards));
+    view.summary(shown);
+    if (server && !tunnels && shown.some((project) => project.ports.length))
+      view.note(`The ports are published on ${server.ssh.hostName}; "envctl tunnel" forwards them to this machine.`);
+    if (failed === 0 && !request.only && !request.cpuOnly && this.choice.id === 'local') {
+      const text = { plain: view.summaryText(shown, false), colored: view.summaryText(shown, true) };
+      await stampWholeUp(workspace, edges, outcome, text, request.startedAtMs, events);
+    }
+    if (!foreground) return 'detached';
+    if (server && tunnels) events.reconciled = followForwards(server, tunnels, view);
+    return inForeground(workspace, outcome, { request, edges, events, timer, server, tunnels, view });
+  }
+
+  async down(root: string, request: DownRequest, view: DownView): Promise<number> {
+    const engine = await this.containerEngine();
+    await checkNamedProjects(engine, root, request.only ? [...request.only] : []);
+    const run = () => down(engine, root, request, view.removed);
+    const report = await storeOf(root, this.choice).withEngineLock(run, view.waitingForLock);
+    return report.removed.length;
+  }
+
+  async ps(root: string): Promise<PsReport> {
+    const { secrets } = storeOf(root, this.choice).read().state;
+    const ssh = this.choice.ssh;
+    const server = ssh ? { hostName: ssh.hostName, forwards: recordedForwards(root, this.choice) } : undefined;
+    const rows = await workspaceRows(await this.containerEngine(), root, secrets, server);
+    if (!ssh || !server) return { kind: 'containers', rows, server: undefined };
+    const found = await ssh.findEngine();
+    return { kind: 'containers', rows, server: { ...server, engine: `${found.endpoint} (found by ${found.foundBy})` } };
+  }
+
+  async gpus(): Promise<GpuReport> {
+    return { kind: 'machine', ...(await gpuRows(this.choice)) };
+  }
+
+  doctorChecks(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+interface ForegroundSession {
+  request: UpRequest;
+  edges: UpEdges;
+  events: WatchEvents;
+  timer: ReactionTimer;
+  server: RemoteServer | undefined;
+  tunnels: TunnelKeeper | undefined;
+  view: UpView;
+}
+
+/** After the first reconcile: sync, logs and the watch loop until Ctrl+C (or every container stopped). */
+async function inForeground(workspace: Workspace, outcome: UpOutcome, session: ForegroundSession): Promise<UpEnd> {
+  const { request, edges, events, view } = session;
+  const syncing = session.server ? keepSyncing(workspace, session.server, request.only, view.sync) : undefined;
+  const logs = request.detach ? undefined : new LogFollower(edges.engine, view.logPrinter);
+  const since = Math.floor(request.startedAtMs / 1000);
+  if (logs) await logs.attach(await scopeContainers(edges.engine, workspace.root, request.only), since);
+  const watching = {
+    root: workspace.root,
+    reload: request.reload,
+    inputs: inputsOf(workspace, outcome, edges),
+    edges,
+    upOptions: request,
+    logs,
+    onFirstEvent: (at: number) => session.timer.arm(at),
+    onFailure: () => session.timer.disarm(),
+  };
+  const watcher = request.watch ? await watchUp(watching, events) : undefined;
+  if (watcher) view.watching(workspace.root);
+  const stopProjects = !request.detach;
+  const { presses, stopped } = await untilInterrupted({
+    engine: edges.engine,
+    root: workspace.root,
+    only: request.only,
+    stopProjects,
+    watcher,
+    logs,
+    onStopping: () => view.stopping(),
+  });
+  if (stopProjects && presses > 0) view.stopped(stopped);
+  syncing?.stop();
+  await session.tunnels?.stop();
+  return presses > 0 && stopProjects ? 'interrupted' : 'ended';
+}
+
+/** Each failed project's error, and the removals that failed; how many things failed. */
+function reportFailures(outcome: UpOutcome, view: UpView): number {
+  const failures = (outcome.result?.failures ?? []).map((failure) => ({
+    project: failure.project,
+    error: failure.error,
+    left: failure.stillRunning.length
+      ? `${failure.stillRunning.join(', ')} still run${failure.stillRunning.length === 1 ? 's' : ''} as before`
+      : 'nothing of it was left running',
+  }));
+  const removals = outcome.result?.removalFailures ?? [];
+  view.failed(failures, removals);
+  return failures.length + removals.length;
+}
+
+/** The summary rows of the projects up was asked for and brought up. */
+function shownOf(workspace: Workspace, outcome: UpOutcome, request: UpRequest, server: ServerView | undefined) {
+  const failed = new Set(outcome.result?.failures.map((failure) => failure.project));
+  return summarize(workspace, outcome.render, server).filter(
+    (project) => (!request.only || request.only.has(project.project)) && !failed.has(project.project),
+  );
+}
+
+/** Opens the forwards of a server's ports, naming the UDP ones that SSH cannot carry. */
+async function forwardsOf(tunnels: TunnelKeeper, outcome: UpOutcome, view: UpView) {
+  const { forwards, udp } = await tunnels.update(outcome.render.ports);
+  for (const grant of udp)
+    view.warning(
+      `${grant.project}/${grant.service}: UDP port ${grant.host} is published on the server but not forwarded here (SSH carries TCP only).`,
+    );
+  return forwards;
+}
+
+/** A watch reconcile's outcome, reported like the first up's, with the URLs of what it started. */
+function reportReconciled(view: UpView): WatchEvents['reconciled'] {
+  return (outcome, workspace) => {
+    reportFailures(outcome, view);
+    if (outcome.result!.changes === 0 && outcome.result!.failures.length === 0) view.note('nothing to do');
+    view.summary(startedOf(workspace, outcome));
+  };
+}
+
+/** After each watch reconcile, the forwards follow the ports the server publishes; then the URLs are said. */
+function followForwards(server: RemoteServer, tunnels: TunnelKeeper, view: UpView): WatchEvents['reconciled'] {
+  return (outcome, workspace) => {
+    reportFailures(outcome, view);
+    tunnels.update(outcome.render.ports).then(
+      ({ forwards, changed }) => {
+        if (changed) view.forwarded(forwards);
+        view.summary(startedOf(workspace, outcome, serverView(server.ssh.hostName, forwards)));
+      },
+      (error: unknown) => view.warning(`the port forwards could not follow: ${(error as Error).message}`),
+    );
+  };
+}
+
+/** The summary rows of the projects a reconcile started containers for. */
+function startedOf(workspace: Workspace, outcome: UpOutcome, server?: ServerView) {
+  const failed = new Set(outcome.result?.failures.map((failure) => failure.project));
+  const started = new Set(outcome.result?.started.map(({ service }) => service.project).filter((p) => !failed.has(p)));
+  return summarize(workspace, outcome.render, server).filter((project) => started.has(project.project));
+}

@@ -1,0 +1,129 @@
+import type { DockerEngine } from '../engine/docker-engine.js';
+import { describeTarget } from '../engine/engine-target.js';
+import { connectSwarm } from '../engine/swarm-engine.js';
+import { EngineError, InputError, type EnvctlError } from '../errors/envctl-error.js';
+import type { Workspace } from '../workspace/load.js';
+import type { Deployment, DownRequest, DownView, GpuReport, PsReport, UpEnd, UpRequest, UpView } from './deployment.js';
+import type { Check } from './doctor-check.js';
+import { connectEngineOf, storeOf, type EngineChoice } from './edges.js';
+import { swarmDown, swarmUp, type SwarmUpOutcome } from './swarm.js';
+import { nodeAddresses, swarmGpuRows, swarmRows } from './swarm-rows.js';
+import { summarize } from './summary.js';
+
+/** A workspace on a Docker Swarm, deployed through one of its managers as a stack of services. */
+export class SwarmDeployment implements Deployment {
+  constructor(private readonly choice: EngineChoice) {}
+
+  /** logs, exec, shell, restart and share act on one engine's containers: a swarm's are on its nodes. */
+  containerEngine(): Promise<DockerEngine> {
+    throw new InputError(
+      `This command works on one engine's containers, and the workspace runs on a swarm (${describeTarget(this.choice.target)}).`,
+      {
+        hint: 'On a swarm, envctl up, down, ps and gpus work; for logs and shells use "docker service logs" and "docker exec" on the node "envctl ps" names.',
+      },
+    );
+  }
+
+  /** Deploys as a stack, says what changed, prints each URL on the node its task runs on. */
+  async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {
+    if (request.watch || !request.detach) {
+      throw new EngineError('On a swarm, envctl up runs detached: the services keep running on their nodes.', {
+        hint: 'Run "envctl up -d"; follow a project with "envctl logs" and see where it runs with "envctl ps".',
+      });
+    }
+    const engine = await connectEngineOf(this.choice);
+    const { change } = view.events(engine.address);
+    const outcome = await swarmUp(workspace, this.choice, engine, request, { change, warning: view.warning });
+    const { plan } = outcome;
+    if (request.dryRun) {
+      view.planned(planLines(outcome));
+      return 'detached';
+    }
+    view.failed(
+      outcome.failures.map((failure) => ({
+        project: failure.project,
+        left: `${failure.service} does not run`,
+        error: new EngineError(`${failure.reason}.`),
+      })),
+      [],
+    );
+    const changes = plan.create.length + plan.update.length + plan.remove.length;
+    if (changes === 0 && outcome.failures.length === 0) view.nothingToDo();
+    const failed = new Set(outcome.failures.map((failure) => failure.project));
+    view.summary(
+      summarize(workspace, outcome.render, nodeAddresses(outcome)).filter(
+        (project) => (!request.only || request.only.has(project.project)) && !failed.has(project.project),
+      ),
+    );
+    return 'detached';
+  }
+
+  /** The workspace's services (of `only`), then its overlay networks. */
+  async down(root: string, request: DownRequest, view: DownView): Promise<number> {
+    if (request.volumes)
+      throw new InputError(
+        'envctl down -v does not work on a swarm: named volumes live on each node, where the tasks ran.',
+        {
+          hint: 'Run envctl down without -v, then remove the volumes on each node (docker volume ls --filter label=dev.envctl.workspace.root).',
+        },
+      );
+    return swarmDown(await connectEngineOf(this.choice), root, request.only, {
+      change: (project, text) => view.removed(project ? `${project}: ${text}` : text),
+      warning: view.removed,
+    });
+  }
+
+  async ps(root: string): Promise<PsReport> {
+    const { secrets } = storeOf(root, this.choice).read().state;
+    const swarm = await connectSwarm(await connectEngineOf(this.choice));
+    return { kind: 'services', rows: await swarmRows(swarm, root, secrets) };
+  }
+
+  async gpus(): Promise<GpuReport> {
+    const swarm = await connectSwarm(await connectEngineOf(this.choice));
+    return { kind: 'nodes', rows: await swarmGpuRows(swarm) };
+  }
+
+  doctorChecks(engine: DockerEngine, checks: Check[]): Promise<void> {
+    return swarmChecks(engine, checks);
+  }
+}
+
+/** --dry-run on a swarm: each service created, updated or removed. */
+function planLines({ plan }: SwarmUpOutcome): string[] {
+  return [
+    ...plan.create.map((spec) => `create service ${spec.name}`),
+    ...plan.update.map(({ spec }) => `update service ${spec.name}`),
+    ...plan.remove.map((service) => `remove service ${service.name}`),
+  ];
+}
+
+/** The swarm behind engine: swarm: a manager of an active swarm, and each node with its GPUs as generic resources. */
+async function swarmChecks(engine: DockerEngine, checks: Check[]): Promise<void> {
+  try {
+    const nodes = await (await connectSwarm(engine)).nodes();
+    checks.push({ name: 'Swarm', status: 'ok', detail: `a manager of a swarm of ${nodes.length} node(s)` });
+    for (const node of nodes) {
+      const where = `${node.hostname} (${node.address}, ${node.role}, ${node.state}, ${node.availability})`;
+      checks.push(
+        node.gpus.length
+          ? {
+              name: `Node ${node.hostname}`,
+              status: 'ok',
+              detail: `${where}: ${node.gpus.length} GPU(s) as generic resources`,
+            }
+          : {
+              name: `Node ${node.hostname}`,
+              status: 'warn',
+              detail: `${where}: no NVIDIA-GPU generic resources, so no GPU project runs there`,
+              fix:
+                'On a GPU node, list its GPUs in /etc/docker/daemon.json ("node-generic-resources": ["NVIDIA-GPU=GPU-<uuid>", ...]) ' +
+                'and restart dockerd (README "Several servers: Swarm").',
+            },
+      );
+    }
+  } catch (error) {
+    const failure = error as EnvctlError;
+    checks.push({ name: 'Swarm', status: 'fail', detail: failure.message, fix: failure.hint });
+  }
+}
