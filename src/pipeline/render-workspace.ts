@@ -5,15 +5,15 @@ import { buildWorkspaceModel } from '../merge/workspace-model.js';
 import { LABEL } from '../model/labels.js';
 import type { EngineView } from '../engine/engine-view.js';
 import { EnvctlError } from '../errors/envctl-error.js';
-import { allocateSubnets } from '../allocation/network/allocate-subnets.js';
+import { allocateSubnets, type NetworkGrant } from '../allocation/network/allocate-subnets.js';
 import type { RouteSource } from '../allocation/network/host-routes.js';
 import { busyBlocks } from '../allocation/network/busy-blocks.js';
 import { networkRequests } from '../allocation/network/network-requests.js';
 import { allocatePorts } from '../allocation/ports/allocate-ports.js';
-import { portKey } from '../allocation/ports/port-request.js';
+import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
 import { portRequestsFor } from '../allocation/ports/port-requests.js';
 import type { PortProbe } from '../allocation/ports/probe.js';
-import { allocateGpus } from '../allocation/gpu/allocate-gpus.js';
+import { allocateGpus, type GpuAssignment } from '../allocation/gpu/allocate-gpus.js';
 import { gpuHolders } from '../allocation/gpu/holders.js';
 import type { GpuDiscovery, GpuProbe } from '../allocation/gpu/probe.js';
 import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
@@ -68,11 +68,7 @@ export async function renderWorkspace(
     if (warning) warnings.push(warning);
 
     const wantsGpus = workspace.projects.some((project) => project.gpus.kind !== 'none');
-    for (const project of workspace.projects)
-      if (!options.swarm && (project.placement.node || Object.keys(project.placement.labels).length))
-        warnings.push(
-          `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
-        );
+    if (!options.swarm) warnings.push(...placementWarnings(workspace));
     const [published, engineNetworks, routes, gpuDiscovery, gpuRunning] = await Promise.all([
       edges.engine.publishedPorts(),
       edges.engine.networks(),
@@ -111,37 +107,11 @@ export async function renderWorkspace(
     });
     warnings.push(...gpuAllocation.warnings);
 
-    const secrets = new Map(previous.secrets);
-    const envFiles = new Map<string, Record<string, string>>();
-    const fragments = new Map<string, ComposeFile>();
-    for (const project of workspace.projects) {
-      const declared = Object.entries(project.template?.declaration.secrets ?? {}).map(([name, spec]) => ({
-        name,
-        env: spec.env,
-      }));
-      const envFile = declared.length ? secretsEnvFile(edges.store.composeDir, project.name) : undefined;
-      if (envFile) {
-        const values = ensureSecrets(declared, previous.secrets.get(project.name), envFile);
-        secrets.set(project.name, values);
-        envFiles.set(envFile, Object.fromEntries(declared.map(({ name, env }) => [env, values[name]!])));
-      }
-      const ports = portAllocation.grants.filter((grant) => grant.project === project.name);
-      fragments.set(
-        project.name,
-        renderProject({
-          project,
-          workspaceName: workspace.settings.name,
-          gpus: gpuAllocation.assignments.get(project.name)!,
-          ports,
-          secretsEnvFile: envFile,
-          user: edges.user,
-          dotfiles: workspace.settings.dotfiles,
-          mirrors: workspace.settings.mirrors,
-          warnings,
-        }),
-      );
-    }
-
+    const { secrets, envFiles, fragments } = renderFragments(workspace, edges, previous, {
+      ports: portAllocation.grants,
+      gpus: gpuAllocation.assignments,
+      warnings,
+    });
     checkProjectModels(workspace.projects, fragments);
     const requests = networkRequests(workspace.settings, fragments);
     checkNameClashes(workspace.projects, fragments, requests);
@@ -153,20 +123,7 @@ export async function renderWorkspace(
       busy,
     });
 
-    const { merged, perProject } = buildWorkspaceModel(
-      { name: workspace.settings.name, root: workspace.root },
-      workspace.projects.map((project) => ({ name: project.name, fragment: fragments.get(project.name)! })),
-      new Map(subnetAllocation.grants.map((grant) => [grant.key, grant])),
-    );
-    const problem = composeSchemaProblems(merged)[0];
-    if (problem) {
-      throw new EnvctlError(
-        `envctl generated a compose file the Compose Specification rejects: ${problem.path.join('.')} ${problem.message}.`,
-        {
-          hint: 'This is a bug in envctl or in a template; please report it with the template and project that caused it.',
-        },
-      );
-    }
+    const { merged, perProject } = mergeChecked(workspace, fragments, subnetAllocation.grants);
     const outcome: RenderOutcome = {
       merged,
       perProject,
@@ -190,4 +147,75 @@ async function discoverGpus(edges: RenderEdges): Promise<GpuDiscovery> {
   const [support, discovery] = await Promise.all([edges.engine.gpuSupport(), edges.gpus.discover()]);
   if (support.supported === 'no' && discovery.available) return { available: false, reason: support.reason };
   return discovery;
+}
+
+/** Placement applies on a swarm only: said, not silently dropped, on one engine. */
+function placementWarnings(workspace: Workspace): string[] {
+  return workspace.projects
+    .filter((project) => project.placement.node || Object.keys(project.placement.labels).length)
+    .map(
+      (project) =>
+        `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
+    );
+}
+
+/** Each project's fragment from its template, with its grants and its secrets (made once, then kept). */
+function renderFragments(
+  workspace: Workspace,
+  edges: RenderEdges,
+  previous: ReturnType<RenderEdges['store']['read']>['state'],
+  grants: { ports: PortGrant[]; gpus: ReadonlyMap<string, GpuAssignment>; warnings: string[] },
+) {
+  const { warnings } = grants;
+  const secrets = new Map(previous.secrets);
+  const envFiles = new Map<string, Record<string, string>>();
+  const fragments = new Map<string, ComposeFile>();
+  for (const project of workspace.projects) {
+    const declared = Object.entries(project.template?.declaration.secrets ?? {}).map(([name, spec]) => ({
+      name,
+      env: spec.env,
+    }));
+    const envFile = declared.length ? secretsEnvFile(edges.store.composeDir, project.name) : undefined;
+    if (envFile) {
+      const values = ensureSecrets(declared, previous.secrets.get(project.name), envFile);
+      secrets.set(project.name, values);
+      envFiles.set(envFile, Object.fromEntries(declared.map(({ name, env }) => [env, values[name]!])));
+    }
+    const ports = grants.ports.filter((grant) => grant.project === project.name);
+    fragments.set(
+      project.name,
+      renderProject({
+        project,
+        workspaceName: workspace.settings.name,
+        gpus: grants.gpus.get(project.name)!,
+        ports,
+        secretsEnvFile: envFile,
+        user: edges.user,
+        dotfiles: workspace.settings.dotfiles,
+        mirrors: workspace.settings.mirrors,
+        warnings,
+      }),
+    );
+  }
+
+  return { secrets, envFiles, fragments };
+}
+
+/** The fragments merged into one model, namespaced, with the subnets granted; checked against the schema. */
+function mergeChecked(workspace: Workspace, fragments: ReadonlyMap<string, ComposeFile>, subnets: NetworkGrant[]) {
+  const model = buildWorkspaceModel(
+    { name: workspace.settings.name, root: workspace.root },
+    workspace.projects.map((project) => ({ name: project.name, fragment: fragments.get(project.name)! })),
+    new Map(subnets.map((grant) => [grant.key, grant])),
+  );
+  const problem = composeSchemaProblems(model.merged)[0];
+  if (problem) {
+    throw new EnvctlError(
+      `envctl generated a compose file the Compose Specification rejects: ${problem.path.join('.')} ${problem.message}.`,
+      {
+        hint: 'This is a bug in envctl or in a template; please report it with the template and project that caused it.',
+      },
+    );
+  }
+  return model;
 }
