@@ -166,39 +166,11 @@ function desiredService(
   const labels = asMapping(spec.labels, 'labels') as Record<string, string>;
   const project = labels[LABEL.project]!;
   const image = spec.image ?? `${context.projectName}-${name}`;
-  const build = buildSpec(
-    spec.build,
-    (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
-    spec[USER_LAYER_KEY] === true,
-    typeof spec[CACHE_SCOPE_KEY] === 'string' ? spec[CACHE_SCOPE_KEY] : undefined,
-  );
-  const serviceNetworks = Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
-    name: networkNames.get(key) ?? key,
-    aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
-  }));
+  const build = serviceBuild(spec);
+  const serviceNetworks = serviceNetworksOf(spec, networkNames);
   const containerOf = (service: string) => `${context.projectName}-${service}-1`;
-  const waitFor = Object.entries(asMapping(spec.depends_on, 'depends_on')).map(([service, value]) => ({
-    service,
-    containerName: containerOf(service),
-    condition: (value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started',
-  }));
-  const sharedNetwork =
-    typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:')
-      ? spec.network_mode.slice('service:'.length)
-      : undefined;
-  const dependsOn = [
-    ...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])]),
-  ];
-  const containerLabels: Record<string, string> = {
-    ...labels,
-    [COMPOSE_LABEL.project]: context.projectName,
-    [COMPOSE_LABEL.service]: name,
-    [COMPOSE_LABEL.containerNumber]: '1',
-    [COMPOSE_LABEL.oneoff]: 'False',
-    [COMPOSE_LABEL.workingDir]: context.composeDir,
-    [COMPOSE_LABEL.configFiles]: context.configFile,
-    [COMPOSE_LABEL.version]: COMPOSE_VERSION,
-  };
+  const { waitFor, sharedNetwork, dependsOn } = dependenciesOf(spec, containerOf);
+  const containerLabels = containerLabelsOf(labels, name, context);
   const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
   const create: ContainerCreateBody = prune({
     Image: image,
@@ -249,6 +221,56 @@ function desiredService(
     waitFor,
     hash,
   };
+}
+
+function serviceBuild(spec: ServiceSpec): DesiredService['build'] {
+  return buildSpec(
+    spec.build,
+    (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
+    spec[USER_LAYER_KEY] === true,
+    typeof spec[CACHE_SCOPE_KEY] === 'string' ? spec[CACHE_SCOPE_KEY] : undefined,
+  );
+}
+
+function serviceNetworksOf(spec: ServiceSpec, networkNames: ReadonlyMap<string, string>): DesiredService['networks'] {
+  return Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
+    name: networkNames.get(key) ?? key,
+    aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
+  }));
+}
+
+/** depends_on and `network_mode: service:x`: both start the other service first. */
+function dependenciesOf(spec: ServiceSpec, containerOf: (service: string) => string) {
+  const waitFor: DesiredService['waitFor'] = Object.entries(asMapping(spec.depends_on, 'depends_on')).map(
+    ([service, value]) => ({
+      service,
+      containerName: containerOf(service),
+      condition: (value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started',
+    }),
+  );
+  const sharedNetwork =
+    typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:')
+      ? spec.network_mode.slice('service:'.length)
+      : undefined;
+  const dependsOn = [
+    ...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])]),
+  ];
+  return { waitFor, sharedNetwork, dependsOn };
+}
+
+/** The labels Compose itself puts on a container, so `docker compose ps` sees envctl's as its own. */
+function containerLabelsOf(labels: Record<string, string>, name: string, context: DesiredContext) {
+  const containerLabels: Record<string, string> = {
+    ...labels,
+    [COMPOSE_LABEL.project]: context.projectName,
+    [COMPOSE_LABEL.service]: name,
+    [COMPOSE_LABEL.containerNumber]: '1',
+    [COMPOSE_LABEL.oneoff]: 'False',
+    [COMPOSE_LABEL.workingDir]: context.composeDir,
+    [COMPOSE_LABEL.configFiles]: context.configFile,
+    [COMPOSE_LABEL.version]: COMPOSE_VERSION,
+  };
+  return containerLabels;
 }
 
 /** The container's HostConfig: every applied key of compose/service-keys.ts that lands there. */

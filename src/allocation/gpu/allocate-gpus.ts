@@ -58,32 +58,64 @@ export const NO_GPU_FIX =
  */
 export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAllocation> {
   const assignments = new Map<string, GpuAssignment>();
-  const warnings: string[] = [];
-  // A project asking now has its GPUs allocated anew (sticky through `previous`); the others keep theirs.
-  const released = (key: string) => input.needs.some((need) => key.startsWith(`${need.project}/`));
-  const keptOnly = () => nextState(input.previous, new Map(), released);
   const wanting = input.needs.filter((need) => need.request.kind !== 'none');
   for (const need of input.needs) if (need.request.kind === 'none') assignments.set(need.project, { kind: 'none' });
-
-  if (input.cpuOnly || !input.discovery.available) {
-    const reason = input.cpuOnly ? '--cpu-only' : input.discovery.available ? '' : input.discovery.reason;
-    for (const need of wanting) {
-      if (!input.enforce && !input.cpuOnly) assignments.set(need.project, asWritten(need.request));
-      else if (input.cpuOnly || need.optional) {
-        assignments.set(need.project, { kind: 'none', skipped: reason });
-        warnings.push(`${need.project} runs without a GPU (${reason}).`);
-      } else {
-        throw new InputError(`Project "${need.project}" needs a GPU, and this machine cannot give one: ${reason}.`, {
-          location: need.location,
-          hint: NO_GPU_FIX,
-        });
-      }
-    }
-    return { assignments, state: keptOnly(), warnings };
-  }
+  if (input.cpuOnly || !input.discovery.available) return withoutGpus(input, wanting, assignments);
 
   const units = unitsOf(input.discovery.gpus);
   const heldBy = new Map(input.holders.map((holder) => [holder.unit, holder.who]));
+  const explicit = grantNamed(wanting, units, heldBy, assignments);
+  const byLoad = [...units].sort((a, b) => loadOf(a) - loadOf(b) || units.indexOf(a) - units.indexOf(b));
+  const granted = await grantExclusiveCounts(input, { wanting, units, heldBy, explicit, byLoad }, assignments);
+  grantShared({ wanting, units, heldBy, explicit, byLoad }, granted, assignments);
+  return { assignments, state: nextState(input.previous, granted, releasedBy(input)), warnings: [] };
+}
+
+/** What the allocation of one run knows once the machine's units are read. */
+interface UnitsSeen {
+  wanting: readonly GpuNeed[];
+  units: readonly GpuUnit[];
+  heldBy: ReadonlyMap<string, string>;
+  /** Units named by id in an exclusive request, and who named them. */
+  explicit: ReadonlyMap<string, string>;
+  byLoad: readonly GpuUnit[];
+}
+
+/** A project asking now has its GPUs allocated anew (sticky through `previous`); the others keep theirs. */
+function releasedBy(input: GpuAllocationInput): (key: string) => boolean {
+  return (key) => input.needs.some((need) => key.startsWith(`${need.project}/`));
+}
+
+/** No GPUs to read (or --cpu-only): requests are kept as written, skipped when optional, or refused. */
+function withoutGpus(
+  input: GpuAllocationInput,
+  wanting: readonly GpuNeed[],
+  assignments: Map<string, GpuAssignment>,
+): GpuAllocation {
+  const warnings: string[] = [];
+  const reason = input.cpuOnly ? '--cpu-only' : input.discovery.available ? '' : input.discovery.reason;
+  for (const need of wanting) {
+    if (!input.enforce && !input.cpuOnly) assignments.set(need.project, asWritten(need.request));
+    else if (input.cpuOnly || need.optional) {
+      assignments.set(need.project, { kind: 'none', skipped: reason });
+      warnings.push(`${need.project} runs without a GPU (${reason}).`);
+    } else {
+      throw new InputError(`Project "${need.project}" needs a GPU, and this machine cannot give one: ${reason}.`, {
+        location: need.location,
+        hint: NO_GPU_FIX,
+      });
+    }
+  }
+  return { assignments, state: nextState(input.previous, new Map(), releasedBy(input)), warnings };
+}
+
+/** `all` and named ids: checked against the inventory, exclusive ones against every holder. */
+function grantNamed(
+  wanting: readonly GpuNeed[],
+  units: readonly GpuUnit[],
+  heldBy: ReadonlyMap<string, string>,
+  assignments: Map<string, GpuAssignment>,
+): Map<string, string> {
   const explicit = new Map<string, string>();
   for (const need of wanting) {
     if (need.request.kind === 'all') assignments.set(need.project, { kind: 'all' });
@@ -102,10 +134,17 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
     }
     assignments.set(need.project, { kind: 'ids', ids, sharing: need.sharing });
   }
+  return explicit;
+}
 
-  const byLoad = [...units].sort((a, b) => loadOf(a) - loadOf(b) || units.indexOf(a) - units.indexOf(b));
-
-  const exclusiveCounts = wanting.filter((need) => need.request.kind === 'count' && need.sharing === 'exclusive');
+/** Exclusive counts: units no one else holds, least loaded first, the same ones again while they stay free. */
+async function grantExclusiveCounts(
+  input: GpuAllocationInput,
+  seen: UnitsSeen,
+  assignments: Map<string, GpuAssignment>,
+): Promise<Map<string, Grant<string>>> {
+  const { units, heldBy, explicit, byLoad } = seen;
+  const exclusiveCounts = seen.wanting.filter((need) => need.request.kind === 'count' && need.sharing === 'exclusive');
   const requests = exclusiveCounts.flatMap((need) =>
     Array.from({ length: countOf(need, units) }, (_, i) => ({
       key: `${need.project}/gpu/${i}`,
@@ -118,47 +157,55 @@ export async function allocateGpus(input: GpuAllocationInput): Promise<GpuAlloca
     isAvailable: (id) => !heldBy.has(id) && units.some((unit) => unit.id === id),
   });
   const short = exclusiveCounts.find((need) => outcome.unmet.some((key) => key.startsWith(`${need.project}/`)));
-  if (short) {
-    // The project that did not fit holds nothing: its partial grants are not shown as taken.
-    const others = [...outcome.granted.values()].filter((grant) => !grant.key.startsWith(`${short.project}/`));
-    const taken = new Map([
-      ...explicit,
-      ...others.map((grant): [string, string] => [grant.value, grant.key.split('/')[0]!]),
-    ]);
-    const free = units.filter((unit) => !heldBy.has(unit.id) && !taken.has(unit.id)).length;
-    throw new ExhaustedError(
-      `Project "${short.project}" asks for ${countOf(short, units)} GPU(s) of its own, and not enough are free.`,
-      {
-        location: short.location,
-        hint:
-          `${holdersHint(units, heldBy, taken)} Free: ${free}. Stop a project that holds one (envctl down <project>), ask for fewer, or share with ` +
-          `"gpu_sharing: shared".`,
-      },
-    );
-  }
+  if (short) throw notEnoughFree(short, seen, outcome.granted);
   for (const need of exclusiveCounts) {
     const ids = [...outcome.granted.values()]
       .filter((grant) => grant.key.startsWith(`${need.project}/`))
       .map((grant) => grant.value);
     assignments.set(need.project, { kind: 'ids', ids, sharing: 'exclusive' });
   }
-  const state = nextState(input.previous, outcome.granted, released);
+  return outcome.granted;
+}
 
-  // Shared requests take what no one holds alone first, so sharing leaves exclusive users undisturbed.
-  const exclusive = new Set([
-    ...heldBy.keys(),
-    ...explicit.keys(),
-    ...[...outcome.granted.values()].map((grant) => grant.value),
+function notEnoughFree(short: GpuNeed, seen: UnitsSeen, granted: ReadonlyMap<string, Grant<string>>): ExhaustedError {
+  const { units, heldBy, explicit } = seen;
+  // The project that did not fit holds nothing: its partial grants are not shown as taken.
+  const others = [...granted.values()].filter((grant) => !grant.key.startsWith(`${short.project}/`));
+  const taken = new Map([
+    ...explicit,
+    ...others.map((grant): [string, string] => [grant.value, grant.key.split('/')[0]!]),
   ]);
-  const bySharing = [...byLoad].sort((a, b) => Number(exclusive.has(a.id)) - Number(exclusive.has(b.id)));
-  for (const need of wanting.filter((n) => n.request.kind === 'count' && n.sharing === 'shared')) {
+  const free = units.filter((unit) => !heldBy.has(unit.id) && !taken.has(unit.id)).length;
+  return new ExhaustedError(
+    `Project "${short.project}" asks for ${countOf(short, units)} GPU(s) of its own, and not enough are free.`,
+    {
+      location: short.location,
+      hint:
+        `${holdersHint(units, heldBy, taken)} Free: ${free}. Stop a project that holds one (envctl down <project>), ask for fewer, or share with ` +
+        `"gpu_sharing: shared".`,
+    },
+  );
+}
+
+/** Shared requests take what no one holds alone first, so sharing leaves exclusive users undisturbed. */
+function grantShared(
+  seen: UnitsSeen,
+  granted: ReadonlyMap<string, Grant<string>>,
+  assignments: Map<string, GpuAssignment>,
+): void {
+  const exclusive = new Set([
+    ...seen.heldBy.keys(),
+    ...seen.explicit.keys(),
+    ...[...granted.values()].map((grant) => grant.value),
+  ]);
+  const bySharing = [...seen.byLoad].sort((a, b) => Number(exclusive.has(a.id)) - Number(exclusive.has(b.id)));
+  for (const need of seen.wanting.filter((n) => n.request.kind === 'count' && n.sharing === 'shared')) {
     assignments.set(need.project, {
       kind: 'ids',
-      ids: bySharing.slice(0, countOf(need, units)).map((unit) => unit.id),
+      ids: bySharing.slice(0, countOf(need, seen.units)).map((unit) => unit.id),
       sharing: 'shared',
     });
   }
-  return { assignments, state, warnings };
 }
 
 function asWritten(request: GpuRequest): GpuAssignment {

@@ -4,6 +4,14 @@ import type { GlobalOptions } from '../context.js';
 
 /** up, down, ps, logs, shell, exec, export, import, restart: the commands that talk to the engine, loaded on use. */
 export function registerEngineCommands(program: Command, globals: () => GlobalOptions): void {
+  registerRunCommands(program, globals);
+  registerRemoteCommands(program, globals);
+  registerInsideCommands(program, globals);
+  registerProjectCommands(program, globals);
+}
+
+/** up, down, ps, logs: the workspace as a whole. */
+function registerRunCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('up')
     .description('render, then create, recreate or remove containers until the engine runs what which-project lists')
@@ -47,7 +55,10 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .action(async (targets: string[], options: { follow?: boolean; tail?: number }) =>
       (await import('../actions/logs.js')).logsAction(globals(), targets, options),
     );
+}
 
+/** sync and tunnel: the server a workspace runs on, reached over SSH. */
+function registerRemoteCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('sync')
     .description(
@@ -65,7 +76,10 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .action(async (options: { json?: boolean }) =>
       (await import('../actions/remote.js')).tunnelAction(globals(), options),
     );
+}
 
+/** gpus, shell, exec: the machine's GPUs and what runs in a project. */
+function registerInsideCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('gpus')
     .description("the machine's GPUs and MIG instances: memory, use, and which projects hold them")
@@ -95,7 +109,10 @@ export function registerEngineCommands(program: Command, globals: () => GlobalOp
     .action(async (target: string, command: string[], options: { interactive?: boolean }) =>
       (await import('../actions/exec.js')).execAction(globals(), target, command, options),
     );
+}
 
+/** export, import, restart: one project at a time. */
+function registerProjectCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('export')
     .description('write a project to one file: its images, envctl.yml, compose.yml, build inputs and own template')
