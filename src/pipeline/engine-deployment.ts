@@ -1,16 +1,15 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { ReactionTimer } from '../engine/reaction-timer.js';
-import type { TunnelKeeper } from '../remote/tunnels.js';
 import { planLines } from '../reconcile/describe-plan.js';
 import type { Workspace } from '../workspace/load.js';
 import { checkNamedProjects } from './check-projects.js';
 import type { Deployment, DownRequest, DownView, GpuReport, PsReport, UpEnd, UpRequest, UpView } from './deployment.js';
 import { down } from './down.js';
-import { connectEngineOf, realEdges, remoteServerOf, storeOf, type EngineChoice, type RemoteServer } from './edges.js';
+import { connectEngineOf, realEdges, storeOf, type EngineChoice } from './edges.js';
 import { gpuRows } from './gpus.js';
 import { LogFollower, scopeContainers } from './logs.js';
 import { workspaceRows } from './ps.js';
-import { keepSyncing, recordedForwards, serverView, syncProjects, tunnelKeeper } from './remote-session.js';
+import { recordedForwards, remoteSessionOf, type RemoteSession } from './remote-session.js';
 import { summarize, type ServerView } from './summary.js';
 import type { UpOutcome } from './up.js';
 import {
@@ -34,10 +33,10 @@ export class EngineDeployment implements Deployment {
   async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {
     const timer = new ReactionTimer();
     const engine = timer.wrap(await this.containerEngine());
-    const server = await remoteServerOf(workspace, this.choice);
-    const edges: UpEdges = { ...(await realEdges(workspace, this.choice, engine, server)), engine };
+    const remote = await remoteSessionOf(workspace, this.choice, request.only, view.sync);
+    const edges: UpEdges = { ...(await realEdges(workspace, this.choice, engine, remote?.server)), engine };
     const events: WatchEvents = { ...view.events(engine.address), reconciled: reportReconciled(view) };
-    if (server && !request.dryRun) await syncProjects(workspace, server, request.only, view.sync);
+    if (remote && !request.dryRun) await remote.sync();
     const outcome = await reconcileUp(workspace, edges, request, events);
     if (request.dryRun) {
       view.planned(planLines(outcome.plan));
@@ -46,19 +45,22 @@ export class EngineDeployment implements Deployment {
     const failed = reportFailures(outcome, view);
     if (failed === 0 && outcome.result!.changes === 0) view.nothingToDo();
     const foreground = !request.detach || request.watch;
-    const tunnels = server && foreground ? tunnelKeeper(workspace, server, this.choice) : undefined;
-    const forwards = tunnels ? await forwardsOf(tunnels, outcome, view) : [];
-    const shown = shownOf(workspace, outcome, request, server && serverView(server.ssh.hostName, forwards));
+    const forwards = remote && foreground ? await forwardsOf(remote, outcome, view) : [];
+    const shown = shownOf(workspace, outcome, request, remote?.view(forwards));
     view.summary(shown);
-    if (server && !tunnels && shown.some((project) => project.ports.length))
-      view.note(`The ports are published on ${server.ssh.hostName}; "envctl tunnel" forwards them to this machine.`);
+    if (remote && !foreground && shown.some((project) => project.ports.length))
+      view.note(`The ports are published on ${remote.hostName}; "envctl tunnel" forwards them to this machine.`);
     if (failed === 0 && !request.only && !request.cpuOnly && this.choice.id === 'local') {
       const text = { plain: view.summaryText(shown, false), colored: view.summaryText(shown, true) };
       await stampWholeUp(workspace, edges, outcome, text, request.startedAtMs, events);
     }
     if (!foreground) return 'detached';
-    if (server && tunnels) events.reconciled = followForwards(server, tunnels, view);
-    return inForeground(workspace, outcome, { request, edges, events, timer, server, tunnels, view });
+    if (remote) events.reconciled = followForwards(remote, view);
+    try {
+      return await inForeground(workspace, outcome, { request, edges, events, timer, remote, view });
+    } finally {
+      await remote?.stop();
+    }
   }
 
   async down(root: string, request: DownRequest, view: DownView): Promise<number> {
@@ -93,15 +95,14 @@ interface ForegroundSession {
   edges: UpEdges;
   events: WatchEvents;
   timer: ReactionTimer;
-  server: RemoteServer | undefined;
-  tunnels: TunnelKeeper | undefined;
+  remote: RemoteSession | undefined;
   view: UpView;
 }
 
 /** After the first reconcile: sync, logs and the watch loop until Ctrl+C (or every container stopped). */
 async function inForeground(workspace: Workspace, outcome: UpOutcome, session: ForegroundSession): Promise<UpEnd> {
   const { request, edges, events, view } = session;
-  const syncing = session.server ? keepSyncing(workspace, session.server, request.only, view.sync) : undefined;
+  session.remote?.start();
   const logs = request.detach ? undefined : new LogFollower(edges.engine, view.logPrinter);
   const since = Math.floor(request.startedAtMs / 1000);
   if (logs) await logs.attach(await scopeContainers(edges.engine, workspace.root, request.only), since);
@@ -128,8 +129,6 @@ async function inForeground(workspace: Workspace, outcome: UpOutcome, session: F
     onStopping: () => view.stopping(),
   });
   if (stopProjects && presses > 0) view.stopped(stopped);
-  syncing?.stop();
-  await session.tunnels?.stop();
   return presses > 0 && stopProjects ? 'interrupted' : 'ended';
 }
 
@@ -156,8 +155,8 @@ function shownOf(workspace: Workspace, outcome: UpOutcome, request: UpRequest, s
 }
 
 /** Opens the forwards of a server's ports, naming the UDP ones that SSH cannot carry. */
-async function forwardsOf(tunnels: TunnelKeeper, outcome: UpOutcome, view: UpView) {
-  const { forwards, udp } = await tunnels.update(outcome.render.ports);
+async function forwardsOf(remote: RemoteSession, outcome: UpOutcome, view: UpView) {
+  const { forwards, udp } = await remote.forward(outcome.render.ports);
   for (const grant of udp)
     view.warning(
       `${grant.project}/${grant.service}: UDP port ${grant.host} is published on the server but not forwarded here (SSH carries TCP only).`,
@@ -175,13 +174,13 @@ function reportReconciled(view: UpView): WatchEvents['reconciled'] {
 }
 
 /** After each watch reconcile, the forwards follow the ports the server publishes; then the URLs are said. */
-function followForwards(server: RemoteServer, tunnels: TunnelKeeper, view: UpView): WatchEvents['reconciled'] {
+function followForwards(remote: RemoteSession, view: UpView): WatchEvents['reconciled'] {
   return (outcome, workspace) => {
     reportFailures(outcome, view);
-    tunnels.update(outcome.render.ports).then(
+    remote.forward(outcome.render.ports).then(
       ({ forwards, changed }) => {
         if (changed) view.forwarded(forwards);
-        view.summary(startedOf(workspace, outcome, serverView(server.ssh.hostName, forwards)));
+        view.summary(startedOf(workspace, outcome, remote.view(forwards)));
       },
       (error: unknown) => view.warning(`the port forwards could not follow: ${(error as Error).message}`),
     );

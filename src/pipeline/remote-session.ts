@@ -6,7 +6,8 @@ import { conflictCopyPattern, syncContinuously, syncOnce, type SyncReport } from
 import { chooseForwards, readForwards, TunnelKeeper, type Forward } from '../remote/tunnels.js';
 import type { Workspace } from '../workspace/load.js';
 import type { WorkspaceSettings } from '../workspace/settings.js';
-import { composeDirOf, syncSpecOf, type EngineChoice, type RemoteServer } from './edges.js';
+import { InputError } from '../errors/envctl-error.js';
+import { composeDirOf, remoteServerOf, syncSpecOf, type EngineChoice, type RemoteServer } from './edges.js';
 import type { ServerView } from './summary.js';
 
 export interface SyncEvents {
@@ -15,57 +16,112 @@ export interface SyncEvents {
   warning(message: string): void;
 }
 
-/** Syncs the listed projects' folders (and the dotfiles) with the server once, before containers start. */
-export async function syncProjects(
-  workspace: Workspace,
-  server: RemoteServer,
-  only: ReadonlySet<string> | undefined,
-  events: SyncEvents,
-): Promise<SyncReport> {
-  const report = await syncOnce(syncSpecOf(workspace, server, only));
-  reportSync(report, server, events);
-  return report;
-}
+/**
+ * The SSH side of a workspace on a server, used by whichever deployment runs over SSH: the project folders
+ * synced once before containers start, kept in sync while it runs, and the server's ports forwarded to this
+ * machine; stop ends both.
+ */
+export class RemoteSession {
+  private syncing: { stop(): void } | undefined;
+  private tunnels: TunnelKeeper | undefined;
 
-/** Keeps syncing while `up` stays in the foreground. */
-export function keepSyncing(
-  workspace: Workspace,
-  server: RemoteServer,
-  only: ReadonlySet<string> | undefined,
-  events: SyncEvents,
-): { stop(): void } {
-  return syncContinuously(
-    syncSpecOf(workspace, server, only),
-    (report) => reportSync(report, server, events),
-    (error) => events.warning(`syncing with ${server.ssh.hostName} failed: ${error.message}`),
-  );
-}
+  constructor(
+    private readonly workspace: Workspace,
+    readonly server: RemoteServer,
+    private readonly choice: EngineChoice,
+    private readonly only: ReadonlySet<string> | undefined,
+    private readonly events: SyncEvents,
+  ) {}
 
-function reportSync(report: SyncReport, server: RemoteServer, events: SyncEvents): void {
-  const host = server.ssh.hostName;
-  const carried = report.items.filter((item) => !report.conflicts.includes(item.path));
-  if (carried.length) {
-    const toServer = carried.filter((item) => item.direction.endsWith('>')).length;
-    events.synced([`synced with ${host}: ${toServer} to the server, ${carried.length - toServer} from it`]);
+  get hostName(): string {
+    return this.server.ssh.hostName;
   }
-  for (const path of new Set(report.conflicts)) {
-    events.warning(
-      `${path} changed both here and on ${host}: the newer version is in place on both sides and the other is kept beside it ` +
-        `as "${conflictCopyPattern(path)}". Compare them, keep what you want and delete the copy.`,
+
+  /** Syncs the listed projects' folders (and the dotfiles) with the server once. */
+  async sync(): Promise<SyncReport> {
+    const report = await syncOnce(syncSpecOf(this.workspace, this.server, this.only));
+    this.report(report);
+    return report;
+  }
+
+  /** Keeps syncing until stop: `up` in the foreground. */
+  start(): void {
+    this.syncing ??= syncContinuously(
+      syncSpecOf(this.workspace, this.server, this.only),
+      (report) => this.report(report),
+      (error) => this.events.warning(`syncing with ${this.hostName} failed: ${error.message}`),
     );
   }
+
+  /**
+   * Opens (or moves) the forwards of the ports granted on the server: the laptop ends chosen with the
+   * laptop's listeners counted; UDP ones, which SSH cannot carry, are returned apart.
+   */
+  forward(grants: readonly PortGrant[]): Promise<{ forwards: Forward[]; udp: PortGrant[]; changed: boolean }> {
+    this.tunnels ??= new TunnelKeeper(this.server.ssh, (granted) =>
+      chooseForwards({
+        grants: granted,
+        composeDir: composeDirOf(this.workspace.root),
+        engine: this.choice.id,
+        range: this.workspace.settings.ports.range,
+        probe: new HostPortProbe(),
+      }),
+    );
+    return this.tunnels.update(grants);
+  }
+
+  /** What the summary says of the server: its name and the laptop end of each forward. */
+  view(forwards: readonly Forward[]): ServerView {
+    return serverView(this.hostName, forwards);
+  }
+
+  async stop(): Promise<void> {
+    this.syncing?.stop();
+    this.syncing = undefined;
+    await this.tunnels?.stop();
+    this.tunnels = undefined;
+  }
+
+  private report(report: SyncReport): void {
+    const host = this.hostName;
+    const carried = report.items.filter((item) => !report.conflicts.includes(item.path));
+    if (carried.length) {
+      const toServer = carried.filter((item) => item.direction.endsWith('>')).length;
+      this.events.synced([`synced with ${host}: ${toServer} to the server, ${carried.length - toServer} from it`]);
+    }
+    for (const path of new Set(report.conflicts)) {
+      this.events.warning(
+        `${path} changed both here and on ${host}: the newer version is in place on both sides and the other is kept beside it ` +
+          `as "${conflictCopyPattern(path)}". Compare them, keep what you want and delete the copy.`,
+      );
+    }
+  }
 }
 
-/** Chooses the laptop ends of a server's ports (the laptop's listeners count) and keeps their forwards open. */
-export function tunnelKeeper(workspace: Workspace, server: RemoteServer, choice: EngineChoice): TunnelKeeper {
-  return new TunnelKeeper(server.ssh, (grants) =>
-    chooseForwards({
-      grants,
-      composeDir: composeDirOf(workspace.root),
-      engine: choice.id,
-      range: workspace.settings.ports.range,
-      probe: new HostPortProbe(),
-    }),
+/** The remote session of a workspace whose engine is reached over SSH; undefined for any other target. */
+export async function remoteSessionOf(
+  workspace: Workspace,
+  choice: EngineChoice,
+  only: ReadonlySet<string> | undefined,
+  events: SyncEvents,
+): Promise<RemoteSession | undefined> {
+  const server = await remoteServerOf(workspace, choice);
+  return server && new RemoteSession(workspace, server, choice, only, events);
+}
+
+/** For the commands that only make sense over SSH (sync, tunnel): the session, or a refusal that says so. */
+export async function requiredRemoteSession(
+  workspace: Workspace,
+  choice: EngineChoice,
+  command: string,
+  only: ReadonlySet<string> | undefined,
+  events: SyncEvents,
+): Promise<RemoteSession> {
+  const session = await remoteSessionOf(workspace, choice, only, events);
+  if (session) return session;
+  throw new InputError(
+    `envctl ${command} works with a workspace on a server over SSH, and this one runs on ${choice.target.url}.`,
+    { hint: 'Name the server in workspace.yml (engine: ssh://user@host) or with --engine ssh://user@host.' },
   );
 }
 

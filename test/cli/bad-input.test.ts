@@ -300,3 +300,20 @@ describe('bad input: exit 2, file and line named, a fix given, nothing under com
     }
   });
 });
+
+describe('the commands of a workspace on a server, on one that is not', () => {
+  it.each(['sync', 'tunnel'])('%s: exit 2, names the engine it runs on and how to name a server', async (command) => {
+    const root = makeWorkspace(GOOD);
+    try {
+      const before = snapshot(root);
+      const result = await envctl(root, [command], { DOCKER_HOST: 'tcp://127.0.0.1:1' });
+      expect(result.exitCode, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`envctl ${command} works with a workspace on a server over SSH`);
+      expect(result.stderr).toContain('tcp://127.0.0.1:1');
+      expect(result.stderr).toContain('engine: ssh://user@host');
+      expect(snapshot(root)).toEqual(before);
+    } finally {
+      removeWorkspace(root);
+    }
+  });
+});
