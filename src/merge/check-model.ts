@@ -1,6 +1,7 @@
 import type { ComposeFile, ServiceSpec } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
-import { applied, refused, refusedKeys, type KeyTable } from '../compose/service-keys.js';
+import { refusedKeys } from '../compose/key-rules.js';
+import { applied, refused, type KeyTable, type KeyTarget } from '../compose/service-keys.js';
 
 /** Something in a project's rendered fragment that envctl cannot apply as written. */
 export interface ModelProblem {
@@ -9,6 +10,9 @@ export interface ModelProblem {
   message: string;
   hint: string;
 }
+
+/** How a refusal names its target. */
+const ON: Readonly<Record<KeyTarget, string>> = { engine: '', swarm: ' on a swarm' };
 
 const REFUSED_HINT = 'Remove it: the README\'s "Compose keys" table lists every key and what envctl does with it.';
 
@@ -48,14 +52,14 @@ const VOLUME_KEYS: KeyTable = {
  * The merge stage's last word on one project: every key applied or refused, and the values envctl cannot
  * honour (a network mode outside the workspace, a dependency that does not exist, two settings for one limit).
  */
-export function modelProblems(fragment: ComposeFile): ModelProblem[] {
+export function modelProblems(fragment: ComposeFile, target: KeyTarget = 'engine'): ModelProblem[] {
   const problems: ModelProblem[] = [];
   const services = fragment.services ?? {};
   for (const [name, service] of Object.entries(services)) {
-    for (const { path, why } of refusedKeys(service)) {
+    for (const { path, why } of refusedKeys(service, undefined, target)) {
       problems.push({
         path: ['services', name, ...path],
-        message: `service "${name}" sets "${dotted(path)}", which envctl does not apply: ${why}`,
+        message: `service "${name}" sets "${dotted(path)}", which envctl does not apply${ON[target]}: ${why}`,
         hint: REFUSED_HINT,
       });
     }

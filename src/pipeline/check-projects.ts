@@ -1,3 +1,4 @@
+import type { KeyTarget } from '../compose/service-keys.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { modelProblems } from '../merge/check-model.js';
 import { nameClashes, namespacedNames, type NamespacedName } from '../merge/namespace.js';
@@ -33,13 +34,46 @@ export function locateInProject(project: Project, path: ReadonlyArray<string | n
 }
 
 /** Every key of every project applied or refused, and every value envctl can honour: else exit 2, nothing written. */
-export function checkProjectModels(projects: readonly Project[], fragments: ReadonlyMap<string, ComposeFile>): void {
+export function checkProjectModels(
+  projects: readonly Project[],
+  fragments: ReadonlyMap<string, ComposeFile>,
+  target: KeyTarget,
+): void {
   for (const project of projects) {
-    const problem = modelProblems(fragments.get(project.name)!)[0];
+    const problem = modelProblems(fragments.get(project.name)!, target)[0];
     if (!problem) continue;
     const location = locateInProject(project, problem.path);
     throw new InputError(`${formatLocation(location)}: ${problem.message}.`, { location, hint: problem.hint });
   }
+}
+
+/**
+ * What envctl.yml asks that only some targets do: `placement:` applies on a swarm only (said, not dropped, on
+ * one engine); a swarm hands out GPUs by count, so named GPUs and `all` are refused there at their line.
+ */
+export function checkSettingsOnTarget(projects: readonly Project[], target: KeyTarget): string[] {
+  if (target === 'engine') {
+    return projects
+      .filter((project) => project.placement.node || Object.keys(project.placement.labels).length)
+      .map(
+        (project) =>
+          `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
+      );
+  }
+  for (const project of projects) {
+    const gpus = project.gpus;
+    if (gpus.kind !== 'ids' && gpus.kind !== 'all') continue;
+    const location = project.configSource?.locate(['gpus']);
+    const asked = gpus.kind === 'ids' ? `the GPUs ${gpus.ids.join(', ')}` : 'all GPUs';
+    throw new InputError(
+      `${location ? `${formatLocation(location)}: ` : ''}${project.name} asks for ${asked}, and a swarm hands out GPUs by count only.`,
+      {
+        location,
+        hint: `Write gpus: <count> in projects/${project.name}/envctl.yml; the scheduler gives distinct GPUs on the node it picks.`,
+      },
+    );
+  }
+  return [];
 }
 
 /**

@@ -12,7 +12,14 @@ import { BUILTIN_TEMPLATES } from '../templates/builtin.js';
 import { loadWorkspace, type Workspace } from '../workspace/load.js';
 import { findWorkspaceRoot } from '../workspace/root.js';
 import { loadSettings, type WorkspaceSettings } from '../workspace/settings.js';
-import { engineAddressOf, engineId, resolveEngineTarget, type EngineTarget } from '../engine/engine-target.js';
+import {
+  engineAddressOf,
+  engineId,
+  resolveEngineTarget,
+  unknownTarget,
+  type EngineTarget,
+} from '../engine/engine-target.js';
+import type { KeyTarget } from '../compose/service-keys.js';
 import { SshHost } from '../engine/ssh-host.js';
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { EngineError } from '../errors/envctl-error.js';
@@ -147,6 +154,7 @@ export async function realEdges(
 ): Promise<RenderEdges> {
   const store = storeOf(workspace.root, choice);
   const connected = engine ?? (await connectEngine(choice));
+  const target = keyTargetOf(choice.target);
   if (choice.target.kind === 'ssh') {
     const remote = server ?? (await remoteServerOf(workspace, choice))!;
     return {
@@ -156,6 +164,7 @@ export async function realEdges(
       routes: new RemoteRoutes(remote.ssh),
       store,
       user: remote.user,
+      target,
       bindSource: remoteBindSource(remote.layout),
     };
   }
@@ -169,8 +178,23 @@ export async function realEdges(
     routes: local ? new KernelRoutes() : { routes: () => Promise.resolve([]) },
     store,
     user: currentHostUser(),
+    target,
     bindSource: local ? undefined : unsyncedBindSource(workspace.root, choice.target.url),
   };
+}
+
+/** Which column of the key table a target's projects are checked against. */
+export function keyTargetOf(target: EngineTarget): KeyTarget {
+  switch (target.kind) {
+    case 'unix':
+    case 'ssh':
+    case 'tcp':
+      return 'engine';
+    case 'swarm':
+      return 'swarm';
+    default:
+      return unknownTarget(target);
+  }
 }
 
 function tcpNoProbe(choice: EngineChoice): string {

@@ -1,3 +1,4 @@
+import type { KeyTarget } from '../compose/service-keys.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
 import type { ComposeFile } from '../compose/compose-types.js';
 import { composeSchemaProblems } from '../compose/schema.js';
@@ -20,7 +21,7 @@ import { ensureSecrets, secretsEnvFile } from '../state/secrets.js';
 import type { StateStore } from '../state/state-store.js';
 import { renderProject } from '../render/render-project.js';
 import type { HostUser } from '../util/host-user.js';
-import { checkNameClashes, checkProjectModels } from './check-projects.js';
+import { checkNameClashes, checkProjectModels, checkSettingsOnTarget } from './check-projects.js';
 import type { Workspace } from '../workspace/load.js';
 import { seedGrants } from '../allocation/allocate.js';
 import {
@@ -40,6 +41,8 @@ export interface RenderEdges {
   store: StateStore;
   /** Who runs envctl (on a server, the SSH user there): templates' user services run as them. */
   user: HostUser;
+  /** The column of the key table (compose/service-keys.ts) the projects are checked against. */
+  target: KeyTarget;
   /** Where the engine finds a bind mount's host path; absent when it runs on this machine. */
   bindSource?: ((path: string) => string) | undefined;
 }
@@ -49,8 +52,6 @@ export interface RenderOptions {
   enforceGpus?: boolean;
   /** Run every project without GPU reservations. */
   cpuOnly?: boolean;
-  /** Rendering for a swarm: `placement:` applies (elsewhere it is said to have no effect). */
-  swarm?: boolean;
   /** A caller's own checks of the outcome (up: the engine's desired state), run before persist. */
   check?: (outcome: RenderOutcome) => void;
 }
@@ -68,7 +69,7 @@ export async function renderWorkspace(
     if (warning) warnings.push(warning);
 
     const wantsGpus = workspace.projects.some((project) => project.gpus.kind !== 'none');
-    if (!options.swarm) warnings.push(...placementWarnings(workspace));
+    warnings.push(...checkSettingsOnTarget(workspace.projects, edges.target));
     const [published, engineNetworks, routes, gpuDiscovery, gpuRunning] = await Promise.all([
       edges.engine.publishedPorts(),
       edges.engine.networks(),
@@ -112,7 +113,7 @@ export async function renderWorkspace(
       gpus: gpuAllocation.assignments,
       warnings,
     });
-    checkProjectModels(workspace.projects, fragments);
+    checkProjectModels(workspace.projects, fragments, edges.target);
     const requests = networkRequests(workspace.settings, fragments);
     checkNameClashes(workspace.projects, fragments, requests);
     const busy = busyBlocks(engineNetworks, routes, previous.networks, isOurs);
@@ -147,16 +148,6 @@ async function discoverGpus(edges: RenderEdges): Promise<GpuDiscovery> {
   const [support, discovery] = await Promise.all([edges.engine.gpuSupport(), edges.gpus.discover()]);
   if (support.supported === 'no' && discovery.available) return { available: false, reason: support.reason };
   return discovery;
-}
-
-/** Placement applies on a swarm only: said, not silently dropped, on one engine. */
-function placementWarnings(workspace: Workspace): string[] {
-  return workspace.projects
-    .filter((project) => project.placement.node || Object.keys(project.placement.labels).length)
-    .map(
-      (project) =>
-        `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
-    );
 }
 
 /** Each project's fragment from its template, with its grants and its secrets (made once, then kept). */

@@ -58,6 +58,7 @@ export async function swarmUp(
     routes: { routes: () => Promise.resolve([]) },
     store,
     user: currentHostUser(),
+    target: 'swarm',
     bindSource: unsyncedBindSource(workspace.root, engine.address),
   };
   const placements = new Map<string, Placement>(
@@ -72,7 +73,6 @@ export async function swarmUp(
     edges,
     options.dryRun ? () => undefined : (outcome) => persistRender(store, workspace.settings.name, outcome),
     {
-      swarm: true,
       check: (outcome) => {
         const wanted = desiredOf(workspace, store.composeDir, outcome, edges.bindSource);
         desired = swarmDesired(wanted, placements, keyLocator(workspace.projects));

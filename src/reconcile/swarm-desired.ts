@@ -3,7 +3,7 @@ import { InputError } from '../errors/envctl-error.js';
 import { parseShortVolume } from '../compose/volumes.js';
 import { GPU_RESOURCE } from '../engine/swarm.js';
 import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
-import { serviceKeyOfHostConfig } from '../compose/service-keys.js';
+import { carriedHostConfig, serviceKeyOfHostConfig } from '../compose/key-rules.js';
 import type { KeyLocator } from '../workspace/key-location.js';
 import type { Desired, DesiredNetwork, DesiredService } from './desired.js';
 
@@ -40,25 +40,12 @@ export interface SwarmDesired {
   warnings: string[];
 }
 
-/** HostConfig keys the service API carries (below); any other one that is set is refused by name. */
-const CARRIED = new Set([
-  'Binds',
-  'Mounts',
-  'PortBindings',
-  'RestartPolicy',
-  'DeviceRequests',
-  'Memory',
-  'MemoryReservation',
-  'NanoCpus',
-  'PidsLimit',
-  'CapAdd',
-  'CapDrop',
-  'Init',
-  'ReadonlyRootfs',
-  'Sysctls',
-  'ExtraHosts',
-  'NetworkMode',
-]);
+/**
+ * HostConfig keys the swarm column of the key table applies (compose/service-keys.ts): the merge stage has
+ * refused the rest by name already; one set here anyway is refused rather than dropped. NetworkMode is
+ * envctl's own (the first network) unless network_mode wrote it, which the table refuses.
+ */
+const CARRIED = new Set([...carriedHostConfig('swarm'), 'NetworkMode']);
 
 /**
  * The engine's desired containers as swarm services, the way `docker stack deploy` makes them: one replica
@@ -90,13 +77,6 @@ function serviceSpec(
   const create = service.create;
   const host = (create.HostConfig ?? {}) as Record<string, unknown>;
   refuseUncarried(service, host, refuse);
-  if (service.build) {
-    refuse(
-      'build',
-      `${service.service} builds its image (build:), and a swarm's nodes cannot use an image built on one engine.`,
-      'Build the image, push it to a registry the nodes reach (or load it on every node), and name it in image:.',
-    );
-  }
   const requested = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined, refuse);
   const shared = placement?.sharedGpus === true;
   const gpus = shared ? 0 : requested;

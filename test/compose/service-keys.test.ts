@@ -2,12 +2,19 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/compose-types.js';
 import { modelProblems } from '../../src/merge/check-model.js';
-import { appliedPaths, SERVICE_KEYS } from '../../src/compose/service-keys.js';
+import { appliedPaths } from '../../src/compose/key-rules.js';
+import { SERVICE_KEYS } from '../../src/compose/service-keys.js';
+import { KEY_TABLE_END, KEY_TABLE_START, keyTableMarkdown } from '../../src/compose/key-table-doc.js';
 import { desiredState, type DesiredService } from '../../src/reconcile/desired.js';
 import { LABEL } from '../../src/model/labels.js';
+import { swarmDesired } from '../../src/reconcile/swarm-desired.js';
 
 /** The desired container of one service "web" (with a service "db" beside it to depend on). */
 function desiredOf(spec: ServiceSpec): DesiredService {
+  return desiredStateOf(spec).services.find((service) => service.service === 'web')!;
+}
+
+function desiredStateOf(spec: ServiceSpec) {
   const labels = { [LABEL.project]: 'p' };
   const model = {
     services: { web: { image: 'busybox', labels, ...spec }, db: { image: 'busybox', labels } },
@@ -20,7 +27,7 @@ function desiredOf(spec: ServiceSpec): DesiredService {
     configFile: '/ws/compose/docker-compose.yml',
     envFiles: new Map([['/ws/.env', { FROM_FILE: '1' }]]),
   });
-  return desired.services.find((service) => service.service === 'web')!;
+  return desired;
 }
 
 function at(value: unknown, path: string): unknown {
@@ -447,6 +454,89 @@ describe('every applied Compose service key reaches the Engine API body', () => 
   });
 });
 
+/** The swarm service of "web" (its spec and the warnings said), or the refusal of its translation. */
+function swarmOutcome(spec: ServiceSpec): string {
+  try {
+    const translated = swarmDesired(desiredStateOf(spec), new Map());
+    const web = translated.services.find((service) => service.project === 'p')?.spec;
+    // The hashes of the spec say that it changed, not what: left out, the rest says whether a key had an effect.
+    return JSON.stringify([web, translated.warnings], (key, value: unknown) => (/hash/.test(key) ? undefined : value));
+  } catch (error) {
+    return `refused: ${(error as Error).message}`;
+  }
+}
+
+/** Keys a swarm applies without a setting of its own: the service spec stays the same, as the table says. */
+const NOTHING_TO_SET = ['expose'];
+
+describe("the key table's swarm column", () => {
+  const onSwarm = new Set(appliedPaths(SERVICE_KEYS, 'swarm'));
+  const topOf = (key: string) => key.split(/[.[]/)[0]!;
+  const appliedOnSwarm = CASES.filter((c) => onSwarm.has(c.key) && !NOTHING_TO_SET.includes(topOf(c.key)));
+  // The driver's case is what envctl renders itself (nvidia), which a swarm accepts: proven apart below.
+  const refusedOnSwarm = CASES.filter((c) => !onSwarm.has(c.key) && !c.key.endsWith('devices[].driver'));
+
+  it('says for every key applied on one engine what a swarm does with it', () => {
+    const silent = Object.entries(SERVICE_KEYS).filter(([, rule]) => rule.kind === 'applied' && !rule.swarm);
+    expect(silent.map(([key]) => key)).toEqual([]);
+  });
+
+  it('leaves no applied case out of one of the two lists below', () => {
+    expect(appliedOnSwarm.length + refusedOnSwarm.length).toBeGreaterThan(CASES.length - 3);
+    expect(appliedOnSwarm.length).toBeGreaterThan(20);
+    expect(refusedOnSwarm.length).toBeGreaterThan(20);
+  });
+
+  it.each(appliedOnSwarm.map((c) => [c.key, c] as const))('%s changes the swarm service', (_key, { spec, without }) => {
+    expect(
+      modelProblems({ services: { web: { image: 'busybox', ...spec }, db: { image: 'busybox' } } }, 'swarm'),
+    ).toEqual([]);
+    const outcome = swarmOutcome(spec);
+    expect(outcome).not.toMatch(/^refused/);
+    expect(outcome).not.toBe(swarmOutcome(without ?? { image: spec.image ?? 'busybox' }));
+  });
+
+  it.each(NOTHING_TO_SET)('%s is accepted on a swarm and changes nothing there', (key) => {
+    const spec = CASES.find((c) => c.key === key)!.spec;
+    expect(modelProblems({ services: { web: { image: 'busybox', ...spec } } }, 'swarm')).toEqual([]);
+    expect(swarmOutcome(spec)).toBe(swarmOutcome({ image: 'busybox' }));
+  });
+
+  it.each(refusedOnSwarm.map((c) => [c.key, c] as const))('%s is refused on a swarm, by name', (key, { spec }) => {
+    const problems = modelProblems(
+      { services: { web: { image: 'busybox', ...spec }, db: { image: 'busybox' } } },
+      'swarm',
+    );
+    expect(problems.length, JSON.stringify(spec)).toBeGreaterThan(0);
+    expect(problems[0]!.message).toMatch(/which envctl does not apply on a swarm: /);
+    expect(key.startsWith(String(problems[0]!.path[2]))).toBe(true);
+  });
+
+  it('accepts on a swarm the GPU reservation envctl renders from gpus:, and nothing else', () => {
+    const reserving = (device: Record<string, unknown>) => ({
+      services: { web: { image: 'busybox', deploy: { resources: { reservations: { devices: [device] } } } } },
+    });
+    expect(modelProblems(reserving({ driver: 'nvidia', count: 1, capabilities: ['gpu'] }), 'swarm')).toEqual([]);
+    const paths = (device: Record<string, unknown>) =>
+      modelProblems(reserving(device), 'swarm').map((problem) => problem.path.slice(-1)[0]);
+    expect(paths({ driver: 'amd', count: 1 })).toEqual(['driver']);
+    expect(paths({ count: 1, capabilities: ['gpu', 'compute'] })).toEqual(['capabilities']);
+  });
+
+  it("refuses on a swarm the Swarm settings one engine refuses, for a swarm's own reasons; accepts what it does", () => {
+    const problems = modelProblems(
+      { services: { web: { image: 'busybox', deploy: { placement: { constraints: ['node.role==manager'] } } } } },
+      'swarm',
+    );
+    expect(problems[0]!.message).toContain("write placement: in the project's envctl.yml");
+    const defaults = { deploy: { mode: 'replicated', endpoint_mode: 'dnsrr' }, ports: [{ target: 80, mode: 'host' }] };
+    expect(modelProblems({ services: { web: { image: 'busybox', ...defaults } } }, 'swarm')).toEqual([]);
+    expect(
+      modelProblems({ services: { web: { image: 'busybox', ...defaults } } }).map((p) => p.path.join('.')),
+    ).toEqual(['services.web.deploy.endpoint_mode']);
+  });
+});
+
 describe('every other key is refused at render, by name', () => {
   const problemsOf = (web: ServiceSpec, extra: Record<string, unknown> = {}) =>
     modelProblems({ services: { web: { image: 'busybox', ...web }, db: { image: 'busybox' } }, ...extra });
@@ -510,15 +600,18 @@ describe('every other key is refused at render, by name', () => {
 });
 
 describe("the README's table of Compose keys", () => {
-  it('names every service key of the Compose Specification, as applied or refused, as service-keys.ts decides', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('names every service key of the Compose Specification, as applied or refused on each target', () => {
     const schema = JSON.parse(readFileSync(new URL('../../schema/compose-spec.json', import.meta.url), 'utf8'));
     const specKeys = Object.keys(schema.definitions.service.properties);
     expect(Object.keys(SERVICE_KEYS).sort()).toEqual([...specKeys].sort());
-    for (const [key, rule] of Object.entries(SERVICE_KEYS)) {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`${key}\` |`));
-      expect(row, key).toBeDefined();
-      expect(row, key).toContain(rule.kind === 'applied' ? '| applied |' : '| refused |');
-    }
+  });
+
+  it('is the table of service-keys.ts, as npm run readme:keys writes it', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf(KEY_TABLE_START);
+    const end = readme.indexOf(KEY_TABLE_END);
+    expect(start, 'the start marker').toBeGreaterThan(0);
+    expect(readme.slice(start + KEY_TABLE_START.length, end).trim()).toBe(keyTableMarkdown());
+    for (const key of Object.keys(SERVICE_KEYS)) expect(keyTableMarkdown()).toContain(`| \`${key}\` |`);
   });
 });

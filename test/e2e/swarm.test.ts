@@ -189,7 +189,22 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
     const up = await envctl(root, ['up', '-d']);
     expect(up.exitCode).toBe(2);
     expect(up.stderr).toMatch(
-      /^error: projects\/priv\/compose\.yml:3: priv-web sets shm_size, privileged, which a swarm/,
+      /^error: projects\/priv\/compose\.yml:3(:\d+)?: service "web" sets "shm_size", which envctl does not apply on a swarm: /,
+    );
+    expect((await envctl(root, ['ps', '--json'])).stdout).toBe('[]');
+    // render --check says the same, without a swarm to ask: the key table's swarm column, not the engine, refuses.
+    const check = await envctl(root, ['render', '--check']);
+    expect(check.exitCode).toBe(2);
+    expect(check.stderr).toMatch(/projects\/priv\/compose\.yml:3(:\d+)?: service "web" sets "shm_size"/);
+    writeFileSync(join(root, 'projects/priv/compose.yml'), 'services:\n  web:\n    privileged: true\n');
+    expect((await envctl(root, ['up', '-d'])).stderr).toContain(
+      'sets "privileged", which envctl does not apply on a swarm',
+    );
+    writeFileSync(join(root, 'projects/priv/compose.yml'), 'services:\n  web: {}\n');
+    writeFileSync(join(root, 'projects/priv/envctl.yml'), 'template: web\ngpus: [0]\n');
+    const named = await envctl(root, ['up', '-d']);
+    expect(named.stderr).toMatch(
+      /^error: projects\/priv\/envctl\.yml:2(:\d+)?: priv asks for the GPUs 0, and a swarm hands out/,
     );
     expect((await envctl(root, ['ps', '--json'])).stdout).toBe('[]');
   });

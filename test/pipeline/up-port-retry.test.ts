@@ -42,6 +42,7 @@ async function upWith(root: string, engine: MemoryEngine, changes: string[]) {
       routes: { routes: async () => [] },
       store,
       user: { uid: 1000, gid: 1000 },
+      target: 'engine',
     },
     (result) => persistRender(store, workspace.settings.name, result),
     { change: (_project, text) => changes.push(text), progress: () => undefined, warning: () => undefined },

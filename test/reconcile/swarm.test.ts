@@ -57,15 +57,16 @@ describe('the desired containers as swarm services', () => {
     expect(body.Labels[SWARM_SPEC_HASH]).toBe(spec!.hash);
   });
 
-  it('refuses by name what a service cannot carry: privileged, named GPUs, a build', () => {
+  // A build is refused at render, by the swarm column of the key table (test/compose/service-keys.test.ts).
+  it('refuses by name what the swarm column of the key table does not carry: privileged, named GPUs', () => {
     expect(() => swarmDesired(desired([service({ Privileged: true })]), new Map())).toThrow(
       /train-web sets privileged, which a swarm service cannot carry/,
     );
     expect(() => swarmDesired(desired([service({ DeviceRequests: [{ DeviceIDs: ['1'] }] })]), new Map())).toThrow(
       /asks for the GPUs 1, and a swarm hands out GPUs by count only/,
     );
-    const built = service({}, { build: { context: '/ws/projects/train' } as DesiredService['build'] });
-    expect(() => swarmDesired(desired([built]), new Map())).toThrow(/builds its image/);
+    expect(() => swarmDesired(desired([service({ CpuShares: 512 })]), new Map())).toThrow(/sets cpu_shares/);
+    expect(swarmDesired(desired([service({ CapAdd: ['SYS_PTRACE'] })]), new Map()).services).toHaveLength(1);
   });
 
   it('names the file and line of what it refuses, as the workspace wrote it', () => {

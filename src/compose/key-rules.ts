@@ -1,0 +1,110 @@
+import { SERVICE_KEYS, type KeyRule, type KeyTable, type KeyTarget, type Verdict } from './service-keys.js';
+
+/** Reading the key table (service-keys.ts): what a target refuses in a service, what it applies, what it carries. */
+
+/** What `target` does with the key of `rule`. */
+export function verdictOn(rule: KeyRule, target: KeyTarget): Verdict {
+  const onEngine: Verdict = rule.kind === 'applied' ? { kind: 'applied', where: rule.engine } : rule;
+  return target === 'swarm' ? (rule.swarm ?? onEngine) : onEngine;
+}
+
+export interface RefusedUse {
+  /** Path from the service: ["deploy", "placement"], ["ports", 0, "mode"]. */
+  path: Array<string | number>;
+  why: string;
+}
+
+/** The keys of a service (or of a value of another table) that `target` does not apply, and why. */
+export function refusedKeys(
+  value: Record<string, unknown>,
+  table: KeyTable = SERVICE_KEYS,
+  target: KeyTarget = 'engine',
+): RefusedUse[] {
+  return walk(value, table, [], target);
+}
+
+function walk(value: Record<string, unknown>, table: KeyTable, path: Path, target: KeyTarget): RefusedUse[] {
+  const found: RefusedUse[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.startsWith('x-')) continue;
+    const rule = table[key];
+    const at = [...path, key];
+    if (!rule) {
+      found.push({ path: at, why: 'not a key envctl knows here' });
+      continue;
+    }
+    const verdict = verdictOn(rule, target);
+    if (verdict.kind === 'refused') {
+      if (!verdict.accepts?.(inner)) found.push({ path: at, why: verdict.why });
+    } else if (rule.kind === 'applied') {
+      if (rule.keys && isMapping(inner)) found.push(...walk(inner, rule.keys, at, target));
+      if (rule.entries) found.push(...walkEntries(inner, rule.entries, at, target));
+    }
+  }
+  return found;
+}
+
+type Path = Array<string | number>;
+
+function walkEntries(value: unknown, table: KeyTable, path: Path, target: KeyTarget): RefusedUse[] {
+  const entries: Array<[string | number, unknown]> = Array.isArray(value)
+    ? [...value.entries()]
+    : isMapping(value)
+      ? Object.entries(value)
+      : [];
+  return entries.flatMap(([key, entry]) => (isMapping(entry) ? walk(entry, table, [...path, key], target) : []));
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every key `target` applies, as dotted paths ("deploy.resources.limits.cpus"), for the README and its test. */
+export function appliedPaths(table: KeyTable = SERVICE_KEYS, target: KeyTarget = 'engine', prefix = ''): string[] {
+  return Object.entries(table).flatMap(([key, rule]) => {
+    if (rule.kind !== 'applied' || verdictOn(rule, target).kind !== 'applied') return [];
+    const path = `${prefix}${key}`;
+    const deeper = [
+      ...(rule.keys ? appliedPaths(rule.keys, target, `${path}.`) : []),
+      ...(rule.entries ? appliedPaths(rule.entries, target, `${path}[].`) : []),
+    ];
+    return [path, ...deeper];
+  });
+}
+
+/** The keys under `table` that `target` refuses, as dotted paths, for the README's table. */
+export function refusedPaths(table: KeyTable, target: KeyTarget, prefix: string): string[] {
+  return Object.entries(table).flatMap(([key, rule]) => {
+    const path = `${prefix}${key}`;
+    if (verdictOn(rule, target).kind === 'refused') return [path];
+    if (rule.kind !== 'applied') return [];
+    return [
+      ...(rule.keys ? refusedPaths(rule.keys, target, `${path}.`) : []),
+      ...(rule.entries ? refusedPaths(rule.entries, target, `${path}[].`) : []),
+    ];
+  });
+}
+
+/**
+ * The create body's HostConfig keys that `target` carries: those the table's applied keys land in on one
+ * engine (HostConfig.CapAdd for cap_add) whose key `target` applies too. The swarm's translation refuses any other.
+ */
+export function carriedHostConfig(target: KeyTarget, table: KeyTable = SERVICE_KEYS): Set<string> {
+  const keys = new Set<string>();
+  for (const rule of Object.values(table)) {
+    if (rule.kind !== 'applied' || verdictOn(rule, target).kind !== 'applied') continue;
+    for (const match of rule.engine.matchAll(/HostConfig\.(\w+)/g)) keys.add(match[1]!);
+    for (const inner of [rule.keys, rule.entries])
+      if (inner) for (const key of carriedHostConfig(target, inner)) keys.add(key);
+  }
+  return keys;
+}
+
+/** The service key whose value lands in the create body's HostConfig.<key> (privileged for Privileged). */
+export function serviceKeyOfHostConfig(hostConfigKey: string): string | undefined {
+  const target = `HostConfig.${hostConfigKey}`;
+  const lands = (engine: string) => [target, `${target}.`, `${target}[`].some((start) => engine.startsWith(start));
+  return Object.entries(SERVICE_KEYS).find(
+    ([, rule]) => rule.kind === 'applied' && (rule.engine === target || lands(rule.engine)),
+  )?.[0];
+}
