@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildInputs } from '../engine/build-hash.js';
-import { envFileEntries, type Desired } from '../reconcile/desired.js';
+import { envFileEntries } from '../compose/short-syntax.js';
+import type { Desired } from '../reconcile/desired.js';
 import { TEMPLATE_FILE } from '../templates/template-schema.js';
 import { projectFolders, type Workspace } from '../workspace/load.js';
 import { PROJECT_COMPOSE, PROJECT_CONFIG } from '../workspace/project-config.js';

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MERGED_FILE } from '../merge/write-compose.js';
-import { desiredState, envFileEntries, type Desired } from '../reconcile/desired.js';
+import { envFileEntries } from '../compose/short-syntax.js';
+import { desiredState, type Desired } from '../reconcile/desired.js';
 import { parseEnvFile } from '../state/secrets.js';
 import type { Workspace } from '../workspace/load.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';

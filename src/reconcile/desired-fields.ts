@@ -1,4 +1,3 @@
-import { parse as parseShell } from 'shell-quote';
 import type { BuildSpec, ContainerCreateBody } from '../engine/engine.js';
 import { type PortSpec, type ServiceSpec, type VolumeMount } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
@@ -6,6 +5,7 @@ import { normalizePort } from '../compose/ports.js';
 import { InputError } from '../errors/envctl-error.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import { scalarText } from '../compose/scalar.js';
+import { deviceEntries, envFileEntries, ulimitEntries } from '../compose/short-syntax.js';
 import { formatShortVolume, parseShortVolume } from '../compose/volumes.js';
 
 export interface HealthcheckSpec {
@@ -27,39 +27,25 @@ export interface DeviceSpec {
 
 export type DeviceRequest = NonNullable<NonNullable<ContainerCreateBody['HostConfig']>['DeviceRequests']>[number];
 
-/** The Compose values of a service as the Engine API wants them: short syntax read, units converted. */
-export function listOf(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
+/** The Compose values of a service as the Engine API wants them (compose/short-syntax.ts reads them). */
 export function stringValues(mapping: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(mapping).map(([key, value]) => [key, scalarText(value ?? '')]));
 }
 
-/** `nofile: 65535` or `nofile: { soft: 1024, hard: 2048 }`. */
 export function ulimitsOf(ulimits: unknown): Array<{ Name: string; Soft: number; Hard: number }> | undefined {
-  if (ulimits === undefined) return undefined;
-  return Object.entries(ulimits as Record<string, number | { soft: number; hard: number }>).map(([name, value]) =>
-    typeof value === 'object'
-      ? { Name: name, Soft: Number(value.soft), Hard: Number(value.hard) }
-      : { Name: name, Soft: Number(value), Hard: Number(value) },
-  );
+  return ulimitEntries(ulimits)?.map(({ name, soft, hard }) => ({ Name: name, Soft: soft, Hard: hard }));
 }
 
-/** "/dev/ttyUSB0", "/dev/ttyUSB0:/dev/ttyS0:rw", or { source, target, permissions }. */
 export function devicesOf(
   devices: unknown,
 ): Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | undefined {
-  if (devices === undefined) return undefined;
-  return (devices as Array<string | { source: string; target?: string; permissions?: string }>).map((device) => {
-    const [source, target, permissions] =
-      typeof device === 'string' ? device.split(':') : [device.source, device.target, device.permissions];
-    return { PathOnHost: source, PathInContainer: target ?? source, CgroupPermissions: permissions ?? 'rwm' };
-  });
+  return deviceEntries(devices)?.map(({ source, target, permissions }) => ({
+    PathOnHost: source,
+    PathInContainer: target,
+    CgroupPermissions: permissions,
+  }));
 }
 
-/** "/run" or "/run:size=64m" (one or a list) → { "/run": "size=64m" }. */
 export function tmpfsOf(tmpfs: unknown): Record<string, string> | undefined {
   if (tmpfs === undefined) return undefined;
   const entries = (Array.isArray(tmpfs) ? tmpfs : [tmpfs]).map(String);
@@ -191,14 +177,6 @@ export function deviceRequests(spec: ServiceSpec): DeviceRequest[] | undefined {
   );
 }
 
-export function commandOf(command: unknown): string[] | undefined {
-  if (command === undefined || command === null) return undefined;
-  if (Array.isArray(command)) return command.map(scalarText);
-  return parseShell(scalarText(command)).map((part) =>
-    typeof part === 'string' ? part : 'op' in part ? part.op : scalarText(part),
-  );
-}
-
 /** env_file entries first, then `environment`, which wins: the Compose order. */
 export function environmentOf(
   name: string,
@@ -221,14 +199,6 @@ export function environmentOf(
   }
   const entries = Object.entries(values);
   return entries.length ? entries.map(([key, value]) => `${key}=${value}`) : undefined;
-}
-
-/** A service's env_file entries in long form. */
-export function envFileEntries(spec: ServiceSpec): Array<{ path: string; required: boolean }> {
-  const files = spec.env_file === undefined ? [] : Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file];
-  return files.map((file) =>
-    typeof file === 'string' ? { path: file, required: true } : { path: file.path, required: file.required ?? true },
-  );
 }
 
 export function healthcheckOf(healthcheck: HealthcheckSpec | undefined): ContainerCreateBody['Healthcheck'] {

@@ -10,9 +10,9 @@ import {
 import { asMapping } from '../compose/merge.js';
 import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
 import { scalarText } from '../compose/scalar.js';
+import { commandWords, listValue } from '../compose/short-syntax.js';
 import { parseBytes, parseDurationNs } from '../util/units.js';
 import {
-  listOf,
   stringValues,
   ulimitsOf,
   devicesOf,
@@ -23,14 +23,11 @@ import {
   portsOf,
   restartPolicy,
   deviceRequests,
-  commandOf,
   environmentOf,
   healthcheckOf,
   prune,
   type HealthcheckSpec,
 } from './desired-fields.js';
-
-export { envFileEntries } from './desired-fields.js';
 
 type NetworkSpec = NonNullable<NonNullable<ComposeFile['networks']>[string]>;
 
@@ -174,8 +171,8 @@ function desiredService(
   const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
   const create: ContainerCreateBody = prune({
     Image: image,
-    Cmd: commandOf(spec.command),
-    Entrypoint: commandOf(spec.entrypoint),
+    Cmd: commandWords(spec.command),
+    Entrypoint: commandWords(spec.entrypoint),
     Env: environmentOf(name, spec, context.envFiles),
     WorkingDir: spec.working_dir,
     User: spec.user,
@@ -332,9 +329,9 @@ function hostConfigOf(
     Tmpfs: tmpfsOf(spec.tmpfs),
     SecurityOpt: spec.security_opt,
     StorageOpt: spec.storage_opt,
-    Dns: listOf(spec.dns),
+    Dns: listValue(spec.dns),
     DnsOptions: spec.dns_opt,
-    DnsSearch: listOf(spec.dns_search),
+    DnsSearch: listValue(spec.dns_search),
     IpcMode: spec.ipc,
     PidMode: spec.pid,
     UTSMode: spec.uts,
