@@ -84,27 +84,3 @@ export function refusedPaths(table: KeyTable, target: KeyTarget, prefix: string)
     ];
   });
 }
-
-/**
- * The create body's HostConfig keys that `target` carries: those the table's applied keys land in on one
- * engine (HostConfig.CapAdd for cap_add) whose key `target` applies too. The swarm's translation refuses any other.
- */
-export function carriedHostConfig(target: KeyTarget, table: KeyTable = SERVICE_KEYS): Set<string> {
-  const keys = new Set<string>();
-  for (const rule of Object.values(table)) {
-    if (rule.kind !== 'applied' || verdictOn(rule, target).kind !== 'applied') continue;
-    for (const match of rule.engine.matchAll(/HostConfig\.(\w+)/g)) keys.add(match[1]!);
-    for (const inner of [rule.keys, rule.entries])
-      if (inner) for (const key of carriedHostConfig(target, inner)) keys.add(key);
-  }
-  return keys;
-}
-
-/** The service key whose value lands in the create body's HostConfig.<key> (privileged for Privileged). */
-export function serviceKeyOfHostConfig(hostConfigKey: string): string | undefined {
-  const target = `HostConfig.${hostConfigKey}`;
-  const lands = (engine: string) => [target, `${target}.`, `${target}[`].some((start) => engine.startsWith(start));
-  return Object.entries(SERVICE_KEYS).find(
-    ([, rule]) => rule.kind === 'applied' && (rule.engine === target || lands(rule.engine)),
-  )?.[0];
-}

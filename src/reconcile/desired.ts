@@ -8,26 +8,20 @@ import {
   type ServiceSpec,
 } from '../compose/compose-types.js';
 import { asMapping } from '../compose/merge.js';
-import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
 import { scalarText } from '../compose/scalar.js';
-import { commandWords, listValue } from '../compose/short-syntax.js';
-import { parseBytes, parseDurationNs } from '../util/units.js';
-import {
-  stringValues,
-  ulimitsOf,
-  devicesOf,
-  tmpfsOf,
-  logConfigOf,
-  buildSpec,
-  volumesOf,
-  portsOf,
-  restartPolicy,
-  deviceRequests,
-  environmentOf,
-  healthcheckOf,
-  prune,
-  type HealthcheckSpec,
-} from './desired-fields.js';
+import { serviceModel } from '../compose/service-model-read.js';
+import type {
+  BuildModel,
+  DependencyCondition,
+  ProcessModel,
+  ServiceModel,
+  VolumeModel,
+} from '../compose/service-model.js';
+import { InputError } from '../errors/envctl-error.js';
+import { COMPOSE_LABEL, COMPOSE_VERSION, ENVCTL_CONFIG_HASH, LABEL } from '../model/labels.js';
+import { createBody } from './engine-body.js';
+
+export type { DependencyCondition };
 
 type NetworkSpec = NonNullable<NonNullable<ComposeFile['networks']>[string]>;
 
@@ -39,6 +33,12 @@ export interface DesiredService {
   containerName: string;
   image: string;
   build: BuildSpec | undefined;
+  /** The service as the merged compose file writes it: what a target checks against the key table. */
+  compose: ServiceSpec;
+  /** Its long form with the workspace's names resolved: what each target's translation reads. */
+  model: ServiceModel;
+  /** The container's labels (the service's, envctl's and Compose's, with the config hash); a swarm's service's too. */
+  labels: Record<string, string>;
   /** The Engine API's container create body, less the networks beyond the first. */
   create: ContainerCreateBody;
   /** Networks to join (engine names) with the aliases the service answers to there; the first is joined at create. */
@@ -49,8 +49,6 @@ export interface DesiredService {
   /** Changes whenever anything that needs a new container changes: Compose's config-hash. */
   hash: string;
 }
-
-export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 
 export interface DesiredNetwork {
   key: string;
@@ -125,8 +123,9 @@ export function desiredState(model: ComposeFile, context: DesiredContext): Desir
       },
     };
   });
+  const names = { networks: networkNames, volumes: volumeNames };
   const services = Object.entries(model.services ?? {}).map(([name, spec]) =>
-    desiredService(name, spec, context, networkNames, volumeNames),
+    desiredService(name, spec, context, names),
   );
   return { projectName: context.projectName, root: context.root, services, networks, volumes };
 }
@@ -153,106 +152,126 @@ function desiredNetwork(key: string, name: string, spec: NetworkSpec, context: D
   return { key, name, project: labels[LABEL.project], create, hash };
 }
 
-function desiredService(
-  name: string,
-  spec: ServiceSpec,
-  context: DesiredContext,
-  networkNames: ReadonlyMap<string, string>,
-  volumeNames: ReadonlyMap<string, string>,
-): DesiredService {
-  const labels = asMapping(spec.labels, 'labels') as Record<string, string>;
-  const project = labels[LABEL.project]!;
-  const image = spec.image ?? `${context.projectName}-${name}`;
-  const build = serviceBuild(spec);
-  const serviceNetworks = serviceNetworksOf(spec, networkNames);
+function desiredService(name: string, spec: ServiceSpec, context: DesiredContext, names: Names): DesiredService {
+  const written = serviceModel(spec);
   const containerOf = (service: string) => `${context.projectName}-${service}-1`;
-  const { waitFor, sharedNetwork, dependsOn } = dependenciesOf(spec, containerOf);
-  const containerLabels = containerLabelsOf(labels, name, context);
-  const { exposed, bindings } = portsOf(spec.ports ?? [], (spec.expose as unknown[] | undefined) ?? []);
-  const create: ContainerCreateBody = prune({
-    Image: image,
-    Cmd: commandWords(spec.command),
-    Entrypoint: commandWords(spec.entrypoint),
-    Env: environmentOf(name, spec, context.envFiles),
-    WorkingDir: spec.working_dir,
-    User: spec.user,
-    Hostname: spec.hostname,
-    Domainname: spec.domainname,
-    Tty: spec.tty,
-    OpenStdin: spec.stdin_open,
-    StopSignal: spec.stop_signal,
-    StopTimeout:
-      spec.stop_grace_period === undefined ? undefined : Math.round(parseDurationNs(spec.stop_grace_period) / 1e9),
-    Healthcheck: healthcheckOf(spec.healthcheck as HealthcheckSpec | undefined),
-    ExposedPorts: exposed,
-    Labels: containerLabels,
-    HostConfig: prune(
-      hostConfigOf(
-        spec,
-        bindings,
-        volumeNames,
-        serviceNetworks[0]?.name,
-        sharedNetwork && containerOf(sharedNetwork),
-        context.bindSource,
-      ),
-    ),
-    NetworkingConfig: serviceNetworks[0]
-      ? { EndpointsConfig: { [serviceNetworks[0].name]: { Aliases: serviceNetworks[0].aliases } } }
-      : undefined,
-  });
+  const model = resolved(name, written, context, names, containerOf);
+  const image = written.image ?? `${context.projectName}-${name}`;
+  const build = serviceBuild(written.build, spec);
+  const labels = containerLabelsOf(written.labels, name, context);
+  const create = createBody(model, image, labels);
+  const networks = model.network.networks.map(({ key, aliases }) => ({ name: key, aliases }));
   const hash = hashOf({
-    create: { ...create, Labels: { ...containerLabels, [COMPOSE_LABEL.configHash]: undefined } },
-    networks: serviceNetworks,
+    create: { ...create, Labels: { ...labels, [COMPOSE_LABEL.configHash]: undefined } },
+    networks,
     build,
   });
-  containerLabels[COMPOSE_LABEL.configHash] = hash;
+  labels[COMPOSE_LABEL.configHash] = hash;
+  const shared = sharedNetworkOf(written.network.networkMode);
   return {
-    project,
+    project: written.labels[LABEL.project]!,
     service: name,
     containerName: containerOf(name),
     image,
     build,
+    compose: spec,
+    model,
+    labels,
     create,
-    networks: serviceNetworks,
-    dependsOn,
-    waitFor,
+    networks,
+    dependsOn: [...new Set([...written.dependsOn.map(({ service }) => service), ...(shared ? [shared] : [])])],
+    waitFor: written.dependsOn.map(({ service, condition }) => ({
+      service,
+      containerName: containerOf(service),
+      condition,
+    })),
     hash,
   };
 }
 
-function serviceBuild(spec: ServiceSpec): DesiredService['build'] {
-  return buildSpec(
-    spec.build,
-    (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
-    spec[USER_LAYER_KEY] === true,
-    typeof spec[CACHE_SCOPE_KEY] === 'string' ? spec[CACHE_SCOPE_KEY] : undefined,
-  );
+interface Names {
+  networks: ReadonlyMap<string, string>;
+  volumes: ReadonlyMap<string, string>;
 }
 
-function serviceNetworksOf(spec: ServiceSpec, networkNames: ReadonlyMap<string, string>): DesiredService['networks'] {
-  return Object.entries(asMapping(spec.networks, 'networks')).map(([key, value]) => ({
-    name: networkNames.get(key) ?? key,
-    aliases: ((value as { aliases?: string[] } | null)?.aliases ?? []).map(String),
-  }));
+/**
+ * The model with the workspace's names filled in, as every target runs it: env files read into the
+ * environment, volumes and networks by their engine names, bind sources where the engine finds them, and
+ * `network_mode: service:x` as the container of x.
+ */
+function resolved(
+  name: string,
+  model: ServiceModel,
+  context: DesiredContext,
+  names: Names,
+  containerOf: (service: string) => string,
+): ServiceModel {
+  const shared = sharedNetworkOf(model.network.networkMode);
+  const bindSource = context.bindSource ?? ((path: string) => path);
+  return {
+    ...model,
+    process: { ...model.process, environment: environmentOf(name, model.process, context.envFiles), envFiles: [] },
+    network: {
+      ...model.network,
+      networks: model.network.networks.map(({ key, aliases }) => ({ key: names.networks.get(key) ?? key, aliases })),
+      networkMode: shared ? `container:${containerOf(shared)}` : model.network.networkMode,
+    },
+    storage: {
+      ...model.storage,
+      volumes: model.storage.volumes.map((volume) => resolvedVolume(volume, names.volumes, bindSource)),
+    },
+  };
 }
 
-/** depends_on and `network_mode: service:x`: both start the other service first. */
-function dependenciesOf(spec: ServiceSpec, containerOf: (service: string) => string) {
-  const waitFor: DesiredService['waitFor'] = Object.entries(asMapping(spec.depends_on, 'depends_on')).map(
-    ([service, value]) => ({
-      service,
-      containerName: containerOf(service),
-      condition: (value as { condition?: DependencyCondition } | null)?.condition ?? 'service_started',
-    }),
-  );
-  const sharedNetwork =
-    typeof spec.network_mode === 'string' && spec.network_mode.startsWith('service:')
-      ? spec.network_mode.slice('service:'.length)
-      : undefined;
-  const dependsOn = [
-    ...new Set([...waitFor.map((dependency) => dependency.service), ...(sharedNetwork ? [sharedNetwork] : [])]),
-  ];
-  return { waitFor, sharedNetwork, dependsOn };
+function sharedNetworkOf(networkMode: string | undefined): string | undefined {
+  return networkMode?.startsWith('service:') ? networkMode.slice('service:'.length) : undefined;
+}
+
+function resolvedVolume(
+  volume: VolumeModel,
+  volumeNames: ReadonlyMap<string, string>,
+  bindSource: (path: string) => string,
+): VolumeModel {
+  const { source } = volume;
+  if (source === undefined) return volume;
+  const bind = volume.syntax === 'short' ? source.startsWith('/') : volume.type === 'bind';
+  if (bind) return { ...volume, source: bindSource(source) };
+  const named = volume.syntax === 'short' || volume.type === 'volume';
+  return named ? { ...volume, source: volumeNames.get(source) ?? source } : volume;
+}
+
+/** env_file entries first, then `environment`, which wins: the Compose order. */
+function environmentOf(
+  name: string,
+  process: ProcessModel,
+  envFiles: ReadonlyMap<string, Record<string, string>>,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const { path, required } of process.envFiles) {
+    const file = envFiles.get(path);
+    if (!file && required) {
+      throw new InputError(`Service "${name}" names the env file ${path}, which does not exist.`, {
+        location: { file: path },
+        hint: 'Create the file, or write the entry as { path: ..., required: false }.',
+      });
+    }
+    Object.assign(values, file ?? {});
+  }
+  return Object.assign(values, process.environment);
+}
+
+function serviceBuild(build: BuildModel | undefined, spec: ServiceSpec): BuildSpec | undefined {
+  if (build === undefined) return undefined;
+  const cacheScope = spec[CACHE_SCOPE_KEY];
+  return {
+    context: build.context,
+    dockerfile: build.dockerfile,
+    ...(build.target === undefined ? {} : { target: build.target }),
+    args: build.args,
+    dependencyFiles: (spec[DEPENDENCY_FILES] as string[] | undefined) ?? [],
+    ...(spec[USER_LAYER_KEY] === true ? { userLayer: true } : {}),
+    ...(typeof cacheScope === 'string' && cacheScope ? { cacheScope } : {}),
+  };
 }
 
 /** The labels Compose itself puts on a container, so `docker compose ps` sees envctl's as its own. */
@@ -268,80 +287,6 @@ function containerLabelsOf(labels: Record<string, string>, name: string, context
     [COMPOSE_LABEL.version]: COMPOSE_VERSION,
   };
   return containerLabels;
-}
-
-/** The container's HostConfig: every applied key of compose/service-keys.ts that lands there. */
-function hostConfigOf(
-  spec: ServiceSpec,
-  bindings: Record<string, unknown> | undefined,
-  volumeNames: ReadonlyMap<string, string>,
-  firstNetwork: string | undefined,
-  sharedNetworkContainer: string | undefined,
-  bindSource: ((path: string) => string) | undefined,
-): Record<string, unknown> {
-  const { binds, mounts } = volumesOf(spec.volumes ?? [], volumeNames, bindSource ?? ((path) => path));
-  const resources = (spec.deploy?.resources ?? {}) as {
-    limits?: Record<string, unknown>;
-    reservations?: Record<string, unknown>;
-  };
-  const limits = resources.limits ?? {};
-  const reservations = resources.reservations ?? {};
-  const bytes = (value: unknown) => (value === undefined ? undefined : parseBytes(value as string));
-  const nanoCpus = (value: unknown) => (value === undefined ? undefined : Math.round(Number(value) * 1e9));
-  return {
-    Binds: binds,
-    Mounts: mounts,
-    PortBindings: bindings,
-    RestartPolicy: restartPolicy(spec.restart),
-    DeviceRequests: deviceRequests(spec),
-    Devices: devicesOf(spec.devices),
-    DeviceCgroupRules: spec.device_cgroup_rules,
-    ShmSize: bytes(spec.shm_size),
-    CapAdd: spec.cap_add,
-    CapDrop: spec.cap_drop,
-    Privileged: spec.privileged,
-    ExtraHosts:
-      spec.extra_hosts === undefined
-        ? undefined
-        : Object.entries(asMapping(spec.extra_hosts, 'extra_hosts')).map(([host, ip]) => `${host}:${scalarText(ip)}`),
-    Init: spec.init,
-    ReadonlyRootfs: spec.read_only,
-    Memory: bytes(limits.memory ?? spec.mem_limit),
-    MemoryReservation: bytes(reservations.memory ?? spec.mem_reservation),
-    MemorySwap:
-      spec.memswap_limit === undefined
-        ? undefined
-        : spec.memswap_limit === -1 || spec.memswap_limit === '-1'
-          ? -1
-          : bytes(spec.memswap_limit),
-    MemorySwappiness: spec.mem_swappiness,
-    NanoCpus: nanoCpus(limits.cpus ?? spec.cpus),
-    CpuShares: reservations.cpus === undefined ? spec.cpu_shares : Math.round(Number(reservations.cpus) * 1024),
-    CpuQuota: spec.cpu_quota,
-    CpuPeriod: spec.cpu_period,
-    CpusetCpus: spec.cpuset,
-    PidsLimit: limits.pids ?? spec.pids_limit,
-    OomKillDisable: spec.oom_kill_disable,
-    OomScoreAdj: spec.oom_score_adj,
-    Ulimits: ulimitsOf(spec.ulimits),
-    Sysctls: spec.sysctls === undefined ? undefined : stringValues(asMapping(spec.sysctls, 'sysctls')),
-    GroupAdd: (spec.group_add as unknown[] | undefined)?.map(String),
-    Tmpfs: tmpfsOf(spec.tmpfs),
-    SecurityOpt: spec.security_opt,
-    StorageOpt: spec.storage_opt,
-    Dns: listValue(spec.dns),
-    DnsOptions: spec.dns_opt,
-    DnsSearch: listValue(spec.dns_search),
-    IpcMode: spec.ipc,
-    PidMode: spec.pid,
-    UTSMode: spec.uts,
-    UsernsMode: spec.userns_mode,
-    CgroupnsMode: spec.cgroup,
-    CgroupParent: spec.cgroup_parent,
-    Runtime: spec.runtime,
-    LogConfig: logConfigOf(spec.logging as { driver?: string; options?: Record<string, unknown> } | undefined),
-    NetworkMode: sharedNetworkContainer ? `container:${sharedNetworkContainer}` : (spec.network_mode ?? firstNetwork),
-  };
 }
 
 export function hashOf(value: unknown): string {

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import { InputError } from '../errors/envctl-error.js';
-import { parseShortVolume } from '../compose/volumes.js';
+import { refusedKeys } from '../compose/key-rules.js';
+import { SERVICE_KEYS } from '../compose/service-keys.js';
+import type { PortModel, ResourceModel, RestartModel, VolumeModel } from '../compose/service-model.js';
 import { GPU_RESOURCE } from '../engine/swarm.js';
 import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
-import { carriedHostConfig, serviceKeyOfHostConfig } from '../compose/key-rules.js';
 import type { KeyLocator } from '../workspace/key-location.js';
-import type { Desired, DesiredNetwork, DesiredService } from './desired.js';
+import { hashOf, type Desired, type DesiredNetwork, type DesiredService } from './desired.js';
+import { longMount, prune } from './engine-body.js';
 
 /** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
 export interface Placement {
@@ -41,13 +42,6 @@ export interface SwarmDesired {
 }
 
 /**
- * HostConfig keys the swarm column of the key table applies (compose/service-keys.ts): the merge stage has
- * refused the rest by name already; one set here anyway is refused rather than dropped. NetworkMode is
- * envctl's own (the first network) unless network_mode wrote it, which the table refuses.
- */
-const CARRIED = new Set([...carriedHostConfig('swarm'), 'NetworkMode']);
-
-/**
  * The engine's desired containers as swarm services, the way `docker stack deploy` makes them: one replica
  * each, host-mode ports (the routing mesh needs IPVS), DNS round robin on the overlay networks (no virtual IP,
  * for the same reason), the stack's labels; a project's GPUs as a generic-resource reservation, its
@@ -74,56 +68,27 @@ function serviceSpec(
   warnings: Set<string>,
   refuse: Refuse,
 ): SwarmServiceSpec {
-  const create = service.create;
-  const host = (create.HostConfig ?? {}) as Record<string, unknown>;
-  refuseUncarried(service, host, refuse);
-  const requested = gpuCount(service, host.DeviceRequests as GpuRequestBody[] | undefined, refuse);
+  refuseUncarried(service, refuse);
+  const { model } = service;
+  const requested = gpuCount(service, refuse);
   const shared = placement?.sharedGpus === true;
   const gpus = shared ? 0 : requested;
   const constraints = constraintsOf(placement);
-  const labels = { ...(create.Labels ?? {}), [STACK_NAMESPACE]: stack };
-  const ports = publishedPorts(host.PortBindings as PortBindings | undefined, warnings);
+  const labels = { ...service.labels, [STACK_NAMESPACE]: stack };
   const spec: Record<string, unknown> = prune({
     Name: service.containerName,
     Labels: labels,
     TaskTemplate: prune({
-      ContainerSpec: prune({
-        Image: create.Image,
-        Command: create.Entrypoint,
-        Args: create.Cmd,
-        Env: create.Env,
-        Labels: labels,
-        User: create.User,
-        Dir: create.WorkingDir,
-        Hostname: create.Hostname,
-        TTY: create.Tty,
-        OpenStdin: create.OpenStdin,
-        StopSignal: create.StopSignal,
-        StopGracePeriod: create.StopTimeout === undefined ? undefined : create.StopTimeout * 1e9,
-        Healthcheck: create.Healthcheck,
-        Mounts: mountsOf(host),
-        Init: host.Init,
-        ReadOnly: host.ReadonlyRootfs,
-        Sysctls: host.Sysctls,
-        CapabilityAdd: host.CapAdd,
-        CapabilityDrop: host.CapDrop,
-        Hosts: (host.ExtraHosts as string[] | undefined)?.map((entry) => entry.split(':').reverse().join(' ')),
-      }),
-      Resources: prune({
-        Limits: prune({ NanoCPUs: host.NanoCpus, MemoryBytes: host.Memory, Pids: host.PidsLimit }),
-        Reservations: prune({
-          MemoryBytes: host.MemoryReservation,
-          GenericResources: gpus ? [{ DiscreteResourceSpec: { Kind: GPU_RESOURCE, Value: gpus } }] : undefined,
-        }),
-      }),
-      RestartPolicy: restartPolicy(host.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | undefined),
+      ContainerSpec: containerSpec(service, labels),
+      Resources: resourcesOf(model.resources, gpus),
+      RestartPolicy: restartPolicy(model.process.restart),
       Placement: constraints.length ? { Constraints: constraints } : undefined,
       Networks: service.networks.map((network) => ({ Target: network.name, Aliases: network.aliases })),
     }),
     Mode: { Replicated: { Replicas: 1 } },
-    EndpointSpec: { Mode: 'dnsrr', Ports: ports },
+    EndpointSpec: { Mode: 'dnsrr', Ports: publishedPorts(model.network.ports, warnings) },
   });
-  const hash = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+  const hash = hashOf(spec).slice(0, 16);
   (spec.Labels as Record<string, string>)[SWARM_SPEC_HASH] = hash;
   return {
     name: service.containerName,
@@ -136,11 +101,58 @@ function serviceSpec(
   };
 }
 
+function containerSpec(service: DesiredService, labels: Record<string, string>): Record<string, unknown> {
+  const { process, storage, kernel, network } = service.model;
+  const environment = Object.entries(process.environment);
+  const health = process.healthcheck;
+  return prune({
+    Image: service.image,
+    Command: process.entrypoint,
+    Args: process.command,
+    Env: environment.length ? environment.map(([key, value]) => `${key}=${value}`) : undefined,
+    Labels: labels,
+    User: process.user,
+    Dir: process.workingDir,
+    Hostname: process.hostname,
+    TTY: process.tty,
+    OpenStdin: process.stdinOpen,
+    StopSignal: process.stopSignal,
+    StopGracePeriod: process.stopGracePeriodNs,
+    Healthcheck:
+      health &&
+      prune({
+        Test: health.test,
+        Interval: health.intervalNs,
+        Timeout: health.timeoutNs,
+        Retries: health.retries,
+        StartPeriod: health.startPeriodNs,
+      }),
+    Mounts: mountsOf(storage.volumes),
+    Init: process.init,
+    ReadOnly: process.readOnly,
+    Sysctls: kernel.sysctls,
+    CapabilityAdd: kernel.capAdd,
+    CapabilityDrop: kernel.capDrop,
+    // The service API writes /etc/hosts lines: address first.
+    Hosts: network.extraHosts?.map(({ host, address }) => `${address} ${host}`),
+  });
+}
+
+function resourcesOf(resources: ResourceModel, gpus: number): Record<string, unknown> {
+  return prune({
+    Limits: prune({ NanoCPUs: resources.nanoCpus, MemoryBytes: resources.memoryBytes, Pids: resources.pids }),
+    Reservations: prune({
+      MemoryBytes: resources.memoryReservationBytes,
+      GenericResources: gpus ? [{ DiscreteResourceSpec: { Kind: GPU_RESOURCE, Value: gpus } }] : undefined,
+    }),
+  });
+}
+
 /** Throws the refusal of a setting, at the line where the project (or its template) wrote `key`. */
 type Refuse = (key: string, message: string, hint: string) => never;
 
 function refusalAt(service: DesiredService, locate: KeyLocator): Refuse {
-  const short = service.create.Labels?.[LABEL.service] ?? service.service;
+  const short = service.labels[LABEL.service] ?? service.service;
   return (key, message, hint) => {
     const location = locate(service.project, short, key);
     const where = location ? `${location.file}:${location.line}: ` : '';
@@ -148,45 +160,34 @@ function refusalAt(service: DesiredService, locate: KeyLocator): Refuse {
   };
 }
 
-function refuseUncarried(service: DesiredService, host: Record<string, unknown>, refuse: Refuse): void {
-  const refused = Object.entries(host).filter(([key, value]) => !CARRIED.has(key) && isSet(value));
-  if (refused.length) {
-    const keys = refused.map(([key]) => serviceKeyOfHostConfig(key) ?? key);
-    refuse(
-      keys[0]!,
-      `${service.service} sets ${keys.join(', ')}, which a swarm service cannot carry (the Engine's service API has no such setting).`,
-      'Remove it from the project or its template, or run the project on one engine (engine: without swarm).',
-    );
-  }
-  const mode = typeof host.NetworkMode === 'string' ? host.NetworkMode : undefined;
-  if (
-    mode !== undefined &&
-    !['default', 'bridge'].includes(mode) &&
-    !service.networks.some((network) => network.name === mode)
-  ) {
-    refuse(
-      'network_mode',
-      `${service.service} sets network_mode: ${mode}, which a swarm service cannot carry.`,
-      'Remove network_mode, or run the project on one engine.',
-    );
-  }
+/**
+ * The swarm column of the key table (compose/service-keys.ts), read as the merge stage reads it: render has
+ * refused these at their lines already, so this is a guard that what a swarm cannot carry is never dropped.
+ */
+function refuseUncarried(service: DesiredService, refuse: Refuse): void {
+  const refused = refusedKeys(service.compose, SERVICE_KEYS, 'swarm');
+  if (!refused.length) return;
+  const keys = [...new Set(refused.map(({ path }) => path.join('.')))];
+  refuse(
+    String(refused[0]!.path[0]),
+    `${service.service} sets ${keys.join(', ')}, which envctl does not apply on a swarm: ${refused[0]!.why}.`,
+    'Remove it from the project or its template, or run the project on one engine (engine: without swarm).',
+  );
 }
 
-type GpuRequestBody = { Count?: number; DeviceIDs?: string[] | null };
-
 /** A count of GPUs becomes a generic-resource reservation; "all" and named GPUs cannot be asked of a swarm. */
-function gpuCount(service: DesiredService, requests: GpuRequestBody[] | undefined, refuse: Refuse): number {
+function gpuCount(service: DesiredService, refuse: Refuse): number {
   let count = 0;
-  for (const request of requests ?? []) {
-    if (request.DeviceIDs?.length || request.Count === -1) {
+  for (const request of service.model.resources.gpus ?? []) {
+    if (request.deviceIds?.length || request.count === 'all') {
       refuse(
         'gpus',
-        `${service.project} asks for ${request.DeviceIDs?.length ? `the GPUs ${request.DeviceIDs.join(', ')}` : 'all GPUs'}, ` +
+        `${service.project} asks for ${request.deviceIds?.length ? `the GPUs ${request.deviceIds.join(', ')}` : 'all GPUs'}, ` +
           'and a swarm hands out GPUs by count only.',
         `Write gpus: <count> in projects/${service.project}/envctl.yml; the scheduler gives distinct GPUs on the node it picks.`,
       );
     }
-    count += request.Count ?? 0;
+    count += request.count ?? 0;
   }
   return count;
 }
@@ -198,36 +199,31 @@ function constraintsOf(placement: Placement | undefined): string[] {
   return constraints;
 }
 
-type PortBindings = Record<string, Array<{ HostIp?: string; HostPort?: string }> | null>;
-
 /** Host-mode ports: published on the node a task runs on, on all of its addresses (host mode binds no one address). */
-function publishedPorts(bindings: PortBindings | undefined, warnings: Set<string>) {
-  return Object.entries(bindings ?? {}).flatMap(([containerPort, hosts]) => {
-    const [target, protocol = 'tcp'] = containerPort.split('/');
-    return (hosts ?? []).map((binding) => {
-      if (binding.HostIp && !['0.0.0.0', '::', ''].includes(binding.HostIp))
-        warnings.add(
-          `on a swarm, ports are published on every address of the node a task runs on (host mode binds no single address): ` +
-            `ports.bind ${binding.HostIp} does not apply.`,
-        );
-      return {
-        Protocol: protocol,
-        TargetPort: Number(target),
-        PublishedPort: Number(binding.HostPort),
-        PublishMode: 'host',
-      };
-    });
+function publishedPorts(ports: PortModel[], warnings: Set<string>) {
+  return ports.map((port) => {
+    if (port.hostIp && !['0.0.0.0', '::'].includes(port.hostIp))
+      warnings.add(
+        `on a swarm, ports are published on every address of the node a task runs on (host mode binds no single address): ` +
+          `ports.bind ${port.hostIp} does not apply.`,
+      );
+    return {
+      Protocol: port.protocol,
+      TargetPort: port.target,
+      PublishedPort: port.published === undefined ? 0 : Number(port.published),
+      PublishMode: 'host',
+    };
   });
 }
 
-function mountsOf(host: Record<string, unknown>): Array<Record<string, unknown>> | undefined {
-  const binds = ((host.Binds as string[] | undefined) ?? []).map((text) => {
-    const { source, target, mode } = parseShortVolume(text);
-    const readOnly = (mode ?? '').split(',').includes('ro');
-    const type = source?.startsWith('/') ? 'bind' : 'volume';
-    return prune({ Type: type, Source: source, Target: target, ReadOnly: readOnly || undefined });
+/** Short entries as the engine reads them: a source that is a path is a bind, any other a named volume. */
+function mountsOf(volumes: VolumeModel[]): Array<Record<string, unknown>> | undefined {
+  const mounts = volumes.map((volume) => {
+    if (volume.syntax === 'long') return longMount(volume);
+    const readOnly = (volume.mode ?? '').split(',').includes('ro');
+    const type = volume.source?.startsWith('/') ? 'bind' : 'volume';
+    return prune({ Type: type, Source: volume.source, Target: volume.target, ReadOnly: readOnly || undefined });
   });
-  const mounts = [...binds, ...((host.Mounts as Array<Record<string, unknown>> | undefined) ?? [])];
   return mounts.length ? mounts : undefined;
 }
 
@@ -235,9 +231,9 @@ function mountsOf(host: Record<string, unknown>): Array<Record<string, unknown>>
  * Compose's `restart:` on a swarm, as close as the service API allows. "no" becomes on-failure: with none,
  * the swarm would not even retry a task it rejected on a node that turned out not to fit.
  */
-function restartPolicy(policy: { Name?: string; MaximumRetryCount?: number } | undefined) {
-  if (!policy?.Name || policy.Name === 'no' || policy.Name === 'on-failure')
-    return prune({ Condition: 'on-failure', MaxAttempts: policy?.MaximumRetryCount || undefined });
+function restartPolicy(restart: RestartModel | undefined) {
+  if (!restart || restart.name === 'no' || restart.name === 'on-failure')
+    return prune({ Condition: 'on-failure', MaxAttempts: restart?.maxRetries || undefined });
   return { Condition: 'any' };
 }
 
@@ -254,15 +250,4 @@ function networkSpec(network: DesiredNetwork, stack: string): SwarmNetworkSpec {
     name: network.name,
     create: prune({ ...create, Driver: 'overlay', Attachable: true, Scope: 'swarm', Labels: labels, Options: options }),
   };
-}
-
-function isSet(value: unknown): boolean {
-  if (value === undefined || value === null || value === false) return false;
-  if (Array.isArray(value)) return value.length > 0;
-  if (typeof value === 'object') return Object.keys(value).length > 0;
-  return true;
-}
-
-function prune<T extends Record<string, unknown>>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }

@@ -5,22 +5,31 @@ import type { Desired, DesiredNetwork, DesiredService } from '../../src/reconcil
 import { plan, type PlanOptions } from '../../src/reconcile/plan.js';
 import { observe } from '../../src/engine/observed.js';
 import { MemoryEngine } from '../support/memory-engine.js';
+import { serviceModel } from '../../src/compose/service-model-read.js';
 
 const ROOT = '/ws';
 const NETWORK = 'envctl_ws';
 
 function service(project: string, name: string, extra: Partial<DesiredService> = {}): DesiredService {
   const full = `${project}-${name}`;
-  const labels = { [LABEL.root]: ROOT, [LABEL.project]: project, [COMPOSE_LABEL.service]: full };
+  const labels = {
+    [LABEL.root]: ROOT,
+    [LABEL.project]: project,
+    [COMPOSE_LABEL.service]: full,
+    [COMPOSE_LABEL.configHash]: `hash-${full}`,
+  };
   return {
     project,
     service: full,
     containerName: `ws-${full}-1`,
     image: 'busybox',
     build: undefined,
+    compose: { image: 'busybox' },
+    model: serviceModel({ image: 'busybox' }),
+    labels,
     create: {
       Image: 'busybox',
-      Labels: { ...labels, [COMPOSE_LABEL.configHash]: `hash-${full}` },
+      Labels: labels,
       NetworkingConfig: { EndpointsConfig: { [NETWORK]: { Aliases: [full] } } },
     },
     networks: [{ name: NETWORK, aliases: [full] }],

@@ -3,6 +3,7 @@ import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
 import { COMPOSE_LABEL, ENVCTL_BUILD_HASH, LABEL } from '../../src/model/labels.js';
 import { dependencyLevels, plan } from '../../src/reconcile/plan.js';
 import type { ObservedContainer, Observed } from '../../src/engine/observed.js';
+import { serviceModel } from '../../src/compose/service-model-read.js';
 
 const ROOT = '/ws';
 function service(project: string, name: string, extra: Partial<DesiredService> = {}): DesiredService {
@@ -13,6 +14,9 @@ function service(project: string, name: string, extra: Partial<DesiredService> =
     containerName: `ws-${full}-1`,
     image: `img-${full}`,
     build: undefined,
+    compose: { image: `img-${full}` },
+    model: serviceModel({ image: `img-${full}` }),
+    labels: { 'dev.envctl.workspace.root': ROOT },
     create: { Labels: { 'dev.envctl.workspace.root': ROOT } },
     networks: [{ name: 'envctl_ws', aliases: [full] }],
     dependsOn: [],

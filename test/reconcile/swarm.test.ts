@@ -1,45 +1,51 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm.js';
 import { LABEL, SWARM_SPEC_HASH } from '../../src/model/labels.js';
-import type { Desired, DesiredService } from '../../src/reconcile/desired.js';
+import type { ServiceSpec } from '../../src/compose/compose-types.js';
+import { desiredState, type Desired } from '../../src/reconcile/desired.js';
 import { swarmDesired } from '../../src/reconcile/swarm-desired.js';
 import { allows, checkGpuFit, planSwarm } from '../../src/reconcile/swarm-plan.js';
 
-const labels = { [LABEL.root]: '/ws', [LABEL.project]: 'train' };
+const labels = { [LABEL.root]: '/ws', [LABEL.project]: 'train', [LABEL.service]: 'web' };
 
-function service(host: Record<string, unknown>, extra: Partial<DesiredService> = {}): DesiredService {
-  return {
-    project: 'train',
-    service: 'train-web',
-    containerName: 'ws-train-web-1',
-    image: 'busybox',
-    build: undefined,
-    create: { Image: 'busybox', Cmd: ['httpd'], Env: ['A=1'], Labels: labels, HostConfig: host },
-    networks: [{ name: 'envctl_ws', aliases: ['train-web'] }],
-    dependsOn: [],
-    waitFor: [],
-    hash: 'h',
-    ...extra,
+/** The desired state of one Compose service "train-web", as render and desiredState make it. */
+function desired(spec: ServiceSpec): Desired {
+  const service = { image: 'busybox', command: ['httpd'], environment: { A: '1' }, labels, ...spec };
+  const model = {
+    services: { 'train-web': { ...service, networks: { workspace: { aliases: ['train-web'] } } } },
+    networks: { workspace: { name: 'envctl_ws' } },
+    volumes: { data: {} },
   };
+  const wanted = desiredState(model, {
+    projectName: 'ws',
+    root: '/ws',
+    composeDir: '/ws/compose',
+    configFile: '/ws/compose/docker-compose.yml',
+    envFiles: new Map(),
+  });
+  return { ...wanted, networks: [] };
 }
 
-function desired(services: DesiredService[]): Desired {
-  return { projectName: 'ws', root: '/ws', services, networks: [], volumes: [] };
-}
+const gpus = (count: number) => ({
+  deploy: { resources: { reservations: { devices: [{ driver: 'nvidia', count, capabilities: ['gpu'] }] } } },
+});
 
 const placements = new Map([['train', { node: 'gpu2', labels: { gpu: 'a100' } }]]);
 
 describe('the desired containers as swarm services', () => {
   it('reserves a count of GPUs as generic resources, publishes ports in host mode, places by node and labels', () => {
-    const host = {
-      PortBindings: { '8080/tcp': [{ HostIp: '0.0.0.0', HostPort: '8888' }] },
-      DeviceRequests: [{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }],
-      Binds: ['ws_data:/data', '/datasets:/datasets:ro'],
-      RestartPolicy: { Name: 'no' },
+    const spec = {
+      ...gpus(2),
+      ports: [{ target: 8080, published: 8888, host_ip: '0.0.0.0' }],
+      volumes: ['data:/data', '/datasets:/datasets:ro'],
+      restart: 'no',
+      environment: { A: '1', B: 'two words' },
+      extra_hosts: { 'db.lab': '10.0.0.9' },
+      stop_grace_period: '1500ms',
     };
-    const [spec] = swarmDesired(desired([service(host)]), placements).services;
-    const body = spec!.spec as Record<string, any>;
-    expect(spec!.gpus).toBe(2);
+    const [service] = swarmDesired(desired(spec), placements).services;
+    const body = service!.spec as Record<string, any>;
+    expect(service!.gpus).toBe(2);
     expect(body.TaskTemplate.Resources.Reservations.GenericResources).toEqual([
       { DiscreteResourceSpec: { Kind: 'NVIDIA-GPU', Value: 2 } },
     ]);
@@ -54,19 +60,38 @@ describe('the desired containers as swarm services', () => {
     ]);
     expect(body.TaskTemplate.RestartPolicy).toEqual({ Condition: 'on-failure' });
     expect(body.Labels['com.docker.stack.namespace']).toBe('ws');
-    expect(body.Labels[SWARM_SPEC_HASH]).toBe(spec!.hash);
+    expect(body.Labels[SWARM_SPEC_HASH]).toBe(service!.hash);
+    expect(body.TaskTemplate.ContainerSpec).toMatchObject({
+      Args: ['httpd'],
+      Env: ['A=1', 'B=two words'],
+      Hosts: ['10.0.0.9 db.lab'],
+      StopGracePeriod: 1.5e9,
+    });
+    expect(body.TaskTemplate.Networks).toEqual([{ Target: 'envctl_ws', Aliases: ['train-web'] }]);
+  });
+
+  it('hashes the spec whatever the order its keys were written in', () => {
+    const written = { environment: { A: '1' }, cap_add: ['SYS_PTRACE'], read_only: true };
+    const reordered = { read_only: true, cap_add: ['SYS_PTRACE'], environment: { A: '1' } };
+    const hashOf = (spec: ServiceSpec) => swarmDesired(desired(spec), new Map()).services[0]!.hash;
+    expect(hashOf(reordered)).toBe(hashOf(written));
+    expect(hashOf({ ...written, read_only: false })).not.toBe(hashOf(written));
   });
 
   // A build is refused at render, by the swarm column of the key table (test/compose/service-keys.test.ts).
   it('refuses by name what the swarm column of the key table does not carry: privileged, named GPUs', () => {
-    expect(() => swarmDesired(desired([service({ Privileged: true })]), new Map())).toThrow(
-      /train-web sets privileged, which a swarm service cannot carry/,
+    expect(() => swarmDesired(desired({ privileged: true }), new Map())).toThrow(
+      /train-web sets privileged, which envctl does not apply on a swarm: envctl does not carry it/,
     );
-    expect(() => swarmDesired(desired([service({ DeviceRequests: [{ DeviceIDs: ['1'] }] })]), new Map())).toThrow(
-      /asks for the GPUs 1, and a swarm hands out GPUs by count only/,
+    const named = { deploy: { resources: { reservations: { devices: [{ count: 1, device_ids: ['1'] }] } } } };
+    expect(() => swarmDesired(desired(named), new Map())).toThrow(/sets deploy\.resources\.reservations\.devices/);
+    const all = { deploy: { resources: { reservations: { devices: [{ count: 'all' as const }] } } } };
+    expect(() => swarmDesired(desired(all), new Map())).toThrow(
+      /asks for all GPUs, and a swarm hands out GPUs by count/,
     );
-    expect(() => swarmDesired(desired([service({ CpuShares: 512 })]), new Map())).toThrow(/sets cpu_shares/);
-    expect(swarmDesired(desired([service({ CapAdd: ['SYS_PTRACE'] })]), new Map()).services).toHaveLength(1);
+    expect(() => swarmDesired(desired({ cpu_shares: 512 }), new Map())).toThrow(/sets cpu_shares/);
+    expect(() => swarmDesired(desired({ build: '/src' }), new Map())).toThrow(/sets build,/);
+    expect(swarmDesired(desired({ cap_add: ['SYS_PTRACE'] }), new Map()).services).toHaveLength(1);
   });
 
   it('names the file and line of what it refuses, as the workspace wrote it', () => {
@@ -75,11 +100,9 @@ describe('the desired containers as swarm services', () => {
       asked.push(`${project}/${name}/${key}`);
       return { file: 'projects/train/compose.yml', line: 4 };
     };
-    const privileged = service({ Privileged: true, ShmSize: 1 << 30 });
-    privileged.create.Labels = { ...privileged.create.Labels, 'dev.envctl.service': 'web' };
     let error: unknown;
     try {
-      swarmDesired(desired([privileged]), new Map(), locate);
+      swarmDesired(desired({ privileged: true, shm_size: '1g' }), new Map(), locate);
     } catch (thrown) {
       error = thrown;
     }
@@ -89,8 +112,8 @@ describe('the desired containers as swarm services', () => {
   });
 
   it('says once that ports.bind does not apply in host mode', () => {
-    const host = { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] } };
-    expect(swarmDesired(desired([service(host)]), new Map()).warnings).toEqual([
+    const ports = [{ target: 80, published: 8080, host_ip: '127.0.0.1' }];
+    expect(swarmDesired(desired({ ports }), new Map()).warnings).toEqual([
       expect.stringContaining('ports.bind 127.0.0.1 does not apply'),
     ]);
   });
@@ -109,7 +132,7 @@ const node = (id: string, gpus: number, extra: Partial<SwarmNode> = {}): SwarmNo
 });
 
 describe('planning a swarm deploy', () => {
-  const wanted = swarmDesired(desired([service({ DeviceRequests: [{ Count: 1 }] })]), new Map());
+  const wanted = swarmDesired(desired(gpus(1)), new Map());
 
   it('creates what is missing, leaves an unchanged service alone, removes what left which-project', () => {
     const spec = wanted.services[0]!;
@@ -163,7 +186,7 @@ describe('planning a swarm deploy', () => {
 
   it('places a shared request on a node with that many GPUs and names them, reserving nothing', () => {
     const shared = swarmDesired(
-      desired([service({ DeviceRequests: [{ Count: 1 }] })]),
+      desired(gpus(1)),
       new Map([['train', { node: undefined, labels: {}, sharedGpus: true }]]),
     );
     const spec = shared.services[0]!;
