@@ -1,9 +1,10 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
 import { REPO } from '../support/workspace.js';
 import { unmountUnder } from '../support/mounts.js';
+import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd, type SshdOptions } from './sshd.js';
 
 /**
  * A "remote GPU server" on this machine: a network namespace with an address of its own (a veth pair), its own
@@ -33,7 +34,7 @@ export class RemoteHost {
   readonly knownHosts = join(this.dir, 'known_hosts');
   readonly remoteRoot = join(this.dir, 'server-home', 'envctl');
   private dockerd: ResultPromise | undefined;
-  private sshd: ResultPromise | undefined;
+  private sshdProcess: RunningSshd | undefined;
 
   constructor(private readonly gpus: string | undefined = undefined) {}
 
@@ -61,8 +62,7 @@ export class RemoteHost {
 
   /** Forgets (or trusts again) the host key on the laptop's side. */
   trustHostKey(trusted: boolean): void {
-    const key = readFileSync(join(this.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-    writeFileSync(this.knownHosts, trusted ? `${this.address} ${key}\n` : '');
+    writeFileSync(this.knownHosts, trusted ? knownHostsLine(this.sshd, [this.address]) : '');
   }
 
   /** A command in the server's network namespace. */
@@ -88,10 +88,9 @@ export class RemoteHost {
   }
 
   async remove(): Promise<void> {
-    for (const process of [this.sshd, this.dockerd]) {
-      process?.kill('SIGTERM');
-      await process;
-    }
+    await this.sshdProcess?.stop();
+    this.dockerd?.kill('SIGTERM');
+    await this.dockerd;
     await execa('ip', ['netns', 'delete', this.namespace], { reject: false });
     await execa('ip', ['link', 'delete', this.hostLink], { reject: false });
     await unmountUnder(this.dir);
@@ -109,40 +108,31 @@ export class RemoteHost {
     await this.inside(['ip', 'link', 'set', this.peerLink, 'up']);
   }
 
-  private async keys(): Promise<void> {
-    for (const name of ['host_key', 'client_key'])
-      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(this.dir, name)]);
+  private get sshd(): SshdOptions {
     const bin = join(this.dir, 'bin');
-    mkdirSync(bin, { recursive: true });
-    writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
-    chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
     const path = [bin, ...(this.gpus ? [join(REPO, 'test', 'fixtures', 'bin')] : []), '/usr/local/bin:/usr/bin:/bin'];
     const environment = [
       `PATH=${path.join(':')}`,
       `UNISON=${join(this.dir, 'server-unison')}`,
       `DOCKER_HOST=unix://${this.socket}`,
+      ...(this.gpus ? [`NVIDIA_SMI_MACHINE=${this.gpus}`] : []),
     ];
-    if (this.gpus) environment.push(`NVIDIA_SMI_MACHINE=${this.gpus}`);
-    const options = environment.map((entry) => `environment="${entry}"`).join(',');
-    writeFileSync(
-      join(this.dir, 'authorized_keys'),
-      `${options} ${readFileSync(join(this.dir, 'client_key.pub'), 'utf8')}`,
-    );
-    writeFileSync(
-      join(this.dir, 'sshd_config'),
-      [
-        `ListenAddress ${this.address}`,
-        `HostKey ${join(this.dir, 'host_key')}`,
-        `PidFile ${join(this.dir, 'sshd.pid')}`,
-        `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password',
-        'PasswordAuthentication no',
-        'PermitUserEnvironment yes',
-        'StrictModes no',
-        'UsePAM no',
-        '',
-      ].join('\n'),
-    );
+    return {
+      dir: this.dir,
+      namespace: this.namespace,
+      address: this.address,
+      clientKey: join(this.dir, 'client_key'),
+      environment,
+    };
+  }
+
+  private async keys(): Promise<void> {
+    await makeKey(join(this.dir, 'client_key'));
+    const bin = join(this.dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
+    await prepareSshd(this.sshd);
     writeFileSync(
       this.sshConfig,
       `Host *\n  IdentityFile ${join(this.dir, 'client_key')}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${this.knownHosts}\n`,
@@ -166,20 +156,7 @@ export class RemoteHost {
   }
 
   private async startSshd(): Promise<void> {
-    mkdirSync('/run/sshd', { recursive: true });
-    const hidden = join(this.dir, 'not-the-engine');
-    writeFileSync(hidden, '');
-    const script = `mount --bind ${hidden} /var/run/docker.sock && exec /usr/sbin/sshd -D -e -f ${join(this.dir, 'sshd_config')}`;
-    this.sshd = execa(
-      'nsenter',
-      [`--net=/var/run/netns/${this.namespace}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script],
-      { reject: false, stdout: 'ignore', stderr: 'ignore' },
-    );
-    await until(
-      () =>
-        execa('ssh', ['-F', this.sshConfig, '-o', 'BatchMode=yes', `root@${this.address}`, 'true']).then(() => true),
-      "the server's sshd",
-    );
+    this.sshdProcess = await startSshd(this.sshd, this.sshConfig);
   }
 }
 

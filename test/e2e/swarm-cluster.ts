@@ -2,12 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, readFileSync 
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
+import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd, type SshdOptions } from './sshd.js';
 
 /**
  * A Docker Swarm of two "GPU servers" on this machine: each node a dockerd in a network namespace of its own
  * (own hostname, data root, exec root, socket), the namespaces joined by a bridge, each advertising two stand-in
  * GPUs as generic resources (daemon.json node-generic-resources) and with the stand-in NVIDIA hook on its PATH.
  * node1 is the manager, node2 joins it as a worker. The host reaches both nodes' addresses over the bridge.
+ * Each node runs an sshd (test/e2e/sshd.ts) whose sessions find the node's engine by DOCKER_HOST; `sshConfig`
+ * names the nodes by their hostnames, as a lab's ~/.ssh/config does (ENVCTL_SSH_COMMAND="ssh -F ...").
  */
 export class SwarmCluster {
   readonly dir = mkdtempSync('/tmp/envctl-swarm-');
@@ -24,10 +27,22 @@ export class SwarmCluster {
     gpus: [`GPU-node${n}-a`, `GPU-node${n}-b`],
   }));
   readonly docker = this.nodes.map((node) => new Docker({ socketPath: node.socket }));
+  readonly sshConfig = join(this.dir, 'ssh_config');
   private readonly daemons: ResultPromise[] = [];
+  private readonly sshds: RunningSshd[] = [];
 
   get managerUrl(): string {
     return `unix://${this.nodes[0]!.socket}`;
+  }
+
+  /** The manager as a laptop reaches it: over SSH, by its hostname. */
+  get managerSshUrl(): string {
+    return `ssh://root@${this.nodes[0]!.name}`;
+  }
+
+  /** ENVCTL_SSH_COMMAND for envctl: the laptop's ssh, with the nodes' names, key and known_hosts. */
+  get sshCommand(): string {
+    return `ssh -F ${this.sshConfig}`;
   }
 
   async start(): Promise<void> {
@@ -41,6 +56,7 @@ export class SwarmCluster {
     writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
     chmodSync(join(bin, 'nvidia-container-runtime-hook'), 0o755);
     for (const node of this.nodes) await this.startNode(node, bin);
+    await this.startSshds(bin);
     const [manager, worker] = this.docker as [Docker, Docker];
     await manager.swarmInit({ ListenAddr: `${this.nodes[0]!.address}:2377`, AdvertiseAddr: this.nodes[0]!.address });
     const token = ((await manager.swarmInspect()) as { JoinTokens: { Worker: string } }).JoinTokens.Worker;
@@ -79,6 +95,7 @@ export class SwarmCluster {
           .catch(() => undefined);
     }
     for (const docker of [...this.docker].reverse()) await docker.swarmLeave({ force: true }).catch(() => undefined);
+    for (const sshd of this.sshds) await sshd.stop();
     for (const daemon of this.daemons) {
       daemon.kill('SIGTERM');
       await daemon;
@@ -97,6 +114,27 @@ export class SwarmCluster {
     await execa('ip', ['link', 'delete', this.bridge], { reject: false });
     await execa('iptables', ['-D', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT'], { reject: false });
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async startSshds(bin: string): Promise<void> {
+    const clientKey = join(this.dir, 'client_key');
+    await makeKey(clientKey);
+    const options = this.nodes.map((node): SshdOptions => ({
+      dir: join(this.dir, `${node.name}-ssh`),
+      namespace: node.namespace,
+      address: node.address,
+      clientKey,
+      environment: [`PATH=${bin}:/usr/local/bin:/usr/bin:/bin`, `DOCKER_HOST=unix://${node.socket}`],
+    }));
+    for (const option of options) await prepareSshd(option);
+    const knownHosts = join(this.dir, 'known_hosts');
+    writeFileSync(knownHosts, options.map((option) => knownHostsLine(option, [option.address])).join(''));
+    const hosts = this.nodes.map((node) => `Host ${node.name}\n  HostName ${node.address}\n`).join('');
+    writeFileSync(
+      this.sshConfig,
+      `${hosts}Host *\n  IdentityFile ${clientKey}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${knownHosts}\n`,
+    );
+    for (const option of options) this.sshds.push(await startSshd(option, this.sshConfig));
   }
 
   private async startNode(node: SwarmCluster['nodes'][number], bin: string): Promise<void> {
@@ -118,8 +156,7 @@ export class SwarmCluster {
       dir('pid'),
       '-H',
       `unix://${node.socket}`,
-      '--bridge',
-      'none',
+      // A default bridge of its own, in its namespace: BuildKit's RUN steps need one ("network bridge not found").
       '--iptables=false',
       '--ip-masq=false',
     );
