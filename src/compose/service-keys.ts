@@ -162,8 +162,8 @@ export const SERVICE_KEYS: KeyTable = {
   attach: refused('envctl follows the logs of every service in the foreground'),
   blkio_config: refused('block I/O weights are not applied'),
   build: applied('image build', {
-    swarm: notOnSwarm(
-      "a swarm's nodes cannot use an image built on one engine: push the image to a registry the nodes reach and name it in image:",
+    swarm: carried(
+      "built on the manager's engine, copied to each node that may run it and lacks it (over SSH), run by its id",
     ),
     keys: {
       context: applied('build context'),

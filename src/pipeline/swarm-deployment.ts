@@ -32,21 +32,13 @@ export class SwarmDeployment implements Deployment {
       });
     }
     const engine = await connectEngineOf(this.choice);
-    const { change } = view.events(engine.address);
-    const outcome = await swarmUp(workspace, this.choice, engine, request, { change, warning: view.warning });
+    const outcome = await swarmUp(workspace, this.choice, engine, request, view.events(engine.address));
     const { plan } = outcome;
     if (request.dryRun) {
       view.planned(planLines(outcome));
       return 'detached';
     }
-    view.failed(
-      outcome.failures.map((failure) => ({
-        project: failure.project,
-        left: `${failure.service} does not run`,
-        error: new EngineError(`${failure.reason}.`),
-      })),
-      [],
-    );
+    view.failed(outcome.failures, []);
     const changes = plan.create.length + plan.update.length + plan.remove.length;
     if (changes === 0 && outcome.failures.length === 0) view.nothingToDo();
     const failed = new Set(outcome.failures.map((failure) => failure.project));
@@ -90,8 +82,10 @@ export class SwarmDeployment implements Deployment {
 }
 
 /** --dry-run on a swarm: each service created, updated or removed. */
-function planLines({ plan }: SwarmUpOutcome): string[] {
+function planLines({ plan, builds }: SwarmUpOutcome): string[] {
+  const images = [...builds.projects.values()].flatMap((project) => project.images);
   return [
+    ...images.map((step) => `${step.kind} image ${step.service.image} (${step.reason}), then carry it to the nodes`),
     ...plan.create.map((spec) => `create service ${spec.name}`),
     ...plan.update.map(({ spec }) => `update service ${spec.name}`),
     ...plan.remove.map((service) => `remove service ${service.name}`),

@@ -7,7 +7,15 @@ import type { RenderOutcome } from '../merge/render-outcome.js';
 import { LABEL, STACK_NAMESPACE } from '../model/labels.js';
 import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired } from '../reconcile/swarm-desired.js';
-import { checkGpuFit, planSwarm, type SwarmPlan } from '../reconcile/swarm-plan.js';
+import { checkGpuFit, planSwarm, withoutProjects, type SwarmPlan } from '../reconcile/swarm-plan.js';
+import type { ApplyReporter } from '../execute/apply.js';
+import { engineAddressOf } from '../engine/engine-target.js';
+import { EngineError } from '../errors/envctl-error.js';
+import { NodeEngines } from '../engine/swarm-nodes.js';
+import type { Desired } from '../reconcile/desired.js';
+import type { Plan, PlanOptions } from '../reconcile/plan.js';
+import { buildOnManager, carryToNodes } from './swarm-images.js';
+import { hashBuilds } from './up.js';
 import { swarmDownSteps, swarmSteps } from '../reconcile/swarm-steps.js';
 import { currentHostUser } from '../util/host-user.js';
 import type { Workspace } from '../workspace/load.js';
@@ -22,27 +30,74 @@ export interface SwarmUpOutcome {
   render: RenderOutcome;
   desired: SwarmDesired;
   plan: SwarmPlan;
-  /** Projects whose tasks did not reach running, with the swarm's reason. */
-  failures: Array<{ project: string; service: string; reason: string }>;
+  /** What the manager builds for the services. */
+  builds: Plan;
+  /** Projects whose image did not build or whose tasks did not reach running: what is left, and why. */
+  failures: Array<{ project: string; left: string; error: Error }>;
   nodes: SwarmNode[];
   tasks: SwarmTask[];
   services: SwarmService[];
 }
 
+export type SwarmUpEvents = SwarmEvents & ApplyReporter;
+
 /**
  * envctl up on a swarm: render (ports free of every other service's, subnets clear of the swarm's networks),
- * the desired services as the stack's, a plan against what the swarm runs, the GPU fit over the nodes, then
- * networks, services, removals; and wait for each new task to run or say why not.
+ * the images built on the manager, the desired services as the stack's, a plan against what the swarm runs,
+ * the GPU fit over the nodes, the built images carried to the nodes that lack them, then networks, services,
+ * removals; and wait for each new task to run or say why not.
  */
 export async function swarmUp(
   workspace: Workspace,
   choice: EngineChoice,
   engine: DockerEngine,
-  options: { only?: ReadonlySet<string>; dryRun?: boolean },
-  events: SwarmEvents,
+  options: PlanOptions & { dryRun?: boolean },
+  events: SwarmUpEvents,
 ): Promise<SwarmUpOutcome> {
   const swarm = await connectSwarm(engine);
-  const [nodes, services, tasks] = await Promise.all([swarm.nodes(), swarm.services(STACK_NAMESPACE), swarm.tasks()]);
+  const [status, nodes, services, tasks] = await Promise.all([
+    swarm.status(),
+    swarm.nodes(),
+    swarm.services(STACK_NAMESPACE),
+    swarm.tasks(),
+  ]);
+  const { render, wanted } = await renderOnSwarm(workspace, choice, engine, services, options);
+  const placements = placementsOf(workspace);
+  const builds = await buildOnManager(wanted, engine, options, events);
+  const desired = swarmDesired(wanted, placements, keyLocator(workspace.projects), builds.built);
+  for (const warning of desired.warnings) events.warning(warning);
+  const unbuilt = new Set(builds.failures.map((failure) => failure.project));
+  const planned = planSwarm(desired, { services, networks: await swarm.networks() }, options.only);
+  const plan = withoutProjects(planned, unbuilt);
+  const pins = checkGpuFit(plan, nodes, tasks, services);
+  const failures = builds.failures.map(({ project, error }) => ({
+    project,
+    left: 'its image did not build: its services run as before',
+    error,
+  }));
+  const outcome = { render, desired, plan, builds: builds.plan, failures, nodes, tasks, services };
+  if (options.dryRun) return outcome;
+  const running = [...plan.create, ...plan.update.map((update) => update.spec), ...plan.unchanged];
+  const nodeEngines = new NodeEngines(engine, engineAddressOf(choice.target), status.nodeId);
+  await carryToNodes(running, { nodes, pins }, { manager: engine, nodes: nodeEngines }, events);
+  const settled = await applySwarmSteps(swarm, swarmSteps(plan, pins), events);
+  if (!settled) return outcome;
+  const notRunning = settled.failures.map(({ project, service, reason }) => ({
+    project,
+    left: `${service} does not run`,
+    error: new EngineError(`${reason}.`),
+  }));
+  return { ...outcome, ...settled, failures: [...failures, ...notRunning] };
+}
+
+/** Render with the swarm's edges; its check refuses, at file and line, what a swarm service cannot carry. */
+async function renderOnSwarm(
+  workspace: Workspace,
+  choice: EngineChoice,
+  engine: DockerEngine,
+  services: readonly SwarmService[],
+  options: { dryRun?: boolean },
+) {
   const foreignPorts = new Set(
     services
       .filter((service) => service.labels[LABEL.root] !== workspace.root)
@@ -61,31 +116,29 @@ export async function swarmUp(
     target: 'swarm',
     bindSource: unsyncedBindSource(workspace.root, engine.address),
   };
-  const placements = new Map<string, Placement>(
-    workspace.projects.map((project) => [
-      project.name,
-      { ...project.placement, sharedGpus: project.gpuSharing === 'shared' },
-    ]),
-  );
-  let desired: SwarmDesired | undefined;
+  let wanted: Desired | undefined;
   const render = await renderWorkspace(
     workspace,
     edges,
     options.dryRun ? () => undefined : (outcome) => persistRender(store, workspace.settings.name, outcome),
     {
       check: (outcome) => {
-        const wanted = desiredOf(workspace, store.composeDir, outcome, edges.bindSource);
-        desired = swarmDesired(wanted, placements, keyLocator(workspace.projects));
+        wanted = hashBuilds(desiredOf(workspace, store.composeDir, outcome, edges.bindSource));
+        swarmDesired(wanted, placementsOf(workspace), keyLocator(workspace.projects));
       },
     },
   );
-  for (const warning of desired!.warnings) events.warning(warning);
-  const plan = planSwarm(desired!, { services, networks: await swarm.networks() }, options.only);
-  const pins = checkGpuFit(plan, nodes, tasks, services);
-  const outcome = { render, desired: desired!, plan, failures: [], nodes, tasks, services };
-  if (options.dryRun) return outcome;
-  const settled = await applySwarmSteps(swarm, swarmSteps(plan, pins), events);
-  return { ...outcome, ...settled };
+  return { render, wanted: wanted!, store };
+}
+
+/** Where each project may run (envctl.yml placement:), and whether its GPUs are shared. */
+function placementsOf(workspace: Workspace): Map<string, Placement> {
+  return new Map(
+    workspace.projects.map((project) => [
+      project.name,
+      { ...project.placement, sharedGpus: project.gpuSharing === 'shared' },
+    ]),
+  );
 }
 
 /** envctl down on a swarm: the workspace's services (of `only`), then its overlay networks. */

@@ -89,7 +89,7 @@ export async function up(
 }
 
 /** Each build with its input hash and the paths that hash read (for the up stamp and the watcher): read once. */
-function hashBuilds(desired: Desired): Desired {
+export function hashBuilds(desired: Desired): Desired {
   const services = desired.services.map((service) => {
     if (!service.build) return service;
     const inputs = buildInputs(service.build);

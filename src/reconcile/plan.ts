@@ -135,6 +135,30 @@ export function plan(desired: Desired, observed: Observed, options: PlanOptions 
   return { removeContainers, recreateNetworks, createNetworks, removeNetworks, createVolumes, projects };
 }
 
+/**
+ * Only the images of `desired` (builds, and the tags of the same builds), for an engine that builds for others
+ * to run: a swarm's manager builds what its nodes then get. Pulls are the nodes' own.
+ */
+export function imagePlan(desired: Desired, observed: Observed, options: PlanOptions = {}): Plan {
+  const projects = new Map<string, ProjectPlan>();
+  for (const service of desired.services) {
+    if (options.only && !options.only.has(service.project)) continue;
+    const image = imageStep(service, observed, options);
+    if (!image || image.kind === 'pull') continue;
+    const projectPlan = projects.get(service.project) ?? { images: [], levels: [], onFailure: 'remove-made' };
+    projectPlan.images.push(image);
+    projects.set(service.project, projectPlan);
+  }
+  return {
+    removeContainers: [],
+    recreateNetworks: [],
+    createNetworks: [],
+    removeNetworks: [],
+    createVolumes: [],
+    projects,
+  };
+}
+
 function imageStep(service: DesiredService, observed: Observed, options: PlanOptions): ImageStep | undefined {
   if (service.build && options.noCache)
     return { kind: 'build', service, reason: 'build asked for, without cache', noCache: true };

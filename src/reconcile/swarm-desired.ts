@@ -18,6 +18,9 @@ export interface Placement {
 export interface SwarmServiceSpec {
   name: string;
   project: string;
+  /** The image's name, and its id where the manager built it (then carried to the nodes). */
+  image: string;
+  imageId: string | undefined;
   /** GPUs it reserves (generic resources), for the fit check before deploying. */
   gpus: number;
   /** GPUs it uses beside others (gpu_sharing: shared): no reservation; envctl names them on a node that has them. */
@@ -51,21 +54,29 @@ export function swarmDesired(
   desired: Desired,
   placements: ReadonlyMap<string, Placement>,
   locate: KeyLocator = () => undefined,
+  built: ReadonlyMap<string, string> = new Map(),
 ): SwarmDesired {
   const stack = desired.projectName;
   const warnings = new Set<string>();
   const services = desired.services.map((service) =>
-    serviceSpec(service, stack, placements.get(service.project), warnings, refusalAt(service, locate)),
+    serviceSpec(service, { stack, built, warnings }, placements.get(service.project), refusalAt(service, locate)),
   );
   const networks = desired.networks.map((network) => networkSpec(network, stack));
   return { root: desired.root, stack, services, networks, warnings: [...warnings] };
 }
 
+/** What every service of the stack shares: its name, the images built for it, the warnings said once. */
+interface StackContext {
+  stack: string;
+  /** The id of each image the manager built (by name): a task runs exactly that image, pulled from nowhere. */
+  built: ReadonlyMap<string, string>;
+  warnings: Set<string>;
+}
+
 function serviceSpec(
   service: DesiredService,
-  stack: string,
+  { stack, built, warnings }: StackContext,
   placement: Placement | undefined,
-  warnings: Set<string>,
   refuse: Refuse,
 ): SwarmServiceSpec {
   refuseUncarried(service, refuse);
@@ -79,7 +90,7 @@ function serviceSpec(
     Name: service.containerName,
     Labels: labels,
     TaskTemplate: prune({
-      ContainerSpec: containerSpec(service, labels),
+      ContainerSpec: containerSpec(service, built.get(service.image) ?? service.image, labels),
       Resources: resourcesOf(model.resources, gpus),
       RestartPolicy: restartPolicy(model.process.restart),
       Placement: constraints.length ? { Constraints: constraints } : undefined,
@@ -93,6 +104,8 @@ function serviceSpec(
   return {
     name: service.containerName,
     project: service.project,
+    image: service.image,
+    imageId: built.get(service.image),
     gpus,
     sharedGpus: shared ? requested : 0,
     constraints,
@@ -101,12 +114,16 @@ function serviceSpec(
   };
 }
 
-function containerSpec(service: DesiredService, labels: Record<string, string>): Record<string, unknown> {
+/**
+ * A built image is named by its id: a node then runs exactly that image and never asks a registry for it (the
+ * Engine pulls a service's image by name first, and would find another of that name, or wait for none).
+ */
+function containerSpec(service: DesiredService, image: string, labels: Record<string, string>) {
   const { process, storage, kernel, network } = service.model;
   const environment = Object.entries(process.environment);
   const health = process.healthcheck;
   return prune({
-    Image: service.image,
+    Image: image,
     Command: process.entrypoint,
     Args: process.command,
     Env: environment.length ? environment.map(([key, value]) => `${key}=${value}`) : undefined,

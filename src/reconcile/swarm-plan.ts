@@ -48,6 +48,17 @@ export function planSwarm(
   return plan;
 }
 
+/** The plan less the creations and updates of `projects` (their images did not build): what runs stays. */
+export function withoutProjects(plan: SwarmPlan, projects: ReadonlySet<string>): SwarmPlan {
+  if (projects.size === 0) return plan;
+  const kept = (spec: SwarmServiceSpec) => !projects.has(spec.project);
+  return {
+    ...plan,
+    create: plan.create.filter(kept),
+    update: plan.update.filter((update) => kept(update.spec)),
+  };
+}
+
 /** Each node's GPUs, and who holds which (from the running tasks' generic resources). */
 export interface NodeGpus {
   node: SwarmNode;

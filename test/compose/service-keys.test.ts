@@ -5,7 +5,7 @@ import { modelProblems } from '../../src/merge/check-model.js';
 import { appliedPaths } from '../../src/compose/key-rules.js';
 import { SERVICE_KEYS } from '../../src/compose/service-keys.js';
 import { KEY_TABLE_END, KEY_TABLE_START, keyTableMarkdown } from '../../src/compose/key-table-doc.js';
-import { desiredState, type DesiredService } from '../../src/reconcile/desired.js';
+import { desiredState, hashOf, type DesiredService } from '../../src/reconcile/desired.js';
 import { LABEL } from '../../src/model/labels.js';
 import { swarmDesired } from '../../src/reconcile/swarm-desired.js';
 
@@ -457,7 +457,14 @@ describe('every applied Compose service key reaches the Engine API body', () => 
 /** The swarm service of "web" (its spec and the warnings said), or the refusal of its translation. */
 function swarmOutcome(spec: ServiceSpec): string {
   try {
-    const translated = swarmDesired(desiredStateOf(spec), new Map());
+    const desired = desiredStateOf(spec);
+    // The manager builds what has a build section: its inputs make the image, which the task runs by id.
+    const built = new Map(
+      desired.services.flatMap((service) =>
+        service.build ? [[service.image, `sha256:${hashOf(service.build)}`]] : [],
+      ),
+    );
+    const translated = swarmDesired(desired, new Map(), undefined, built);
     const web = translated.services.find((service) => service.project === 'p')?.spec;
     // The hashes of the spec say that it changed, not what: left out, the rest says whether a key had an effect.
     return JSON.stringify([web, translated.warnings], (key, value: unknown) => (/hash/.test(key) ? undefined : value));

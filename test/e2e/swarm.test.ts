@@ -210,6 +210,77 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
   });
 });
 
+/** Whatever the node's engine holds in BuildKit's build cache: nothing, on a node that never built. */
+async function buildCacheOf(docker: Docker): Promise<unknown[]> {
+  const usage = (await docker.df()) as { BuildCache?: unknown[] | null };
+  return usage.BuildCache ?? [];
+}
+
+describe.runIf(canBuild)('a workspace on a swarm reached only over SSH', () => {
+  const ssh = () => ({ ENVCTL_SSH_COMMAND: cluster.sshCommand });
+  const dockerfile = (text: string) =>
+    `FROM busybox:latest\nRUN mkdir -p /www && echo "${text}" > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
+
+  it('builds a project on the manager and runs it on a node that never built it; a change is built and carried again', async () => {
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nports:\n  range: "29300-29399"\n`,
+      'which-project': 'built\n',
+      'projects/built/envctl.yml': 'placement: node2\n',
+      'projects/built/compose.yml': 'services:\n  web:\n    build: .\n    ports: ["8080"]\n',
+      'projects/built/Dockerfile': dockerfile('built v1'),
+    });
+    const worker = cluster.docker[1]!;
+    const page = async () => {
+      const ps = JSON.parse((await envctl(root, ['ps', '--json'], ssh())).stdout) as Array<{
+        project: string;
+        node: string;
+        urls: string[];
+      }>;
+      expect(ps.map((row) => [row.project, row.node])).toEqual([['built', 'node2']]);
+      return (await httpGet(ps[0]!.urls[0]!, 30_000)).body;
+    };
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh());
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/built: built \S+-built-web/);
+      expect(up.stdout).toMatch(/built: carried \S+-built-web to node2 \(/);
+      expect(await page()).toBe('built v1\n');
+      // node2 runs the image the manager built, by its id, and has built nothing itself.
+      const [task] = await tasksByProject(root).then((tasks) => [tasks.get('built')!]);
+      expect(task!.node).toBe(1);
+      const image = (await worker.getContainer(task!.id).inspect()).Image;
+      expect((await cluster.docker[0]!.getImage(image).inspect()).Id).toBe(image);
+      expect(await buildCacheOf(worker)).toEqual([]);
+      expect((await buildCacheOf(cluster.docker[0]!)).length).toBeGreaterThan(0);
+
+      const again = await envctl(root, ['up', '-d'], ssh());
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain('Nothing to do');
+      expect(again.stdout).not.toContain('carried');
+
+      writeFileSync(join(root, 'projects/built/Dockerfile'), dockerfile('built v2'));
+      const changed = await envctl(root, ['up', '-d'], ssh());
+      expect(changed.exitCode, changed.stderr).toBe(0);
+      expect(changed.stdout).toMatch(/built: carried \S+-built-web to node2/);
+      expect(changed.stdout).toMatch(/built: updated service/);
+      await expect.poll(page, { timeout: 60_000, interval: 1000 }).toBe('built v2\n');
+
+      // A build that fails names its step, exit 3, and leaves the service as it ran.
+      writeFileSync(join(root, 'projects/built/Dockerfile'), 'FROM busybox:latest\nRUN exit 7\n');
+      const broken = await envctl(root, ['up', '-d'], ssh());
+      expect(broken.exitCode).toBe(3);
+      expect(broken.stderr).toContain('RUN exit 7');
+      expect(broken.stderr).toContain('its image did not build: its services run as before');
+      expect(broken.stdout).not.toContain('carried');
+      expect(await page()).toBe('built v2\n');
+    } finally {
+      const down = await envctl(root, ['down'], ssh());
+      expect(down.exitCode, down.stderr).toBe(0);
+    }
+    expect(await cluster.docker[0]!.listServices()).toEqual([]);
+  }, 240_000);
+});
+
 // The contract test/engine/swarm-contract.test.ts runs on the in-memory swarm, here on the real one.
 describe.runIf(canBuild)('the swarm contract, on a real swarm of two nodes', () => {
   const swarm = () => new SwarmEngine(new DockerEngine(cluster.docker[0]!, cluster.managerUrl, undefined));

@@ -23,6 +23,8 @@ function serviceSpec(project: string, gpus: number): SwarmServiceSpec {
   return {
     name: `ws-${project}-web-1`,
     project,
+    image: 'busybox',
+    imageId: undefined,
     gpus,
     sharedGpus: 0,
     constraints: [],

@@ -90,8 +90,17 @@ describe('the desired containers as swarm services', () => {
       /asks for all GPUs, and a swarm hands out GPUs by count/,
     );
     expect(() => swarmDesired(desired({ cpu_shares: 512 }), new Map())).toThrow(/sets cpu_shares/);
-    expect(() => swarmDesired(desired({ build: '/src' }), new Map())).toThrow(/sets build,/);
     expect(swarmDesired(desired({ cap_add: ['SYS_PTRACE'] }), new Map()).services).toHaveLength(1);
+  });
+
+  it('runs an image the manager built by its id, so that no node asks a registry for it', () => {
+    const wanted = desired({ build: '/src', image: undefined });
+    const id = 'sha256:' + 'a'.repeat(64);
+    const [service] = swarmDesired(wanted, new Map(), undefined, new Map([['ws-train-web', id]])).services;
+    expect(service).toMatchObject({ image: 'ws-train-web', imageId: id });
+    expect((service!.spec as any).TaskTemplate.ContainerSpec.Image).toBe(id);
+    const rebuilt = swarmDesired(wanted, new Map(), undefined, new Map([['ws-train-web', `sha256:${'b'.repeat(64)}`]]));
+    expect(rebuilt.services[0]!.hash).not.toBe(service!.hash);
   });
 
   it('names the file and line of what it refuses, as the workspace wrote it', () => {

@@ -1,0 +1,41 @@
+import type { Engine } from './engine.js';
+import type { DockerEngine } from './docker-engine.js';
+import type { EngineAddress } from './engine-target.js';
+import type { SwarmNode } from './swarm.js';
+
+/**
+ * How envctl reaches a swarm node's own engine (for what the service API cannot do: carry images, run a shell):
+ * over SSH by the node's hostname, as the user reaches the manager (the same user, when the manager is
+ * ssh://user@...); the user's ~/.ssh/config says the rest (HostName, Port, ProxyJump), as for `ssh <node>`.
+ */
+export function nodeEngineAddress(manager: EngineAddress, node: SwarmNode): EngineAddress {
+  const user = manager.kind === 'ssh' ? manager.ssh.user : undefined;
+  return {
+    kind: 'ssh',
+    ssh: { user, host: node.hostname, port: undefined },
+    source: manager.source,
+    url: `ssh://${user ? `${user}@` : ''}${node.hostname}`,
+  };
+}
+
+/** Each node's engine, connected once: the manager's own connection for the manager's node. */
+export class NodeEngines {
+  private readonly engines = new Map<string, Promise<Engine>>();
+
+  constructor(
+    private readonly manager: DockerEngine,
+    private readonly managerAddress: EngineAddress,
+    private readonly managerNodeId: string,
+  ) {}
+
+  engineOf(node: SwarmNode): Promise<Engine> {
+    if (node.id === this.managerNodeId) return Promise.resolve(this.manager);
+    const known = this.engines.get(node.id);
+    if (known) return known;
+    const connected = import('./engine-connect.js').then(({ connectDocker }) =>
+      connectDocker({ target: nodeEngineAddress(this.managerAddress, node) }),
+    );
+    this.engines.set(node.id, connected);
+    return connected;
+  }
+}
