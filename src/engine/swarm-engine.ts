@@ -1,6 +1,9 @@
 import type Docker from 'dockerode';
 import { EngineError } from '../errors/envctl-error.js';
+import { PassThrough, type Readable } from 'node:stream';
 import type { DockerEngine } from './docker-engine.js';
+import type { LogOptions, LogStream } from './engine.js';
+import { demux, lineSplitter } from './engine-streams.js';
 import { labelFilter, networkFrom, type ObservedNetwork } from './observed.js';
 import {
   GPU_RESOURCE,
@@ -147,6 +150,38 @@ export class SwarmEngine implements Swarm {
 
   async removeService(id: string): Promise<void> {
     await this.call(() => this.docker.getService(id).remove());
+  }
+
+  async forceUpdate(id: string): Promise<void> {
+    const service = this.docker.getService(id);
+    const info = (await this.call(() => service.inspect())) as { Spec: Raw; Version: { Index: number } };
+    const template = (info.Spec.TaskTemplate ?? {}) as Raw;
+    const force = Number(template.ForceUpdate ?? 0) + 1;
+    const spec = { ...info.Spec, TaskTemplate: { ...template, ForceUpdate: force } };
+    await this.call(() => service.update({ ...spec, version: info.Version.Index }));
+  }
+
+  async serviceLogs(
+    id: string,
+    options: LogOptions,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<LogStream> {
+    const service = this.docker.getService(id);
+    const info = (await this.call(() => service.inspect())) as {
+      Spec: { TaskTemplate?: { ContainerSpec?: { TTY?: boolean } } };
+    };
+    const request = {
+      follow: options.follow,
+      stdout: true,
+      stderr: true,
+      tail: options.tail ?? 'all',
+      since: options.since ?? 0,
+    };
+    const raw = await this.call(() => service.logs(request as never) as unknown as Promise<Readable | Buffer>);
+    const stream = Buffer.isBuffer(raw) ? new PassThrough().end(raw) : raw;
+    const out = lineSplitter((line) => onLine(line, 'stdout'));
+    const err = lineSplitter((line) => onLine(line, 'stderr'));
+    return demux(this.docker, stream, info.Spec.TaskTemplate?.ContainerSpec?.TTY === true, out, err);
   }
 
   removeNetwork(name: string): Promise<void> {

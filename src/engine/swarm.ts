@@ -1,3 +1,4 @@
+import type { LogOptions, LogStream } from './engine.js';
 import type { ObservedNetwork } from './observed.js';
 
 /** The generic resource kind a GPU node advertises (daemon.json: node-generic-resources "NVIDIA-GPU=GPU-<uuid>"). */
@@ -60,6 +61,14 @@ export interface Swarm {
   /** Replaces a service's spec; `version` is the one read, as the swarm's optimistic lock wants. */
   updateService(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
   removeService(id: string): Promise<void>;
+  /** Replaces a service's tasks with new ones of the same spec (`docker service update --force`). */
+  forceUpdate(id: string): Promise<void>;
+  /** Streams the output of a service's tasks line by line (`docker service logs`); `done` settles when it ends. */
+  serviceLogs(
+    id: string,
+    options: LogOptions,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<LogStream>;
   /** Asks for a network's removal; the swarm may list it for a while after saying yes. */
   removeNetwork(name: string): Promise<void>;
 }

@@ -58,6 +58,11 @@ export async function applySwarmSteps(
         await removeOverlay(swarm, step.network.name, clock);
         events.change(null, `removed network ${step.network.name}`);
         break;
+      case 'restart-service':
+        await swarm.forceUpdate(step.service.id);
+        events.change(project, `restarted service ${step.service.name}`);
+        settled = merged(settled, await untilRunning(swarm, [step.service.name], step.wait, clock, step.replacing));
+        break;
       case 'wait-running':
         settled = await untilRunning(swarm, step.names, step.wait, clock);
         break;
@@ -96,12 +101,21 @@ async function retrying(policy: RetryPolicy, clock: Clock, work: () => Promise<v
   }
 }
 
-/** Polls until each named service has a running task, or the wait is over: then the swarm's last reason. */
+/** Two waits' views of the swarm: the later one's, with the failures of both. */
+function merged(earlier: SwarmSettled | undefined, later: SwarmSettled): SwarmSettled {
+  return earlier ? { ...later, failures: [...earlier.failures, ...later.failures] } : later;
+}
+
+/**
+ * Polls until each named service has a running task (none of `replaced`, the tasks a restart replaces), or the
+ * wait is over: then the swarm's last reason.
+ */
 async function untilRunning(
   swarm: Swarm,
   names: readonly string[],
   wait: NonNullable<Wait>,
   clock: Clock,
+  replaced: readonly string[] = [],
 ): Promise<SwarmSettled> {
   const deadline = clock.now() + wait.timeoutMs;
   for (;;) {
@@ -109,7 +123,11 @@ async function untilRunning(
     const serviceOf = (name: string) => services.find((candidate) => candidate.name === name);
     const running = (service: SwarmService | undefined) =>
       tasks.some(
-        (task) => task.serviceId === service?.id && task.state === 'running' && task.desiredState === 'running',
+        (task) =>
+          task.serviceId === service?.id &&
+          task.state === 'running' &&
+          task.desiredState === 'running' &&
+          !replaced.includes(task.id),
       );
     const pending = names.filter((name) => !running(serviceOf(name)));
     if (pending.length === 0 || clock.now() > deadline) {

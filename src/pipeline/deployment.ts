@@ -1,4 +1,6 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
+import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
+import type { SettleOptions } from '../execute/settle.js';
 import type { TeardownFailure } from '../execute/teardown.js';
 import type { Forward } from '../remote/tunnels.js';
 import type { Workspace } from '../workspace/load.js';
@@ -24,7 +26,13 @@ export interface Deployment {
   ps(root: string): Promise<PsReport>;
   /** envctl gpus */
   gpus(): Promise<GpuReport>;
-  /** The one engine whose containers logs, exec, shell, restart and share act on; refused where there is none. */
+  /** envctl logs: the output of the targets' containers (all when none), followed with `follow`. */
+  logs(root: string, targets: readonly string[], options: LogOptions, printer: LinePrinter): Promise<LogStream[]>;
+  /** The engine that runs the target's container ("project" or "project/service"): exec and shell run there. */
+  engineRunning(root: string, target: string): Promise<Engine>;
+  /** envctl restart: the named projects (all when none), each watched until it is up again or fails. */
+  restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void>;
+  /** The one engine export and import act on; refused where there is none. */
   containerEngine(): Promise<DockerEngine>;
   /** doctor: what this kind of target needs beyond an engine that answers. */
   doctorChecks(engine: DockerEngine, checks: Check[]): Promise<void>;
@@ -41,6 +49,13 @@ export interface UpRequest {
   startedAtMs: number;
   /** The workspace read again, for the watch loop. */
   reload: () => Workspace;
+}
+
+export interface RestartRequest {
+  /** How up watches what it starts (workspace.yml up:). */
+  settling: SettleOptions;
+  /** A line said as each one is restarted. */
+  said: (line: string) => void;
 }
 
 export interface DownRequest {

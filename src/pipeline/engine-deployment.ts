@@ -3,11 +3,24 @@ import { ReactionTimer } from '../engine/reaction-timer.js';
 import { planLines } from '../reconcile/describe-plan.js';
 import type { Workspace } from '../workspace/load.js';
 import { checkNamedProjects } from './check-projects.js';
-import type { Deployment, DownRequest, DownView, GpuReport, PsReport, UpEnd, UpRequest, UpView } from './deployment.js';
+import type {
+  Deployment,
+  DownRequest,
+  DownView,
+  GpuReport,
+  PsReport,
+  RestartRequest,
+  UpEnd,
+  UpRequest,
+  UpView,
+} from './deployment.js';
 import { down } from './down.js';
 import { connectEngineOf, realEdges, storeOf, type EngineChoice } from './edges.js';
 import { gpuRows } from './gpus.js';
-import { LogFollower, scopeContainers } from './logs.js';
+import { LogFollower, pickContainers, scopeContainers, streamLogs, type LinePrinter } from './logs.js';
+import type { Engine, LogOptions } from '../engine/engine.js';
+import { LABEL } from '../model/labels.js';
+import { restartProjects } from './restart.js';
 import { workspaceRows } from './ps.js';
 import { recordedForwards, remoteSessionOf, type RemoteSession } from './remote-session.js';
 import { summarize, type ServerView } from './summary.js';
@@ -28,6 +41,22 @@ export class EngineDeployment implements Deployment {
 
   containerEngine(): Promise<DockerEngine> {
     return connectEngineOf(this.choice);
+  }
+
+  async logs(root: string, targets: readonly string[], options: LogOptions, printer: LinePrinter) {
+    const engine = await this.containerEngine();
+    await checkNamedProjects(engine, root, targets);
+    const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
+    return streamLogs(engine, containers, options, printer);
+  }
+
+  engineRunning(): Promise<Engine> {
+    return this.containerEngine();
+  }
+
+  async restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void> {
+    const said = (name: string) => request.said(`restarted ${name}`);
+    await restartProjects(await this.containerEngine(), root, projects, request.settling, said);
   }
 
   async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {

@@ -30,17 +30,33 @@ export async function execIn(engine: Engine, root: string, request: ExecRequest,
   return engine.exec(container.id, { cmd: request.cmd, tty: request.tty, interactive: request.interactive }, io);
 }
 
+/** What a target names: a container of one engine, or a service of a swarm; both carry envctl's labels. */
+export interface Labelled {
+  labels: Record<string, string>;
+}
+
 /** The one running container a target names. */
 export function pickRunning(
   containers: readonly ObservedContainer[],
   target: string,
   folders: readonly string[],
 ): ObservedContainer {
+  const container = pickOne(containers, target, folders);
+  if (container.state !== 'running') throw notRunning(container.labels[LABEL.project] ?? target, container.state);
+  return container;
+}
+
+/**
+ * The one item a target ("project" or "project/service") names. A name that is wrong, a project of several
+ * services named without one, or a project that has none (not running) is an input error that says what to type.
+ */
+export function pickOne<T extends Labelled>(items: readonly T[], target: string, folders: readonly string[]): T {
   const [project = '', service] = target.split('/');
-  const ofProject = containers.filter((c) => c.labels[LABEL.project] === project);
-  const serviceOf = (c: ObservedContainer) => c.labels[LABEL.service] ?? '';
+  const ofProject = items.filter((item) => item.labels[LABEL.project] === project);
+  const serviceOf = (item: T) => item.labels[LABEL.service] ?? '';
   if (ofProject.length === 0) {
-    const known = [...new Set([...folders, ...containers.map((c) => c.labels[LABEL.project] ?? '')])].filter(Boolean);
+    const running = items.map((item) => item.labels[LABEL.project] ?? '');
+    const known = [...new Set([...folders, ...running])].filter(Boolean);
     if (!known.includes(project))
       throw new InputError(`There is no project "${project}" in this workspace.`, {
         hint: `${didYouMean(project, known)}Projects: ${known.join(', ') || '(none)'}.`,
@@ -48,7 +64,7 @@ export function pickRunning(
     throw notRunning(project);
   }
   const services = ofProject.map(serviceOf);
-  const picked = service === undefined ? ofProject : ofProject.filter((c) => serviceOf(c) === service);
+  const picked = service === undefined ? ofProject : ofProject.filter((item) => serviceOf(item) === service);
   if (picked.length === 0)
     throw new InputError(`Project "${project}" has no service "${service}".`, {
       hint: `${didYouMean(service ?? '', services)}Its services: ${services.map((s) => `${project}/${s}`).join(', ')}.`,
@@ -57,12 +73,10 @@ export function pickRunning(
     throw new InputError(`Project "${project}" has ${picked.length} services: say which.`, {
       hint: `Name one: ${services.map((s) => `${project}/${s}`).join(', ')}.`,
     });
-  const [container] = picked;
-  if (container!.state !== 'running') throw notRunning(project, container!.state);
-  return container!;
+  return picked[0]!;
 }
 
-function notRunning(project: string, state?: string): InputError {
+export function notRunning(project: string, state?: string): InputError {
   return new InputError(`Project "${project}" is not running${state ? ` (its container is ${state})` : ''}.`, {
     hint: `Start it with "envctl up -d ${project}" (it must be listed in which-project).`,
   });

@@ -2,10 +2,11 @@ import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
 import type { ObservedContainer } from '../engine/observed.js';
 import { InputError } from '../errors/envctl-error.js';
 import { LABEL } from '../model/labels.js';
+import type { Labelled } from './exec.js';
 
 /** Where a batch of containers' lines go: the CLI prefixes and colours them. */
 export type LinePrinter = (
-  batch: readonly ObservedContainer[],
+  batch: readonly Labelled[],
 ) => (index: number, line: string, stream: 'stdout' | 'stderr') => void;
 
 /** Streams the output of each container of a batch to the printer. */
@@ -23,11 +24,8 @@ export async function streamLogs(
   );
 }
 
-/** The workspace's containers picked by "project" or "project/service" targets; every one when none. */
-export function pickContainers(
-  containers: readonly ObservedContainer[],
-  targets: readonly string[],
-): ObservedContainer[] {
+/** The workspace's containers (or a swarm's services) picked by "project" or "project/service"; all when none. */
+export function pickContainers<T extends Labelled>(containers: readonly T[], targets: readonly string[]): T[] {
   if (targets.length === 0) return [...containers];
   return targets.flatMap((target) => {
     const [project, service] = target.split('/');

@@ -1,9 +1,22 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
-import { describeTarget } from '../engine/engine-target.js';
+import { describeTarget, engineAddressOf } from '../engine/engine-target.js';
+import type { Engine, LogOptions } from '../engine/engine.js';
+import type { LinePrinter } from './logs.js';
+import { swarmEngineRunning, swarmLogs, swarmRestart } from './swarm-work.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
 import { EngineError, InputError, type EnvctlError } from '../errors/envctl-error.js';
 import type { Workspace } from '../workspace/load.js';
-import type { Deployment, DownRequest, DownView, GpuReport, PsReport, UpEnd, UpRequest, UpView } from './deployment.js';
+import type {
+  Deployment,
+  DownRequest,
+  DownView,
+  GpuReport,
+  PsReport,
+  RestartRequest,
+  UpEnd,
+  UpRequest,
+  UpView,
+} from './deployment.js';
 import type { Check } from './doctor-check.js';
 import { connectEngineOf, storeOf, type EngineChoice } from './edges.js';
 import { swarmDown, swarmUp, type SwarmUpOutcome } from './swarm.js';
@@ -14,14 +27,27 @@ import { summarize } from './summary.js';
 export class SwarmDeployment implements Deployment {
   constructor(private readonly choice: EngineChoice) {}
 
-  /** logs, exec, shell, restart and share act on one engine's containers: a swarm's are on its nodes. */
+  /** export and import act on one engine's images and containers: a swarm's are on its nodes. */
   containerEngine(): Promise<DockerEngine> {
     throw new InputError(
       `This command works on one engine's containers, and the workspace runs on a swarm (${describeTarget(this.choice.target)}).`,
       {
-        hint: 'On a swarm, envctl up, down, ps and gpus work; for logs and shells use "docker service logs" and "docker exec" on the node "envctl ps" names.',
+        hint: 'On a swarm, envctl up, down, ps, gpus, logs, exec, shell and restart work; export from a workspace on one engine.',
       },
     );
+  }
+
+  async logs(root: string, targets: readonly string[], options: LogOptions, printer: LinePrinter) {
+    return swarmLogs(await connectEngineOf(this.choice), root, targets, options, printer);
+  }
+
+  async engineRunning(root: string, target: string): Promise<Engine> {
+    const manager = await connectEngineOf(this.choice);
+    return swarmEngineRunning(manager, engineAddressOf(this.choice.target), root, target);
+  }
+
+  async restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void> {
+    await swarmRestart(await connectEngineOf(this.choice), root, projects, request.said);
   }
 
   /** Deploys as a stack, says what changed, prints each URL on the node its task runs on. */

@@ -1,5 +1,5 @@
 import type { ObservedNetwork } from '../engine/observed.js';
-import type { SwarmService } from '../engine/swarm.js';
+import type { SwarmService, SwarmTask } from '../engine/swarm.js';
 import { GPU_LABEL, LABEL } from '../model/labels.js';
 import { GPU_SERVICE_RUNNING, SERVICE_RUNNING } from './retry-policy.js';
 import type { SwarmNetworkSpec, SwarmServiceSpec } from './swarm-desired.js';
@@ -20,6 +20,8 @@ export type SwarmStep =
       reason: string;
     }
   | { kind: 'remove-service'; service: SwarmService; reason: string }
+  /** New tasks of the same spec; up once a task runs that is none of `replacing`. */
+  | { kind: 'restart-service'; service: SwarmService; replacing: string[]; wait: NonNullable<Wait>; reason: string }
   | { kind: 'remove-network'; network: ObservedNetwork; reason: string }
   | { kind: 'wait-running'; names: string[]; wait: NonNullable<Wait>; reason: string };
 
@@ -140,9 +142,28 @@ export function swarmDownSteps(
   ];
 }
 
+/** Pure: `restart` on a swarm: each service of the projects named (all when none) gets tasks anew. */
+export function swarmRestartSteps(
+  root: string,
+  observed: { services: readonly SwarmService[]; tasks: readonly SwarmTask[] },
+  projects: ReadonlySet<string> | undefined,
+): SwarmStep[] {
+  return observed.services
+    .filter((service) => service.labels[LABEL.root] === root)
+    .filter((service) => !projects || projects.has(service.labels[LABEL.project] ?? ''))
+    .map((service) => ({
+      kind: 'restart-service' as const,
+      service,
+      replacing: observed.tasks.filter((task) => task.serviceId === service.id).map((task) => task.id),
+      wait: SERVICE_RUNNING,
+      reason: 'envctl restart',
+    }));
+}
+
 /** The project a step is about, for its change line; null for a network. */
 export function stepProject(step: SwarmStep): string | null {
   if (step.kind === 'create-service' || step.kind === 'update-service') return step.project;
-  if (step.kind === 'remove-service') return step.service.labels[LABEL.project] ?? null;
+  if (step.kind === 'remove-service' || step.kind === 'restart-service')
+    return step.service.labels[LABEL.project] ?? null;
   return null;
 }

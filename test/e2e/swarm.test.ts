@@ -4,8 +4,8 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/model/labels.js';
-import { envctl } from '../support/workspace.js';
-import { engineAnswers, engineWorkspaces, hasImage, httpGet } from './engine-support.js';
+import { CLI, envctl } from '../support/workspace.js';
+import { engineAnswers, engineWorkspaces, followOutput, hasImage, httpGet } from './engine-support.js';
 import { SwarmCluster } from './swarm-cluster.js';
 import { DockerEngine } from '../../src/engine/docker-engine.js';
 import { SwarmEngine } from '../../src/engine/swarm-engine.js';
@@ -170,10 +170,12 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
         0,
       );
 
-      // What works on one engine's containers only is refused by name, as is down -v.
-      const logs = await envctl(root, ['logs', 'front']);
-      expect(logs.exitCode).toBe(2);
-      expect(logs.stderr).toContain("This command works on one engine's containers, and the workspace runs on a swarm");
+      // What works on one engine's images only is refused by name, as is down -v.
+      const exported = await envctl(root, ['export', 'front', '-o', join(root, 'front.tar')]);
+      expect(exported.exitCode).toBe(2);
+      expect(exported.stderr).toContain(
+        "This command works on one engine's containers, and the workspace runs on a swarm",
+      );
       expect((await envctl(root, ['down', '-v'])).stderr).toContain('envctl down -v does not work on a swarm');
     } finally {
       expect((await envctl(root, ['down'])).exitCode).toBe(0);
@@ -279,6 +281,68 @@ describe.runIf(canBuild)('a workspace on a swarm reached only over SSH', () => {
     }
     expect(await cluster.docker[0]!.listServices()).toEqual([]);
   }, 240_000);
+});
+
+describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () => {
+  const ssh = { ENVCTL_SSH_COMMAND: cluster.sshCommand };
+  const talk = `["sh", "-c", "echo started; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]`;
+
+  it('follows its logs, runs exec and a shell in its container on node2, and restarts it', async () => {
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\n`,
+      'which-project': 'talk\n',
+      'projects/talk/envctl.yml': 'placement: node2\n',
+      'projects/talk/compose.yml': `services:\n  web:\n    image: busybox:latest\n    command: ${talk}\n`,
+    });
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh);
+      expect(up.exitCode, up.stderr).toBe(0);
+      await expect
+        .poll(async () => (await envctl(root, ['logs', 'talk'], ssh)).stdout, { timeout: 30_000 })
+        .toMatch(/^talk\/web \| started\ntalk\/web \| tick 1$/m);
+
+      const follow = execa('node', [CLI, 'logs', '-f', '--tail', '0', 'talk'], {
+        cwd: root,
+        env: { NO_COLOR: '1', ...ssh },
+        all: true,
+        reject: false,
+      });
+      const output = followOutput(follow);
+      await output.waitFor(/talk\/web \| tick \d+\n/, 0, 30_000);
+      follow.kill('SIGINT');
+      expect((await follow).exitCode).toBe(0);
+
+      const exec = await envctl(
+        root,
+        ['exec', 'talk', '--', 'sh', '-c', 'echo from-exec > /tmp/mark; echo out; exit 5'],
+        ssh,
+      );
+      expect([exec.stdout, exec.exitCode]).toEqual(['out', 5]);
+      const task = (await tasksByProject(root)).get('talk')!;
+      expect(task.node).toBe(1);
+      expect(await execIn(cluster.docker[1]!, task.id, ['test', '-f', '/tmp/mark'])).toBe(0);
+      const shell = await execa('node', [CLI, 'shell', 'talk'], {
+        cwd: root,
+        env: { NO_COLOR: '1', ...ssh },
+        input: 'cat /tmp/mark\nexit 4\n',
+        reject: false,
+      });
+      expect([shell.stdout.trim(), shell.exitCode]).toEqual(['from-exec', 4]);
+
+      const restart = await envctl(root, ['restart', 'talk'], ssh);
+      expect(restart.exitCode, restart.stderr).toBe(0);
+      expect(restart.stdout).toMatch(/^restarted service \S+-talk-web-1$/m);
+      const after = (await tasksByProject(root)).get('talk')!;
+      expect(after.id).not.toBe(task.id);
+      expect(await execIn(cluster.docker[after.node]!, after.id, ['test', '-f', '/tmp/mark'])).toBe(1);
+
+      const typo = await envctl(root, ['exec', 'tlak', '--', 'true'], ssh);
+      expect(typo.exitCode).toBe(2);
+      expect(typo.stderr).toMatch(/no project "tlak".*Did you mean "talk"\?/s);
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 180_000);
 });
 
 // The contract test/engine/swarm-contract.test.ts runs on the in-memory swarm, here on the real one.

@@ -5,7 +5,7 @@ import { GPU_RESOURCE } from '../../src/engine/swarm.js';
 import { OVERLAY_REMOVAL, SERVICE_RUNNING } from '../../src/reconcile/retry-policy.js';
 import type { SwarmDesired, SwarmServiceSpec } from '../../src/reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm } from '../../src/reconcile/swarm-plan.js';
-import { swarmDownSteps, swarmSteps, type SwarmStep } from '../../src/reconcile/swarm-steps.js';
+import { swarmDownSteps, swarmRestartSteps, swarmSteps, type SwarmStep } from '../../src/reconcile/swarm-steps.js';
 import { MemorySwarm } from '../support/memory-swarm.js';
 
 const ROOT = '/ws';
@@ -183,5 +183,43 @@ describe('the swarm steps and their executor', () => {
     );
     await expect(removal).rejects.toThrow(/is in use by service/);
     expect(clock.slept).toEqual(OVERLAY_REMOVAL.delaysMs);
+  });
+});
+
+describe('restart on a swarm', () => {
+  it("gives each named project's service a new task and waits until the new one runs", async () => {
+    const swarm = new MemorySwarm([{ hostname: 'gpu1' }]);
+    await applySwarmSteps(swarm, await stepsFor(swarm, desiredOf(serviceSpec('a', 0), serviceSpec('b', 0))), quiet);
+    const [services, tasks] = await Promise.all([swarm.services(LABEL.root), swarm.tasks()]);
+    const steps = swarmRestartSteps(ROOT, { services, tasks }, new Set(['a']));
+    expect(steps.map((step) => step.kind === 'restart-service' && step.service.name)).toEqual(['ws-a-web-1']);
+    const said: string[] = [];
+    const settled = await applySwarmSteps(
+      swarm,
+      steps,
+      { ...quiet, change: (_p, text) => said.push(text) },
+      testClock(),
+    );
+    expect(said).toEqual(['restarted service ws-a-web-1']);
+    expect(settled!.failures).toEqual([]);
+    const running = (await swarm.tasks()).filter((task) => task.state === 'running');
+    const before = new Set(tasks.map((task) => task.id));
+    const a = services.find((service) => service.name === 'ws-a-web-1')!.id;
+    expect(running.filter((task) => task.serviceId === a && !before.has(task.id))).toHaveLength(1);
+    expect(running.filter((task) => task.serviceId !== a).every((task) => before.has(task.id))).toBe(true);
+    expect(swarm.calls.filter((call) => call.startsWith('force update'))).toEqual(['force update ws-a-web-1']);
+  });
+
+  it('fails with the reason when no new task runs', async () => {
+    const swarm = new MemorySwarm([{ hostname: 'gpu1' }]);
+    await applySwarmSteps(swarm, await stepsFor(swarm, desiredOf(serviceSpec('a', 0))), quiet);
+    const [services, tasks] = await Promise.all([swarm.services(LABEL.root), swarm.tasks()]);
+    // A swarm that takes the restart and starts nothing new: the wait must end and say so.
+    swarm.forceUpdate = () => Promise.resolve();
+    const steps = swarmRestartSteps(ROOT, { services, tasks }, undefined);
+    const settled = await applySwarmSteps(swarm, steps, quiet, testClock());
+    expect(settled!.failures).toEqual([
+      { project: 'a', service: 'ws-a-web-1', reason: `no task of it runs after ${SERVICE_RUNNING.timeoutMs / 1000} s` },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { EngineError } from '../../src/errors/envctl-error.js';
+import type { LogOptions, LogStream } from '../../src/engine/engine.js';
 import type { ObservedNetwork } from '../../src/engine/observed.js';
 import { GPU_RESOURCE, type Swarm, type SwarmNode, type SwarmService, type SwarmTask } from '../../src/engine/swarm.js';
 import { allows } from '../../src/reconcile/swarm-plan.js';
@@ -85,7 +86,7 @@ export class MemorySwarm implements Swarm {
   }
 
   updateService(id: string, version: number, spec: Record<string, unknown>): Promise<void> {
-    this.calls.push(`update service ${String(spec.Name)}`);
+    if (!this.calls.at(-1)?.startsWith('force update')) this.calls.push(`update service ${String(spec.Name)}`);
     const stored = this.serviceMap.get(id);
     if (!stored) return Promise.reject(new EngineError(`The swarm manager refused: service ${id} not found.`));
     if (stored.service.version !== version)
@@ -106,6 +107,33 @@ export class MemorySwarm implements Swarm {
     for (let i = this.taskList.length - 1; i >= 0; i--)
       if (this.taskList[i]!.serviceId === id) this.taskList.splice(i, 1);
     return Promise.resolve();
+  }
+
+  forceUpdate(id: string): Promise<void> {
+    const stored = this.serviceMap.get(id);
+    if (!stored) return Promise.reject(new EngineError(`The swarm manager refused: service ${id} not found.`));
+    this.calls.push(`force update ${stored.service.name}`);
+    return this.updateService(id, stored.service.version, stored.spec);
+  }
+
+  /** What each service has printed, by service id: a test says it (say), the logs read it. */
+  private readonly output = new Map<string, string[]>();
+
+  say(serviceName: string, line: string): void {
+    const stored = [...this.serviceMap.values()].find(({ service }) => service.name === serviceName)!;
+    this.output.set(stored.service.id, [...(this.output.get(stored.service.id) ?? []), line]);
+  }
+
+  serviceLogs(
+    id: string,
+    options: LogOptions,
+    onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  ): Promise<LogStream> {
+    if (!this.serviceMap.has(id))
+      return Promise.reject(new EngineError(`The swarm manager refused: service ${id} not found.`));
+    const lines = this.output.get(id) ?? [];
+    for (const line of options.tail === undefined ? lines : lines.slice(-options.tail)) onLine(line, 'stdout');
+    return Promise.resolve({ stop: () => undefined, done: Promise.resolve() });
   }
 
   removeNetwork(name: string): Promise<void> {

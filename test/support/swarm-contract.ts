@@ -106,6 +106,18 @@ export function swarmContract(subject: SwarmSubject): void {
     );
   });
 
+  it('replaces the task of a service on a forced update, with the same spec', async () => {
+    const swarm = subject.swarm();
+    const listed = (await swarm.services(LABEL.root, root)).find((service) => service.name === `sc-${tag}-plain`)!;
+    const before = (await runningTask(listed.id))!;
+    await swarm.forceUpdate(listed.id);
+    await eventually(async () => {
+      const task = await runningTask(listed.id);
+      return task !== undefined && task.id !== before.id;
+    }, 'a new running task');
+    expect((await runningTask(listed.id))!.nodeId).toBe(before.nodeId);
+  });
+
   it('refuses to remove a network a service uses; once the service is removed, the network goes', async () => {
     const swarm = subject.swarm();
     await expect(swarm.removeNetwork(network)).rejects.toBeInstanceOf(EngineError);

@@ -1,4 +1,4 @@
-import { containerEngineAt } from '../../pipeline/deployments.js';
+import { workspaceDeployment } from '../../pipeline/deployments.js';
 import type { ExecIo } from '../../engine/engine.js';
 import { execIn, LOGIN_SHELL } from '../../pipeline/exec.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
@@ -30,7 +30,7 @@ async function run(
   mode: { tty: boolean; interactive: boolean },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await containerEngineAt(root, globals.engine);
+  const engine = await (await workspaceDeployment(root, globals.engine)).engineRunning(root, target);
   const raw = mode.tty && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
   try {

@@ -1,10 +1,7 @@
-import { containerEngineAt } from '../../pipeline/deployments.js';
-import { LABEL } from '../../model/labels.js';
+import { workspaceDeployment } from '../../pipeline/deployments.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
-import { checkNamedProjects } from '../../pipeline/check-projects.js';
 import { logPrinter } from '../log-printer.js';
-import { pickContainers, streamLogs } from '../../pipeline/logs.js';
 
 /** envctl logs: print (and with -f follow) the output of the picked containers. */
 export async function logsAction(
@@ -13,12 +10,10 @@ export async function logsAction(
   options: { follow?: boolean; tail?: number },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await containerEngineAt(root, globals.engine);
-  await checkNamedProjects(engine, root, targets);
-  const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
-  const streams = await streamLogs(
-    engine,
-    containers,
+  const deployment = await workspaceDeployment(root, globals.engine);
+  const streams = await deployment.logs(
+    root,
+    targets,
     { follow: options.follow ?? false, tail: options.tail },
     logPrinter,
   );
