@@ -89,7 +89,8 @@ async function removeOverlay(swarm: Swarm, name: string, clock: Clock): Promise<
   });
 }
 
-async function retrying(policy: RetryPolicy, clock: Clock, work: () => Promise<void>): Promise<void> {
+/** `work` tried again after each of the policy's waits while it fails; then its last failure. */
+export async function retrying(policy: RetryPolicy, clock: Clock, work: () => Promise<void>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();

@@ -76,19 +76,18 @@ export class SwarmDeployment implements Deployment {
     return 'detached';
   }
 
-  /** The workspace's services (of `only`), then its overlay networks. */
+  /** The workspace's services (of `only`), then its overlay networks; with -v, its volumes on each node. */
   async down(root: string, request: DownRequest, view: DownView): Promise<number> {
-    if (request.volumes)
-      throw new InputError(
-        'envctl down -v does not work on a swarm: named volumes live on each node, where the tasks ran.',
-        {
-          hint: 'Run envctl down without -v, then remove the volumes on each node (docker volume ls --filter label=dev.envctl.workspace.root).',
-        },
-      );
-    return swarmDown(await connectEngineOf(this.choice), root, request.only, {
-      change: (project, text) => view.removed(project ? `${project}: ${text}` : text),
-      warning: view.removed,
-    });
+    const volumes = request.volumes ? engineAddressOf(this.choice.target) : undefined;
+    return swarmDown(
+      await connectEngineOf(this.choice),
+      root,
+      { only: request.only, volumes },
+      {
+        change: (project, text) => view.removed(project ? `${project}: ${text}` : text),
+        warning: view.removed,
+      },
+    );
   }
 
   async ps(root: string): Promise<PsReport> {

@@ -9,7 +9,10 @@ import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired } from '../reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm, withoutProjects, type SwarmPlan } from '../reconcile/swarm-plan.js';
 import type { ApplyReporter } from '../execute/apply.js';
-import { engineAddressOf } from '../engine/engine-target.js';
+import { engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
+import { removeNodeVolumes } from '../execute/swarm-volumes.js';
+import { teardownError, type TeardownFailure } from '../execute/teardown.js';
+import { planDown } from '../reconcile/plan-down.js';
 import { EngineError } from '../errors/envctl-error.js';
 import { NodeEngines } from '../engine/swarm-nodes.js';
 import type { Desired } from '../reconcile/desired.js';
@@ -141,16 +144,43 @@ function placementsOf(workspace: Workspace): Map<string, Placement> {
   );
 }
 
-/** envctl down on a swarm: the workspace's services (of `only`), then its overlay networks. */
+/**
+ * envctl down on a swarm: the workspace's services (of `only`), then its overlay networks; with `volumes`, the
+ * named volumes each node made for them, on every node (reached over SSH), every one attempted.
+ */
 export async function swarmDown(
   engine: DockerEngine,
   root: string,
-  only: ReadonlySet<string> | undefined,
+  request: { only: ReadonlySet<string> | undefined; volumes: EngineAddress | undefined },
   events: SwarmEvents,
 ): Promise<number> {
   const swarm = await connectSwarm(engine);
-  const [services, networks] = await Promise.all([swarm.services(LABEL.root, root), swarm.networks()]);
-  const steps = swarmDownSteps(root, { services, networks }, only);
+  const [status, services, networks] = await Promise.all([
+    swarm.status(),
+    swarm.services(LABEL.root, root),
+    swarm.networks(),
+  ]);
+  const steps = swarmDownSteps(root, { services, networks }, request.only);
   await applySwarmSteps(swarm, steps, events);
-  return steps.filter((step) => step.kind === 'remove-service').length;
+  const removed = steps.filter((step) => step.kind === 'remove-service').length;
+  if (!request.volumes) return removed;
+  const nodes = new NodeEngines(engine, request.volumes, status.nodeId);
+  const failures: TeardownFailure[] = [];
+  let volumes = 0;
+  for (const node of await swarm.nodes()) {
+    if (node.state !== 'ready') {
+      events.warning(`node ${node.hostname} is ${node.state}: the volumes it holds stay there`);
+      continue;
+    }
+    const nodeEngine = await nodes.engineOf(node);
+    const observed = { containers: [], networks: [], volumes: await nodeEngine.volumes(LABEL.root, root) };
+    const plan = planDown(observed, root, { only: request.only, volumes: true });
+    const report = (line: string) => {
+      volumes += 1;
+      events.change(null, line);
+    };
+    failures.push(...(await removeNodeVolumes(nodeEngine, node.hostname, plan.volumes, report)));
+  }
+  if (failures.length) throw teardownError(failures);
+  return removed + volumes;
 }

@@ -20,6 +20,9 @@ export const NETWORK_ENDPOINTS_GO: RetryPolicy = { delaysMs: [200, 500, 1000] };
 /** An overlay's removal is refused while its tasks shut down, and it is listed a few seconds after: 30 s. */
 export const OVERLAY_REMOVAL: RetryPolicy = every(500, 30_000);
 
+/** A node's volume is refused while the removed service's task still shuts down there: 30 s. */
+export const VOLUME_RELEASE: RetryPolicy = every(500, 30_000);
+
 /**
  * How long a changed swarm service may take to have a running task: the swarm retries a task it rejected (a
  * node that no longer fits, an image missing there) on its own, so only none running by then is a failure.

@@ -5,7 +5,7 @@ import type { PortModel, ResourceModel, RestartModel, VolumeModel } from '../com
 import { GPU_RESOURCE } from '../engine/swarm.js';
 import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
 import type { KeyLocator } from '../workspace/key-location.js';
-import { hashOf, type Desired, type DesiredNetwork, type DesiredService } from './desired.js';
+import { hashOf, type Desired, type DesiredNetwork, type DesiredService, type DesiredVolume } from './desired.js';
 import { longMount, prune } from './engine-body.js';
 
 /** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
@@ -58,8 +58,10 @@ export function swarmDesired(
 ): SwarmDesired {
   const stack = desired.projectName;
   const warnings = new Set<string>();
+  const volumes = new Map(desired.volumes.map((volume) => [volume.name, volume]));
+  const context: StackContext = { stack, built, warnings, volumes };
   const services = desired.services.map((service) =>
-    serviceSpec(service, { stack, built, warnings }, placements.get(service.project), refusalAt(service, locate)),
+    serviceSpec(service, context, placements.get(service.project), refusalAt(service, locate)),
   );
   const networks = desired.networks.map((network) => networkSpec(network, stack));
   return { root: desired.root, stack, services, networks, warnings: [...warnings] };
@@ -71,11 +73,13 @@ interface StackContext {
   /** The id of each image the manager built (by name): a task runs exactly that image, pulled from nowhere. */
   built: ReadonlyMap<string, string>;
   warnings: Set<string>;
+  /** The workspace's named volumes, by their engine names. */
+  volumes: NamedVolumes;
 }
 
 function serviceSpec(
   service: DesiredService,
-  { stack, built, warnings }: StackContext,
+  { stack, built, warnings, volumes }: StackContext,
   placement: Placement | undefined,
   refuse: Refuse,
 ): SwarmServiceSpec {
@@ -90,7 +94,7 @@ function serviceSpec(
     Name: service.containerName,
     Labels: labels,
     TaskTemplate: prune({
-      ContainerSpec: containerSpec(service, built.get(service.image) ?? service.image, labels),
+      ContainerSpec: containerSpec(service, built.get(service.image) ?? service.image, labels, volumes),
       Resources: resourcesOf(model.resources, gpus),
       RestartPolicy: restartPolicy(model.process.restart),
       Placement: constraints.length ? { Constraints: constraints } : undefined,
@@ -118,7 +122,7 @@ function serviceSpec(
  * A built image is named by its id: a node then runs exactly that image and never asks a registry for it (the
  * Engine pulls a service's image by name first, and would find another of that name, or wait for none).
  */
-function containerSpec(service: DesiredService, image: string, labels: Record<string, string>) {
+function containerSpec(service: DesiredService, image: string, labels: Record<string, string>, named: NamedVolumes) {
   const { process, storage, kernel, network } = service.model;
   const environment = Object.entries(process.environment);
   const health = process.healthcheck;
@@ -144,7 +148,7 @@ function containerSpec(service: DesiredService, image: string, labels: Record<st
         Retries: health.retries,
         StartPeriod: health.startPeriodNs,
       }),
-    Mounts: mountsOf(storage.volumes),
+    Mounts: mountsOf(storage.volumes, named),
     Init: process.init,
     ReadOnly: process.readOnly,
     Sysctls: kernel.sysctls,
@@ -233,15 +237,38 @@ function publishedPorts(ports: PortModel[], warnings: Set<string>) {
   });
 }
 
-/** Short entries as the engine reads them: a source that is a path is a bind, any other a named volume. */
-function mountsOf(volumes: VolumeModel[]): Array<Record<string, unknown>> | undefined {
+/**
+ * Short entries as the engine reads them: a source that is a path is a bind, any other a named volume. A named
+ * volume of the workspace is made by each node where a task needs it, so its mount carries the volume's labels
+ * (down -v finds it by them) and its driver and options, as `docker stack deploy` does.
+ */
+function mountsOf(volumes: VolumeModel[], named: NamedVolumes): Array<Record<string, unknown>> | undefined {
   const mounts = volumes.map((volume) => {
-    if (volume.syntax === 'long') return longMount(volume);
+    if (volume.syntax === 'long') return withVolumeOptions(longMount(volume), named);
     const readOnly = (volume.mode ?? '').split(',').includes('ro');
     const type = volume.source?.startsWith('/') ? 'bind' : 'volume';
-    return prune({ Type: type, Source: volume.source, Target: volume.target, ReadOnly: readOnly || undefined });
+    const mount = { Type: type, Source: volume.source, Target: volume.target, ReadOnly: readOnly || undefined };
+    return withVolumeOptions(prune(mount), named);
   });
   return mounts.length ? mounts : undefined;
+}
+
+type NamedVolumes = ReadonlyMap<string, DesiredVolume>;
+
+function withVolumeOptions(mount: Record<string, unknown>, named: NamedVolumes): Record<string, unknown> {
+  const volume = mount.Type === 'volume' ? named.get(String(mount.Source)) : undefined;
+  if (!volume || volume.external) return mount;
+  const { Driver, DriverOpts, Labels } = volume.create;
+  const driver = Driver && Driver !== 'local' ? Driver : undefined;
+  const options = DriverOpts && Object.keys(DriverOpts).length ? DriverOpts : undefined;
+  return {
+    ...mount,
+    VolumeOptions: prune({
+      ...(mount.VolumeOptions as Record<string, unknown> | undefined),
+      Labels,
+      DriverConfig: driver || options ? prune({ Name: driver, Options: options }) : undefined,
+    }),
+  };
 }
 
 /**

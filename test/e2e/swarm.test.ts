@@ -170,13 +170,12 @@ describe.runIf(canBuild)('a workspace on a Docker Swarm of two GPU nodes', () =>
         0,
       );
 
-      // What works on one engine's images only is refused by name, as is down -v.
+      // What works on one engine's images only is refused by name.
       const exported = await envctl(root, ['export', 'front', '-o', join(root, 'front.tar')]);
       expect(exported.exitCode).toBe(2);
       expect(exported.stderr).toContain(
         "This command works on one engine's containers, and the workspace runs on a swarm",
       );
-      expect((await envctl(root, ['down', '-v'])).stderr).toContain('envctl down -v does not work on a swarm');
     } finally {
       expect((await envctl(root, ['down'])).exitCode).toBe(0);
     }
@@ -339,6 +338,45 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       const typo = await envctl(root, ['exec', 'tlak', '--', 'true'], ssh);
       expect(typo.exitCode).toBe(2);
       expect(typo.stderr).toMatch(/no project "tlak".*Did you mean "talk"\?/s);
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 180_000);
+
+  it('makes a named volume on the node its task runs on, with its driver options; down -v removes it there', async () => {
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\n`,
+      'which-project': 'keep\n',
+      'projects/keep/envctl.yml': 'placement: node2\n',
+      'projects/keep/compose.yml': [
+        'services:',
+        '  web:',
+        '    image: busybox:latest',
+        '    command: ["sh", "-c", "echo kept > /data/file && exec sleep 3600"]',
+        '    volumes: [data:/data]',
+        'volumes:',
+        '  data:',
+        '    driver_opts: { type: tmpfs, device: tmpfs, o: size=8m }',
+        '',
+      ].join('\n'),
+    });
+    const volumesOn = async (index: number) =>
+      (await cluster.docker[index]!.listVolumes({ filters: { label: [`${LABEL.root}=${root}`] } })).Volumes ?? [];
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh);
+      expect(up.exitCode, up.stderr).toBe(0);
+      await expect.poll(async () => (await volumesOn(1)).length, { timeout: 30_000 }).toBe(1);
+      const [volume] = await volumesOn(1);
+      expect(volume!.Labels[LABEL.project]).toBe('keep');
+      expect(volume!.Options).toEqual({ type: 'tmpfs', device: 'tmpfs', o: 'size=8m' });
+      expect(await volumesOn(0)).toEqual([]);
+      const cat = await envctl(root, ['exec', 'keep', '--', 'cat', '/data/file'], ssh);
+      expect([cat.stdout, cat.exitCode]).toEqual(['kept', 0]);
+
+      const down = await envctl(root, ['down', '-v'], ssh);
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stdout).toContain(`removed volume ${volume!.Name} on node2`);
+      expect([...(await volumesOn(0)), ...(await volumesOn(1))]).toEqual([]);
     } finally {
       expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
     }

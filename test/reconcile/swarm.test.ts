@@ -14,7 +14,7 @@ function desired(spec: ServiceSpec): Desired {
   const model = {
     services: { 'train-web': { ...service, networks: { workspace: { aliases: ['train-web'] } } } },
     networks: { workspace: { name: 'envctl_ws' } },
-    volumes: { data: {} },
+    volumes: { data: { labels: { [LABEL.root]: '/ws', [LABEL.project]: 'train' } } },
   };
   const wanted = desiredState(model, {
     projectName: 'ws',
@@ -54,8 +54,14 @@ describe('the desired containers as swarm services', () => {
       Mode: 'dnsrr',
       Ports: [{ Protocol: 'tcp', TargetPort: 8080, PublishedPort: 8888, PublishMode: 'host' }],
     });
+    // A node makes the named volume where the task lands: with the workspace's labels, for down -v to find.
     expect(body.TaskTemplate.ContainerSpec.Mounts).toEqual([
-      { Type: 'volume', Source: 'ws_data', Target: '/data' },
+      {
+        Type: 'volume',
+        Source: 'ws_data',
+        Target: '/data',
+        VolumeOptions: { Labels: expect.objectContaining({ 'com.docker.compose.volume': 'data' }) },
+      },
       { Type: 'bind', Source: '/datasets', Target: '/datasets', ReadOnly: true },
     ]);
     expect(body.TaskTemplate.RestartPolicy).toEqual({ Condition: 'on-failure' });
@@ -118,6 +124,21 @@ describe('the desired containers as swarm services', () => {
     expect((error as Error).message).toMatch(/^projects\/train\/compose\.yml:4: train-web sets privileged, shm_size,/);
     expect((error as { location?: unknown }).location).toEqual({ file: 'projects/train/compose.yml', line: 4 });
     expect(asked).toEqual(['train/web/privileged']);
+  });
+
+  it("gives a named volume's driver and options to the node that makes it, and leaves an external one alone", () => {
+    const ofVolume = (volume: Record<string, unknown>) => {
+      const wanted = desired({ volumes: ['data:/data'] });
+      const [data] = wanted.volumes;
+      const changed = { ...wanted, volumes: [{ ...data!, ...volume, create: { ...data!.create, ...volume.create! } }] };
+      const [service] = swarmDesired(changed, new Map()).services;
+      return (service!.spec as any).TaskTemplate.ContainerSpec.Mounts[0].VolumeOptions;
+    };
+    expect(ofVolume({ create: { Driver: 'local', DriverOpts: { type: 'nfs', o: 'addr=10.0.0.1' } } })).toMatchObject({
+      DriverConfig: { Options: { type: 'nfs', o: 'addr=10.0.0.1' } },
+    });
+    expect(ofVolume({ create: { Driver: 'rexray' } }).DriverConfig).toEqual({ Name: 'rexray' });
+    expect(ofVolume({ external: true, create: {} })).toBeUndefined();
   });
 
   it('says once that ports.bind does not apply in host mode', () => {
