@@ -2,13 +2,15 @@ import type { Engine } from './engine.js';
 import type { DockerEngine } from './docker-engine.js';
 import type { EngineAddress } from './engine-target.js';
 import type { SwarmNode } from './swarm.js';
+import { SshHost } from './ssh-host.js';
+import type { HostCommands } from '../util/host-commands.js';
 
 /**
  * How envctl reaches a swarm node's own engine (for what the service API cannot do: carry images, run a shell):
  * over SSH by the node's hostname, as the user reaches the manager (the same user, when the manager is
  * ssh://user@...); the user's ~/.ssh/config says the rest (HostName, Port, ProxyJump), as for `ssh <node>`.
  */
-export function nodeEngineAddress(manager: EngineAddress, node: SwarmNode): EngineAddress {
+export function nodeEngineAddress(manager: EngineAddress, node: SwarmNode): Extract<EngineAddress, { kind: 'ssh' }> {
   const user = manager.kind === 'ssh' ? manager.ssh.user : undefined;
   return {
     kind: 'ssh',
@@ -16,6 +18,23 @@ export function nodeEngineAddress(manager: EngineAddress, node: SwarmNode): Engi
     source: manager.source,
     url: `ssh://${user ? `${user}@` : ''}${node.hostname}`,
   };
+}
+
+/**
+ * A node's shell, for the probes that read its kernel (its listening ports): the manager's SSH connection for
+ * the manager's node, none (this machine) when the manager is this machine's engine, else SSH by hostname.
+ */
+export async function nodeCommands(
+  manager: { address: EngineAddress; ssh: SshHost | undefined; nodeId: string },
+  node: SwarmNode,
+): Promise<HostCommands | 'this machine'> {
+  if (node.id === manager.nodeId) {
+    if (manager.address.kind === 'unix') return 'this machine';
+    if (manager.ssh) return manager.ssh;
+  }
+  const ssh = new SshHost(nodeEngineAddress(manager.address, node).ssh);
+  await ssh.connect();
+  return ssh;
 }
 
 /** Each node's engine, connected once: the manager's own connection for the manager's node. */

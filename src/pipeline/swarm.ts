@@ -9,7 +9,7 @@ import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired } from '../reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm, withoutProjects, type SwarmPlan } from '../reconcile/swarm-plan.js';
 import type { ApplyReporter } from '../execute/apply.js';
-import { engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
+import { describeTarget, engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
 import { removeNodeVolumes } from '../execute/swarm-volumes.js';
 import { teardownError, type TeardownFailure } from '../execute/teardown.js';
 import { planDown } from '../reconcile/plan-down.js';
@@ -18,6 +18,9 @@ import { NodeEngines } from '../engine/swarm-nodes.js';
 import type { Desired } from '../reconcile/desired.js';
 import type { Plan, PlanOptions } from '../reconcile/plan.js';
 import { buildOnManager, carryToNodes } from './swarm-images.js';
+import { swarmEngineView, swarmPortProbe } from './swarm-ports.js';
+import type { EngineView } from '../engine/engine-view.js';
+import type { PortProbe } from '../allocation/ports/probe.js';
 import { hashBuilds } from './up.js';
 import { swarmDownSteps, swarmSteps } from '../reconcile/swarm-steps.js';
 import { currentHostUser } from '../util/host-user.js';
@@ -64,11 +67,14 @@ export async function swarmUp(
     swarm.services(STACK_NAMESPACE),
     swarm.tasks(),
   ]);
-  const { render, wanted } = await renderOnSwarm(workspace, choice, engine, services, options);
+  const manager = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
+  const ports = await swarmPortProbe({ manager, nodes }, (text) => events.warning(text));
+  const view = swarmEngineView(engine, services);
+  const { render, wanted } = await renderOnSwarm(workspace, choice, { view, ports }, options);
   const placements = placementsOf(workspace);
   const builds = await buildOnManager(wanted, engine, options, events);
   const desired = swarmDesired(wanted, placements, keyLocator(workspace.projects), builds.built);
-  for (const warning of desired.warnings) events.warning(warning);
+  for (const warning of [...render.warnings, ...desired.warnings]) events.warning(warning);
   const unbuilt = new Set(builds.failures.map((failure) => failure.project));
   const planned = planSwarm(desired, { services, networks: await swarm.networks() }, options.only);
   const plan = withoutProjects(planned, unbuilt);
@@ -81,7 +87,7 @@ export async function swarmUp(
   const outcome = { render, desired, plan, builds: builds.plan, failures, nodes, tasks, services };
   if (options.dryRun) return outcome;
   const running = [...plan.create, ...plan.update.map((update) => update.spec), ...plan.unchanged];
-  const nodeEngines = new NodeEngines(engine, engineAddressOf(choice.target), status.nodeId);
+  const nodeEngines = new NodeEngines(engine, manager.address, status.nodeId);
   await carryToNodes(running, { nodes, pins }, { manager: engine, nodes: nodeEngines }, events);
   const settled = await applySwarmSteps(swarm, swarmSteps(plan, pins), events);
   if (!settled) return outcome;
@@ -97,27 +103,21 @@ export async function swarmUp(
 async function renderOnSwarm(
   workspace: Workspace,
   choice: EngineChoice,
-  engine: DockerEngine,
-  services: readonly SwarmService[],
+  { view, ports }: { view: EngineView; ports: PortProbe },
   options: { dryRun?: boolean },
 ) {
-  const foreignPorts = new Set(
-    services
-      .filter((service) => service.labels[LABEL.root] !== workspace.root)
-      .flatMap((service) => service.ports.map((port) => port.publishedPort)),
-  );
   const store = storeOf(workspace.root, choice);
   const edges: RenderEdges = {
-    ports: { isFree: (port) => Promise.resolve(!foreignPorts.has(port)) },
+    ports,
     gpus: {
       discover: () => Promise.resolve({ available: false, reason: "a swarm's GPUs are its nodes' generic resources" }),
     },
-    engine,
+    engine: view,
     routes: { routes: () => Promise.resolve([]) },
     store,
     user: currentHostUser(),
     target: 'swarm',
-    bindSource: unsyncedBindSource(workspace.root, engine.address),
+    bindSource: unsyncedBindSource(workspace.root, describeTarget(choice.target)),
   };
   let wanted: Desired | undefined;
   const render = await renderWorkspace(

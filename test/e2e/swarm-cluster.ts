@@ -78,6 +78,19 @@ export class SwarmCluster {
       await execa('sh', ['-c', `docker save ${image} | docker -H unix://${node.socket} load`]);
   }
 
+  /** A process on a node holding a TCP port, listening once this resolves, until the function returned is called. */
+  async holdPort(index: number, port: number): Promise<() => void> {
+    const namespace = `--net=/var/run/netns/${this.nodes[index]!.namespace}`;
+    const script = `require('net').createServer().listen(${port}, '0.0.0.0')`;
+    const child = execa('nsenter', [namespace, 'node', '-e', script], { reject: false });
+    const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+    await until(async () => {
+      const { stdout } = await execa('nsenter', [namespace, 'cat', '/proc/net/tcp']);
+      return stdout.split('\n').some((line) => line.includes(hex) && line.includes(' 0A '));
+    }, `the process holding port ${port}`);
+    return () => child.kill('SIGKILL');
+  }
+
   /** The containers of a node, with their labels and environment. */
   async containers(index: number) {
     const docker = this.docker[index]!;

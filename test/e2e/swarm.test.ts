@@ -29,6 +29,9 @@ beforeAll(async () => {
   if (!canBuild || !(process.env.CI === 'true' || (await hasImage('busybox:latest')))) return;
   await cluster.start();
   await cluster.loadFrom('busybox:latest');
+  // envctl reaches the nodes over SSH by their hostnames (their ports, images, shells), as a lab's
+  // ~/.ssh/config lets it: every envctl this file runs is given the cluster's.
+  process.env.ENVCTL_SSH_COMMAND = cluster.sshCommand;
 }, 180_000);
 afterAll(() => cluster.remove(), 120_000);
 
@@ -339,6 +342,27 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       expect(typo.exitCode).toBe(2);
       expect(typo.stderr).toMatch(/no project "tlak".*Did you mean "talk"\?/s);
     } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 180_000);
+
+  it('skips a port a process holds on the node a project is placed on, and says so', async () => {
+    const release = await cluster.holdPort(1, 29360);
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nports:\n  range: "29300-29399"\n`,
+      'which-project': 'held\n',
+      'projects/held/envctl.yml': 'template: web\nplacement: node2\nports: { http: 29360 }\n',
+    });
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const given = /29360 is in use by another process: held gets (\d+)/.exec(up.stdout + up.stderr)?.[1];
+      expect(given, up.stdout + up.stderr).toBeDefined();
+      const url = `http://${cluster.nodes[1]!.address}:${given}/`;
+      expect(up.stdout).toContain(url);
+      expect((await httpGet(url, 30_000)).body).toBe('held hello \n');
+    } finally {
+      release();
       expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
     }
   }, 180_000);
