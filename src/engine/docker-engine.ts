@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import { EngineError } from '../errors/envctl-error.js';
@@ -20,7 +20,7 @@ import type {
 import { buildImage } from './engine-build.js';
 import { execIn } from './engine-exec.js';
 import { removeOnceEndpointsGo } from './network-removal.js';
-import { demux, dial, firstLine, followEvents, lineSplitter, pullEventOf, type PullMessage } from './engine-streams.js';
+import { dial, firstLine, followEvents, logLines, logQuery, pullEventOf, type PullMessage } from './engine-streams.js';
 import { localGpuRuntime, serverGpuRuntime, type DaemonHost } from './engine-gpu-runtime.js';
 import { BuildKitUnavailableError, engineUnreachable, ImageMissingError, START_ENGINE } from './engine-errors.js';
 import { networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
@@ -254,22 +254,10 @@ export class DockerEngine implements Engine {
   ): Promise<LogStream> {
     const container = this.docker.getContainer(id);
     const info = await this.inspectContainer(id);
-    const request = {
-      follow: options.follow,
-      stdout: true,
-      stderr: true,
-      tail: options.tail ?? 'all',
-      since: options.since ?? 0,
-    };
-    const raw = await this.call(() => container.logs(request as never) as unknown as Promise<Readable | Buffer>);
-    const out = lineSplitter((line) => onLine(line, 'stdout'));
-    const err = lineSplitter((line) => onLine(line, 'stderr'));
-    if (Buffer.isBuffer(raw)) {
-      const stream = new PassThrough();
-      stream.end(raw);
-      return demux(this.docker, stream, info.Config?.Tty === true, out, err);
-    }
-    return demux(this.docker, raw, info.Config?.Tty === true, out, err);
+    const raw = await this.call(
+      () => container.logs(logQuery(options) as never) as unknown as Promise<Readable | Buffer>,
+    );
+    return logLines(this.docker, raw, info.Config?.Tty === true, onLine);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type DockerModem from 'docker-modem';
 import { PassThrough, type Readable } from 'node:stream';
-import type { LogStream, PullEvent } from './engine.js';
+import type { LogOptions, LogStream, PullEvent } from './engine.js';
 
 /** The first line of an engine error, without dockerode's "(HTTP code 400) bad parameter - " in front. */
 export function firstLine(error: unknown): string {
@@ -60,6 +60,24 @@ export function lineSplitter(onLine: (line: string) => void): PassThrough {
 }
 
 /** A container's output stream split into stdout and stderr (one stream on a TTY), and how to stop reading it. */
+/** The Engine API's log query (containers' and services' alike) for envctl's options. */
+export function logQuery(options: LogOptions) {
+  return { follow: options.follow, stdout: true, stderr: true, tail: options.tail ?? 'all', since: options.since ?? 0 };
+}
+
+/** A log answer (a stream when followed, a buffer when not) read line by line, demultiplexed unless a TTY's. */
+export function logLines(
+  docker: Docker,
+  raw: Readable | Buffer,
+  tty: boolean,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+): LogStream {
+  const stream = Buffer.isBuffer(raw) ? new PassThrough().end(raw) : raw;
+  const out = lineSplitter((line) => onLine(line, 'stdout'));
+  const err = lineSplitter((line) => onLine(line, 'stderr'));
+  return demux(docker, stream, tty, out, err);
+}
+
 export function demux(docker: Docker, raw: Readable, tty: boolean, out: PassThrough, err: PassThrough): LogStream {
   if (tty) raw.pipe(out);
   else docker.modem.demuxStream(raw, out, err);

@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
 import { EngineError } from '../errors/envctl-error.js';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { DockerEngine } from './docker-engine.js';
 import type { LogOptions, LogStream } from './engine.js';
-import { demux, lineSplitter } from './engine-streams.js';
+import { logLines, logQuery } from './engine-streams.js';
 import { labelFilter, networkFrom, type ObservedNetwork } from './observed.js';
 import {
   GPU_RESOURCE,
@@ -170,18 +170,10 @@ export class SwarmEngine implements Swarm {
     const info = (await this.call(() => service.inspect())) as {
       Spec: { TaskTemplate?: { ContainerSpec?: { TTY?: boolean } } };
     };
-    const request = {
-      follow: options.follow,
-      stdout: true,
-      stderr: true,
-      tail: options.tail ?? 'all',
-      since: options.since ?? 0,
-    };
-    const raw = await this.call(() => service.logs(request as never) as unknown as Promise<Readable | Buffer>);
-    const stream = Buffer.isBuffer(raw) ? new PassThrough().end(raw) : raw;
-    const out = lineSplitter((line) => onLine(line, 'stdout'));
-    const err = lineSplitter((line) => onLine(line, 'stderr'));
-    return demux(this.docker, stream, info.Spec.TaskTemplate?.ContainerSpec?.TTY === true, out, err);
+    const raw = await this.call(
+      () => service.logs(logQuery(options) as never) as unknown as Promise<Readable | Buffer>,
+    );
+    return logLines(this.docker, raw, info.Spec.TaskTemplate?.ContainerSpec?.TTY === true, onLine);
   }
 
   removeNetwork(name: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ContainerCreateBody } from '../engine/engine.js';
 import type {
+  HealthcheckModel,
   KernelModel,
   LongVolumeModel,
   NetworkModel,
@@ -38,13 +39,31 @@ export function createBody(model: ServiceModel, image: string, labels: Record<st
   });
 }
 
+/** `environment` as the Engine API's NAME=value lines (a container's Env, a swarm task's too). */
+export function envLines(environment: Record<string, string>): string[] | undefined {
+  const entries = Object.entries(environment);
+  return entries.length ? entries.map(([key, value]) => `${key}=${value}`) : undefined;
+}
+
+/** The Engine API's HealthConfig, which a swarm task's ContainerSpec takes as it is. */
+export function healthConfig(health: HealthcheckModel | undefined) {
+  return (
+    health &&
+    prune({
+      Test: health.test,
+      Interval: health.intervalNs,
+      Timeout: health.timeoutNs,
+      Retries: health.retries,
+      StartPeriod: health.startPeriodNs,
+    })
+  );
+}
+
 function processFields(process: ProcessModel) {
-  const environment = Object.entries(process.environment);
-  const health = process.healthcheck;
   return {
     Cmd: process.command,
     Entrypoint: process.entrypoint,
-    Env: environment.length ? environment.map(([key, value]) => `${key}=${value}`) : undefined,
+    Env: envLines(process.environment),
     WorkingDir: process.workingDir,
     User: process.user,
     Hostname: process.hostname,
@@ -53,15 +72,7 @@ function processFields(process: ProcessModel) {
     OpenStdin: process.stdinOpen,
     StopSignal: process.stopSignal,
     StopTimeout: process.stopGracePeriodNs === undefined ? undefined : Math.round(process.stopGracePeriodNs / 1e9),
-    Healthcheck:
-      health &&
-      prune({
-        Test: health.test,
-        Interval: health.intervalNs,
-        Timeout: health.timeoutNs,
-        Retries: health.retries,
-        StartPeriod: health.startPeriodNs,
-      }),
+    Healthcheck: healthConfig(process.healthcheck),
   };
 }
 

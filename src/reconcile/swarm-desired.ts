@@ -6,7 +6,7 @@ import { GPU_RESOURCE } from '../engine/swarm.js';
 import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
 import type { KeyLocator } from '../workspace/key-location.js';
 import { hashOf, type Desired, type DesiredNetwork, type DesiredService, type DesiredVolume } from './desired.js';
-import { longMount, prune } from './engine-body.js';
+import { envLines, healthConfig, longMount, prune } from './engine-body.js';
 
 /** Where a project may run on the swarm (envctl.yml `placement:`), and whether its GPUs are shared. */
 export interface Placement {
@@ -124,13 +124,11 @@ function serviceSpec(
  */
 function containerSpec(service: DesiredService, image: string, labels: Record<string, string>, named: NamedVolumes) {
   const { process, storage, kernel, network } = service.model;
-  const environment = Object.entries(process.environment);
-  const health = process.healthcheck;
   return prune({
     Image: image,
     Command: process.entrypoint,
     Args: process.command,
-    Env: environment.length ? environment.map(([key, value]) => `${key}=${value}`) : undefined,
+    Env: envLines(process.environment),
     Labels: labels,
     User: process.user,
     Dir: process.workingDir,
@@ -139,15 +137,7 @@ function containerSpec(service: DesiredService, image: string, labels: Record<st
     OpenStdin: process.stdinOpen,
     StopSignal: process.stopSignal,
     StopGracePeriod: process.stopGracePeriodNs,
-    Healthcheck:
-      health &&
-      prune({
-        Test: health.test,
-        Interval: health.intervalNs,
-        Timeout: health.timeoutNs,
-        Retries: health.retries,
-        StartPeriod: health.startPeriodNs,
-      }),
+    Healthcheck: healthConfig(process.healthcheck),
     Mounts: mountsOf(storage.volumes, named),
     Init: process.init,
     ReadOnly: process.readOnly,
@@ -213,7 +203,8 @@ function gpuCount(service: DesiredService, refuse: Refuse): number {
   return count;
 }
 
-function constraintsOf(placement: Placement | undefined): string[] {
+/** placement: as the swarm's constraints. */
+export function constraintsOf(placement: Placement | undefined): string[] {
   if (!placement) return [];
   const constraints = placement.node ? [`node.hostname==${placement.node}`] : [];
   for (const [key, value] of Object.entries(placement.labels)) constraints.push(`node.labels.${key}==${value}`);
