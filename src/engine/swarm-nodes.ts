@@ -3,7 +3,6 @@ import type { DockerEngine } from './docker-engine.js';
 import type { EngineAddress } from './engine-target.js';
 import type { SwarmNode } from './swarm.js';
 import { SshHost } from './ssh-host.js';
-import type { HostCommands } from '../util/host-commands.js';
 
 /**
  * How envctl reaches a swarm node's own engine (for what the service API cannot do: carry images, run a shell):
@@ -27,7 +26,7 @@ export function nodeEngineAddress(manager: EngineAddress, node: SwarmNode): Extr
 export async function nodeCommands(
   manager: { address: EngineAddress; ssh: SshHost | undefined; nodeId: string },
   node: SwarmNode,
-): Promise<HostCommands | 'this machine'> {
+): Promise<SshHost | 'this machine'> {
   if (node.id === manager.nodeId) {
     if (manager.address.kind === 'unix') return 'this machine';
     if (manager.ssh) return manager.ssh;

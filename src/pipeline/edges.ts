@@ -101,8 +101,11 @@ export interface RemoteServer {
 
 /** Asks the server, in one round trip, for its user's home, uid and gid. */
 export async function remoteServerOf(workspace: Workspace, choice: EngineChoice): Promise<RemoteServer | undefined> {
-  const ssh = choice.ssh;
-  if (!ssh) return undefined;
+  return choice.ssh && remoteServerAt(workspace, choice.ssh);
+}
+
+/** The server (or swarm node) `ssh` reaches: its user's home and ids, and where the synced folders live there. */
+export async function remoteServerAt(workspace: Workspace, ssh: SshHost): Promise<RemoteServer> {
   await ssh.connect();
   const answer = await ssh.run('printf "%s\\n" "$HOME"; id -u; id -g');
   const [home, uid, gid] = answer.stdout.trim().split('\n');

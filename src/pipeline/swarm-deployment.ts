@@ -58,7 +58,8 @@ export class SwarmDeployment implements Deployment {
       });
     }
     const engine = await connectEngineOf(this.choice);
-    const outcome = await swarmUp(workspace, this.choice, engine, request, view.events(engine.address));
+    const events = { ...view.events(engine.address), sync: view.sync };
+    const outcome = await swarmUp(workspace, this.choice, engine, request, events);
     const { plan } = outcome;
     if (request.dryRun) {
       view.planned(planLines(outcome));

@@ -5,11 +5,10 @@ import type { SwarmNode, SwarmService, SwarmTask } from '../engine/swarm.js';
 import { applySwarmSteps, type SwarmEvents } from '../execute/swarm-apply.js';
 import type { RenderOutcome } from '../merge/render-outcome.js';
 import { LABEL, STACK_NAMESPACE } from '../model/labels.js';
-import { unsyncedBindSource } from '../remote/remote-paths.js';
 import { swarmDesired, type Placement, type SwarmDesired } from '../reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm, withoutProjects, type SwarmPlan } from '../reconcile/swarm-plan.js';
 import type { ApplyReporter } from '../execute/apply.js';
-import { describeTarget, engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
+import { engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
 import { removeNodeVolumes } from '../execute/swarm-volumes.js';
 import { teardownError, type TeardownFailure } from '../execute/teardown.js';
 import { planDown } from '../reconcile/plan-down.js';
@@ -19,6 +18,8 @@ import type { Desired } from '../reconcile/desired.js';
 import type { Plan, PlanOptions } from '../reconcile/plan.js';
 import { buildOnManager, carryToNodes } from './swarm-images.js';
 import { swarmEngineView, swarmPortProbe } from './swarm-ports.js';
+import { SwarmFolders } from './swarm-folders.js';
+import type { SyncEvents } from './remote-session.js';
 import type { EngineView } from '../engine/engine-view.js';
 import type { PortProbe } from '../allocation/ports/probe.js';
 import { hashBuilds } from './up.js';
@@ -45,7 +46,7 @@ export interface SwarmUpOutcome {
   services: SwarmService[];
 }
 
-export type SwarmUpEvents = SwarmEvents & ApplyReporter;
+export type SwarmUpEvents = SwarmEvents & ApplyReporter & { sync: SyncEvents };
 
 /**
  * envctl up on a swarm: render (ports free of every other service's, subnets clear of the swarm's networks),
@@ -70,8 +71,11 @@ export async function swarmUp(
   const manager = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
   const ports = await swarmPortProbe({ manager, nodes }, (text) => events.warning(text));
   const view = swarmEngineView(engine, services);
-  const { render, wanted } = await renderOnSwarm(workspace, choice, { view, ports }, options);
-  const placements = placementsOf(workspace);
+  const now = { root: workspace.root, nodes, services, tasks };
+  const folders = await SwarmFolders.open(workspace, choice, manager, now, (text) => events.warning(text));
+  const edges = { view, ports, bindSource: folders.bindSource };
+  const { render, wanted } = await renderOnSwarm(workspace, choice, edges, options);
+  const placements = folders.pinned(placementsOf(workspace));
   const builds = await buildOnManager(wanted, engine, options, events);
   const desired = swarmDesired(wanted, placements, keyLocator(workspace.projects), builds.built);
   for (const warning of [...render.warnings, ...desired.warnings]) events.warning(warning);
@@ -88,6 +92,7 @@ export async function swarmUp(
   if (options.dryRun) return outcome;
   const running = [...plan.create, ...plan.update.map((update) => update.spec), ...plan.unchanged];
   const nodeEngines = new NodeEngines(engine, manager.address, status.nodeId);
+  await folders.sync(options.only, events.sync);
   await carryToNodes(running, { nodes, pins }, { manager: engine, nodes: nodeEngines }, events);
   const settled = await applySwarmSteps(swarm, swarmSteps(plan, pins), events);
   if (!settled) return outcome;
@@ -103,7 +108,7 @@ export async function swarmUp(
 async function renderOnSwarm(
   workspace: Workspace,
   choice: EngineChoice,
-  { view, ports }: { view: EngineView; ports: PortProbe },
+  { view, ports, bindSource }: { view: EngineView; ports: PortProbe; bindSource: (path: string) => string },
   options: { dryRun?: boolean },
 ) {
   const store = storeOf(workspace.root, choice);
@@ -117,7 +122,7 @@ async function renderOnSwarm(
     store,
     user: currentHostUser(),
     target: 'swarm',
-    bindSource: unsyncedBindSource(workspace.root, describeTarget(choice.target)),
+    bindSource,
   };
   let wanted: Desired | undefined;
   const render = await renderWorkspace(

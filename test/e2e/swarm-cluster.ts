@@ -78,6 +78,11 @@ export class SwarmCluster {
       await execa('sh', ['-c', `docker save ${image} | docker -H unix://${node.socket} load`]);
   }
 
+  /** The home folder of the node's SSH sessions. */
+  homeOf(name: string): string {
+    return join(this.dir, `${name}-home`);
+  }
+
   /** A process on a node holding a TCP port, listening once this resolves, until the function returned is called. */
   async holdPort(index: number, port: number): Promise<() => void> {
     const namespace = `--net=/var/run/netns/${this.nodes[index]!.namespace}`;
@@ -137,9 +142,16 @@ export class SwarmCluster {
       namespace: node.namespace,
       address: node.address,
       clientKey,
-      environment: [`PATH=${bin}:/usr/local/bin:/usr/bin:/bin`, `DOCKER_HOST=unix://${node.socket}`],
+      // A home of its own, as each server of a lab has: what envctl syncs there is that node's alone.
+      environment: [
+        `PATH=${bin}:/usr/local/bin:/usr/bin:/bin`,
+        `DOCKER_HOST=unix://${node.socket}`,
+        `HOME=${this.homeOf(node.name)}`,
+        `UNISON=${join(this.homeOf(node.name), '.unison')}`,
+      ],
     }));
     for (const option of options) await prepareSshd(option);
+    for (const node of this.nodes) mkdirSync(join(this.homeOf(node.name), '.unison'), { recursive: true });
     const knownHosts = join(this.dir, 'known_hosts');
     writeFileSync(knownHosts, options.map((option) => knownHostsLine(option, [option.address])).join(''));
     const hosts = this.nodes.map((node) => `Host ${node.name}\n  HostName ${node.address}\n`).join('');

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
@@ -366,6 +366,53 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
     }
   }, 180_000);
+
+  it("syncs a project's folder to the node its task runs on, both ways, and takes it along when the task moves", async () => {
+    const command = 'echo run >> /work/runs.txt && cat /work/local.txt > /work/seen.txt && exec sleep 3600';
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\n`,
+      'which-project': 'nb\n',
+      'projects/nb/envctl.yml': 'placement: node2\n',
+      'projects/nb/compose.yml': [
+        'services:',
+        '  web:',
+        '    image: busybox:latest',
+        `    command: ["sh", "-c", "${command}"]`,
+        '    volumes: ["./:/work"]',
+        '',
+      ].join('\n'),
+      'projects/nb/local.txt': 'from the laptop\n',
+    });
+    const local = (file: string) => join(root, 'projects', 'nb', file);
+    const inTask = async (file: string) =>
+      (await envctl(root, ['exec', 'nb', '--', 'cat', `/work/${file}`], ssh)).stdout;
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh);
+      expect(up.exitCode, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/synced with node2: \d+ to the server/);
+      await expect.poll(() => inTask('seen.txt'), { timeout: 30_000 }).toBe('from the laptop');
+      expect(existsSync(join(cluster.homeOf('node2'), 'envctl'))).toBe(true);
+      expect(existsSync(join(cluster.homeOf('node1'), 'envctl'))).toBe(false);
+
+      // What the task wrote comes back with the next up; what was saved here goes there.
+      writeFileSync(local('later.txt'), 'saved here\n');
+      const again = await envctl(root, ['up', '-d'], ssh);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(readFileSync(local('runs.txt'), 'utf8')).toBe('run\n');
+      expect(await inTask('later.txt')).toBe('saved here');
+
+      // Placed on node1 now: the folder goes along, with what the task wrote on node2.
+      writeFileSync(join(root, 'projects/nb/envctl.yml'), 'placement: node1\n');
+      const moved = await envctl(root, ['up', '-d'], ssh);
+      expect(moved.exitCode, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/synced with node1/);
+      await expect.poll(async () => (await tasksByProject(root)).get('nb')?.node, { timeout: 60_000 }).toBe(0);
+      await expect.poll(() => inTask('runs.txt'), { timeout: 30_000 }).toBe('run\nrun');
+      expect(await inTask('later.txt')).toBe('saved here');
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 240_000);
 
   it('makes a named volume on the node its task runs on, with its driver options; down -v removes it there', async () => {
     const root = workspace({
