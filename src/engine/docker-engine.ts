@@ -22,8 +22,14 @@ import { execIn } from './engine-exec.js';
 import { removeOnceEndpointsGo } from './network-removal.js';
 import { dial, firstLine, followEvents, logLines, logQuery, pullEventOf, type PullMessage } from './engine-streams.js';
 import { localGpuRuntime, serverGpuRuntime, type DaemonHost } from './engine-gpu-runtime.js';
-import { BuildKitUnavailableError, engineUnreachable, ImageMissingError, START_ENGINE } from './engine-errors.js';
-import { networkCreateFailure, pullFailureOf, startFailure } from './engine-messages.js';
+import {
+  BuildKitUnavailableError,
+  engineUnreachable,
+  ImageMissingError,
+  PushRefusedError,
+  START_ENGINE,
+} from './engine-errors.js';
+import { networkCreateFailure, pullFailureOf, pushFailureOf, startFailure } from './engine-messages.js';
 import type { GpuSupport, PublishedPort, RunningContainer } from './engine-view.js';
 import { ENVCTL_BUILD_HASH, GPU_LABEL } from '../model/labels.js';
 import {
@@ -115,6 +121,24 @@ export class DockerEngine implements Engine {
     const tagged = colon > reference.lastIndexOf('/');
     const [repo, tag] = tagged ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, 'latest'];
     await this.call(() => this.docker.getImage(id).tag({ repo, tag }));
+  }
+
+  async pushImage(reference: string): Promise<string> {
+    const colon = reference.lastIndexOf(':');
+    const [repo, tag] = [reference.slice(0, colon), reference.slice(colon + 1)];
+    // The Engine wants X-Registry-Auth on a push even when the registry takes anyone: an empty one is anonymous.
+    const push = () => this.docker.getImage(repo).push({ tag, authconfig: {} }) as unknown as Promise<Readable>;
+    const stream = await this.call(push);
+    let digest: string | undefined;
+    try {
+      await followEvents(this.docker, stream, (event: { aux?: { Digest?: string } }) => {
+        digest = event.aux?.Digest ?? digest;
+      });
+    } catch (error) {
+      throw new PushRefusedError(reference, error, pushFailureOf(error));
+    }
+    if (!digest) throw new PushRefusedError(reference, new Error('the registry named no digest'), 'other');
+    return digest;
   }
 
   async saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void> {

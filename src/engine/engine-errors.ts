@@ -119,6 +119,30 @@ export class BaseImageError extends EngineError {
   }
 }
 
+/** Why a push to a swarm's registry failed, as the registry's and dockerd's words say. */
+export type PushFailure = 'plain-http' | 'unreachable' | 'unauthorized' | 'other';
+
+const PUSH_HINTS: Record<PushFailure, (registry: string) => string> = {
+  'plain-http': (registry) =>
+    `${registry} speaks plain HTTP: list it under "insecure-registries" in /etc/docker/daemon.json on the manager ` +
+    'and on every node, then restart dockerd there; or serve it over TLS.',
+  unreachable: (registry) =>
+    `Check that ${registry} answers from the manager and from every node (curl http://${registry}/v2/).`,
+  unauthorized: (registry) =>
+    `${registry} refuses anonymous pushes: envctl pushes without credentials; use a registry of the lab's that takes them.`,
+  other: (registry) => `Check ${registry} (swarm.registry in workspace.yml), or remove it to carry images over SSH.`,
+};
+
+/** A built image the manager could not push to the swarm's registry. */
+export class PushRefusedError extends EngineError {
+  constructor(reference: string, cause: unknown, failure: PushFailure) {
+    super(`Could not push ${reference}: ${messageOf(cause)}.`, {
+      cause,
+      hint: PUSH_HINTS[failure](registryOf(reference)),
+    });
+  }
+}
+
 /** The registry a reference names: its first part when that has a dot, a colon or is localhost; else Docker Hub. */
 export function registryOf(reference: string): string {
   const first = reference.split('/')[0]!;

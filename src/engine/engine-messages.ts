@@ -1,5 +1,11 @@
 import type { BuildFailurePoint } from './buildkit-trace.js';
-import { NoGpuRuntimeError, PortTakenError, SubnetTakenError, type PullFailure } from './engine-errors.js';
+import {
+  NoGpuRuntimeError,
+  PortTakenError,
+  SubnetTakenError,
+  type PullFailure,
+  type PushFailure,
+} from './engine-errors.js';
 
 /**
  * The only place that reads the Docker Engine's words: each failure envctl acts on becomes a typed error
@@ -49,6 +55,16 @@ export function pullFailureOf(message: string): PullFailure {
       text,
     )
   )
+    return 'unreachable';
+  return 'other';
+}
+
+/** What a failed push's message says went wrong. */
+export function pushFailureOf(error: unknown): PushFailure {
+  const text = (error instanceof Error ? error.message : String(error)).toLowerCase();
+  if (text.includes('http response to https client')) return 'plain-http';
+  if (/unauthorized|authentication required|denied/.test(text)) return 'unauthorized';
+  if (/connection refused|no such host|i\/o timeout|timeout exceeded|network is unreachable/.test(text))
     return 'unreachable';
   return 'other';
 }

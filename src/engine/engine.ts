@@ -36,6 +36,8 @@ export interface Engine extends EngineView, EngineReads {
   pullImage(reference: string, progress: PullProgress): Promise<void>;
   /** Gives an image (by id) one more name. */
   tagImage(id: string, reference: string): Promise<void>;
+  /** Pushes `repo:tag` to its registry (anonymously); resolves to the manifest's digest there. */
+  pushImage(reference: string): Promise<string>;
   /** Writes images (ids or references) in `docker save`'s format. */
   saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void>;
   /** Loads images written by saveImages (`docker load`). */

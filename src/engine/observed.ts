@@ -35,6 +35,8 @@ export interface ObservedVolume {
 export interface ObservedImage {
   id: string;
   labels: Record<string, string>;
+  /** repository@digest for each registry it was pushed to or pulled from (none when there is none). */
+  repoDigests?: string[];
 }
 
 /** An image envctl built: its build-hash label says what it was built from, whatever it is called now. */
@@ -141,5 +143,6 @@ export function buildFrom(raw: Docker.ImageInfo): ObservedBuild {
 
 /** GET /images/{name}/json → an observed image. */
 export function imageFrom(raw: Docker.ImageInspectInfo): ObservedImage {
-  return { id: raw.Id, labels: raw.Config?.Labels ?? {} };
+  const digests = raw.RepoDigests ?? [];
+  return { id: raw.Id, labels: raw.Config?.Labels ?? {}, ...(digests.length ? { repoDigests: digests } : {}) };
 }

@@ -7,7 +7,7 @@ import type { NetworkRequest } from '../allocation/network/allocate-subnets.js';
 import { WHICH_PROJECT } from '../workspace/root.js';
 import { LABEL } from '../model/labels.js';
 import type { Engine } from '../engine/engine.js';
-import { projectFolders, type Project } from '../workspace/load.js';
+import { projectFolders, type Project, type Workspace } from '../workspace/load.js';
 import { checkProjectArguments } from '../workspace/which-project.js';
 import { needsProjectNetwork } from '../allocation/network/network-requests.js';
 
@@ -51,16 +51,20 @@ export function checkProjectModels(
  * What envctl.yml asks that only some targets do: `placement:` applies on a swarm only (said, not dropped, on
  * one engine); a swarm hands out GPUs by count, so named GPUs and `all` are refused there at their line.
  */
-export function checkSettingsOnTarget(projects: readonly Project[], target: KeyTarget): string[] {
+export function checkSettingsOnTarget(workspace: Workspace, target: KeyTarget): string[] {
   if (target === 'engine') {
-    return projects
+    const registry = workspace.settings.swarm.registry
+      ? ['swarm.registry in workspace.yml applies on a swarm (engine: swarm) only; here nothing is pushed.']
+      : [];
+    const placed = workspace.projects
       .filter((project) => project.placement.node || Object.keys(project.placement.labels).length)
       .map(
         (project) =>
           `${project.name}: placement: applies on a swarm (engine: swarm) only; here everything runs on one engine.`,
       );
+    return [...registry, ...placed];
   }
-  for (const project of projects) {
+  for (const project of workspace.projects) {
     const gpus = project.gpus;
     if (gpus.kind !== 'ids' && gpus.kind !== 'all') continue;
     const location = project.configSource?.locate(['gpus']);

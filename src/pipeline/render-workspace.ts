@@ -69,7 +69,7 @@ export async function renderWorkspace(
     if (warning) warnings.push(warning);
 
     const wantsGpus = workspace.projects.some((project) => project.gpus.kind !== 'none');
-    warnings.push(...checkSettingsOnTarget(workspace.projects, edges.target));
+    warnings.push(...checkSettingsOnTarget(workspace, edges.target));
     const [published, engineNetworks, routes, gpuDiscovery, gpuRunning] = await Promise.all([
       edges.engine.publishedPorts(),
       edges.engine.networks(),

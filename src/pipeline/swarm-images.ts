@@ -1,13 +1,13 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
-import { observe } from '../engine/observed.js';
+import { observe, type ObservedImage } from '../engine/observed.js';
 import type { SwarmNode } from '../engine/swarm.js';
 import type { NodeEngines } from '../engine/swarm-nodes.js';
 import { apply, type ApplyReporter, type ProjectFailure } from '../execute/apply.js';
 import { carryImages } from '../execute/swarm-images.js';
-import type { Desired } from '../reconcile/desired.js';
+import type { Desired, DesiredService } from '../reconcile/desired.js';
 import { imagePlan, type Plan, type PlanOptions } from '../reconcile/plan.js';
 import type { SwarmServiceSpec } from '../reconcile/swarm-desired.js';
-import { imageCarries, nodesToHold } from '../reconcile/swarm-images.js';
+import { imageCarries, nodesToHold, registryReference } from '../reconcile/swarm-images.js';
 import type { GpuPin } from '../reconcile/swarm-plan.js';
 
 export interface ManagerBuilds {
@@ -26,7 +26,7 @@ export interface ManagerBuilds {
 export async function buildOnManager(
   desired: Desired,
   engine: DockerEngine,
-  options: PlanOptions & { dryRun?: boolean },
+  options: PlanOptions & { dryRun?: boolean; registry?: string | undefined },
   reporter: ApplyReporter,
 ): Promise<ManagerBuilds> {
   const services = desired.services.filter((service) => service.build);
@@ -42,9 +42,34 @@ export async function buildOnManager(
   const built = new Map<string, string>();
   for (const service of services.filter((candidate) => !failed.has(candidate.project))) {
     const image = await engine.image(service.image);
-    if (image) built.set(service.image, image.id);
+    if (!image) continue;
+    const registry = options.registry;
+    const run = registry ? await pushed(engine, registry, service, image, reporter) : image.id;
+    built.set(service.image, run);
   }
   return { plan, built, failures };
+}
+
+/**
+ * A built image pushed to the swarm's registry, tagged with its build hash; what the service runs is that
+ * reference pinned by the digest the registry gave, so every node pulls exactly this image.
+ */
+async function pushed(
+  engine: DockerEngine,
+  registry: string,
+  service: DesiredService,
+  image: ObservedImage,
+  reporter: ApplyReporter,
+): Promise<string> {
+  const reference = registryReference(registry, service.image, service.build?.hash ?? image.id.slice(7));
+  const repository = reference.slice(0, reference.lastIndexOf(':'));
+  // This very image was pushed there before: the registry has it under that digest.
+  const known = image.repoDigests?.find((entry) => entry.startsWith(`${repository}@`));
+  if (known) return `${reference}@${known.slice(repository.length + 1)}`;
+  await engine.tagImage(image.id, reference);
+  const digest = await engine.pushImage(reference);
+  reporter.change(service.project, `pushed ${reference} (${digest.slice(0, 19)})`);
+  return `${reference}@${digest}`;
 }
 
 /** Copies each built image to every node its service may run on that lacks that very image (by id). */

@@ -76,7 +76,8 @@ export async function swarmUp(
   const edges = { view, ports, bindSource: folders.bindSource };
   const { render, wanted } = await renderOnSwarm(workspace, choice, edges, options);
   const placements = folders.pinned(placementsOf(workspace));
-  const builds = await buildOnManager(wanted, engine, options, events);
+  const registry = workspace.settings.swarm.registry?.value;
+  const builds = await buildOnManager(wanted, engine, { ...options, registry }, events);
   const desired = swarmDesired(wanted, placements, keyLocator(workspace.projects), builds.built);
   for (const warning of [...render.warnings, ...desired.warnings]) events.warning(warning);
   const unbuilt = new Set(builds.failures.map((failure) => failure.project));

@@ -109,7 +109,7 @@ function serviceSpec(
     name: service.containerName,
     project: service.project,
     image: service.image,
-    imageId: built.get(service.image),
+    imageId: carriedId(built.get(service.image)),
     gpus,
     sharedGpus: shared ? requested : 0,
     constraints,
@@ -157,6 +157,11 @@ function resourcesOf(resources: ResourceModel, gpus: number): Record<string, unk
       GenericResources: gpus ? [{ DiscreteResourceSpec: { Kind: GPU_RESOURCE, Value: gpus } }] : undefined,
     }),
   });
+}
+
+/** The id of an image the manager built and carries to the nodes; none for one a registry serves them. */
+function carriedId(run: string | undefined): string | undefined {
+  return run !== undefined && /^sha256:[0-9a-f]{64}$/.test(run) ? run : undefined;
 }
 
 /** Throws the refusal of a setting, at the line where the project (or its template) wrote `key`. */

@@ -50,3 +50,17 @@ export function imageCarries(
     }),
   );
 }
+
+/**
+ * Pure: the name a built image gets in the swarm's registry: its repository (less any registry of its own)
+ * under `registry`, tagged with the first 16 characters of its build hash, so a rebuild of the same inputs
+ * pushes nothing new and any other is a tag of its own.
+ */
+export function registryReference(registry: string, image: string, buildHash: string): string {
+  const slash = image.lastIndexOf('/');
+  const colon = image.lastIndexOf(':');
+  const repository = colon > slash ? image.slice(0, colon) : image;
+  const [first, ...rest] = repository.split('/');
+  const own = rest.length > 0 && (/[.:]/.test(first!) || first === 'localhost');
+  return `${registry}/${own ? rest.join('/') : repository}:${buildHash.slice(0, 16)}`;
+}

@@ -32,6 +32,8 @@ export interface WorkspaceSettings {
   mirrors: PackageMirrors;
   /** `up:`: how long up watches each container it started, and waits at most for a health check. */
   up: { settleMs: number; healthMs: number };
+  /** `swarm:`: on a swarm, the registry (host:port) built images go through to the nodes; else docker save/load. */
+  swarm: { registry: { value: string; location: SourceLocation } | undefined };
 }
 
 export interface RemoteSettings {
@@ -122,6 +124,15 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    swarm: z
+      .object({
+        registry: z
+          .string()
+          .regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, 'a registry is host or host:port, as in registry.lab:5000')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -156,6 +167,12 @@ export function loadSettings(root: string, env: NodeJS.ProcessEnv = process.env)
     up: {
       settleMs: raw.up?.settle ?? DEFAULT_SETTLE_MS,
       healthMs: raw.up?.health_timeout ?? DEFAULT_HEALTH_TIMEOUT_MS,
+    },
+    swarm: {
+      registry:
+        raw.swarm?.registry === undefined
+          ? undefined
+          : { value: raw.swarm.registry, location: settingLocation(file, ['swarm', 'registry']) },
     },
   };
 }

@@ -179,6 +179,12 @@ const CASES: BadCase[] = [
     says: 'exclude',
   },
   {
+    name: 'a swarm registry that is a URL, not host:port',
+    files: { 'workspace.yml': 'swarm:\n  registry: http://registry.lab:5000\n' },
+    where: 'workspace.yml:2',
+    says: 'host:port',
+  },
+  {
     name: 'params without a template',
     files: {
       'projects/course-a/envctl.yml': 'params:\n  python: "3"\n',

@@ -31,6 +31,11 @@ export class SwarmCluster {
   private readonly daemons: ResultPromise[] = [];
   private readonly sshds: RunningSshd[] = [];
 
+  /** A registry on the nodes' network (Debian's docker-registry, plain HTTP), for swarm.registry. */
+  get registry(): string {
+    return `10.252.${this.octet}.1:5000`;
+  }
+
   get managerUrl(): string {
     return `unix://${this.nodes[0]!.socket}`;
   }
@@ -51,6 +56,7 @@ export class SwarmCluster {
     await execa('ip', ['link', 'set', this.bridge, 'up']);
     // The main engine's FORWARD policy is DROP, and bridged frames go through it (br_netfilter): let the nodes talk.
     await execa('iptables', ['-I', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT']);
+    await this.startRegistry();
     const bin = join(this.dir, 'bin');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'nvidia-container-runtime-hook'), '#!/bin/sh\nexit 0\n');
@@ -114,6 +120,8 @@ export class SwarmCluster {
     }
     for (const docker of [...this.docker].reverse()) await docker.swarmLeave({ force: true }).catch(() => undefined);
     for (const sshd of this.sshds) await sshd.stop();
+    this.registryProcess?.kill('SIGTERM');
+    await this.registryProcess;
     for (const daemon of this.daemons) {
       daemon.kill('SIGTERM');
       await daemon;
@@ -132,6 +140,26 @@ export class SwarmCluster {
     await execa('ip', ['link', 'delete', this.bridge], { reject: false });
     await execa('iptables', ['-D', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT'], { reject: false });
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private registryProcess: ResultPromise | undefined;
+
+  private async startRegistry(): Promise<void> {
+    const config = join(this.dir, 'registry.yml');
+    const storage = join(this.dir, 'registry');
+    writeFileSync(
+      config,
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\nhttp:\n  addr: ${this.registry}\nlog:\n  level: warn\n`,
+    );
+    this.registryProcess = execa('docker-registry', ['serve', config], {
+      reject: false,
+      stdout: 'ignore',
+      stderr: 'ignore',
+    });
+    await until(
+      () => fetch(`http://${this.registry}/v2/`).then((answer) => answer.ok),
+      `the registry at ${this.registry}`,
+    );
   }
 
   private async startSshds(bin: string): Promise<void> {
@@ -173,7 +201,14 @@ export class SwarmCluster {
     await inside(['ip', 'addr', 'add', `${node.address}/24`, 'dev', node.peer]);
     await inside(['ip', 'link', 'set', node.peer, 'up']);
     const config = join(this.dir, `${node.name}.json`);
-    writeFileSync(config, JSON.stringify({ 'node-generic-resources': node.gpus.map((gpu) => `NVIDIA-GPU=${gpu}`) }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        'node-generic-resources': node.gpus.map((gpu) => `NVIDIA-GPU=${gpu}`),
+        // The lab's registry speaks plain HTTP, as a registry on a LAN often does: every node must allow it.
+        'insecure-registries': [this.registry],
+      }),
+    );
     const dir = (name: string) => join(this.dir, `${node.name}-${name}`);
     const args = ['--config-file', config, '--data-root', dir('data'), '--exec-root', dir('exec')];
     args.push(

@@ -225,6 +225,37 @@ describe.runIf(canBuild)('a workspace on a swarm reached only over SSH', () => {
   const dockerfile = (text: string) =>
     `FROM busybox:latest\nRUN mkdir -p /www && echo "${text}" > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`;
 
+  it('pushes a built image to the registry the workspace names, and the node pulls it by its digest', async () => {
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nswarm:\n  registry: ${cluster.registry}\n`,
+      'which-project': 'reg\n',
+      'projects/reg/envctl.yml': 'placement: node2\n',
+      'projects/reg/compose.yml': 'services:\n  web:\n    build: .\n    ports: ["8080"]\n',
+      'projects/reg/Dockerfile': dockerfile('from the registry'),
+    });
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh());
+      expect(up.exitCode, up.stderr).toBe(0);
+      const registry = cluster.registry.replace(/\./g, '\\.');
+      const pushed = new RegExp(`reg: pushed (${registry}/\\S+):[0-9a-f]{16} \\(sha256:`).exec(up.stdout);
+      expect(pushed, up.stdout).not.toBeNull();
+      expect(up.stdout).not.toContain('carried');
+      const task = (await tasksByProject(root)).get('reg')!;
+      expect(task.node).toBe(1);
+      const image = await cluster.docker[1]!.getImage(
+        (await cluster.docker[1]!.getContainer(task.id).inspect()).Image,
+      ).inspect();
+      expect(image.RepoDigests.some((digest) => digest.startsWith(`${pushed![1]}@sha256:`))).toBe(true);
+
+      const again = await envctl(root, ['up', '-d'], ssh());
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain('Nothing to do');
+      expect(again.stdout).not.toContain('pushed');
+    } finally {
+      expect((await envctl(root, ['down'], ssh())).exitCode).toBe(0);
+    }
+  }, 180_000);
+
   it('builds a project on the manager and runs it on a node that never built it; a change is built and carried again', async () => {
     const root = workspace({
       'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nports:\n  range: "29300-29399"\n`,

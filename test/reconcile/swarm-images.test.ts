@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SwarmNode } from '../../src/engine/swarm.js';
 import { nodeEngineAddress } from '../../src/engine/swarm-nodes.js';
 import type { SwarmServiceSpec } from '../../src/reconcile/swarm-desired.js';
-import { imageCarries, nodesToHold } from '../../src/reconcile/swarm-images.js';
+import { imageCarries, nodesToHold, registryReference } from '../../src/reconcile/swarm-images.js';
 import { withoutProjects, type SwarmPlan } from '../../src/reconcile/swarm-plan.js';
 
 const node = (id: string, extra: Partial<SwarmNode> = {}): SwarmNode => ({
@@ -70,6 +70,18 @@ describe("the images a swarm's nodes need", () => {
     const kept = withoutProjects(plan, new Set(['broken', 'broken2']));
     expect(kept.create.map((s) => s.project)).toEqual(['fine']);
     expect(kept.update).toEqual([]);
+  });
+});
+
+describe("a built image's name in the swarm's registry", () => {
+  it('is its repository under the registry, tagged with its build hash', () => {
+    const hash = 'abcdef0123456789' + 'f'.repeat(48);
+    expect(registryReference('reg.lab:5000', 'ws-lab-web', hash)).toBe('reg.lab:5000/ws-lab-web:abcdef0123456789');
+    expect(registryReference('reg.lab:5000', 'envctl/ws-lab:latest', hash)).toBe(
+      'reg.lab:5000/envctl/ws-lab:abcdef0123456789',
+    );
+    expect(registryReference('reg.lab', 'ghcr.io/me/lab:1.0', hash)).toBe('reg.lab/me/lab:abcdef0123456789');
+    expect(registryReference('reg.lab', 'localhost:5000/lab', hash)).toBe('reg.lab/lab:abcdef0123456789');
   });
 });
 

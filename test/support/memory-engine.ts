@@ -175,6 +175,22 @@ export class MemoryEngine implements Engine {
   }
 
   /** Writes the named images as JSON lines (this engine's own "docker save"). */
+  /** What each registry holds, by reference, as pushImage left it: the digest of what was pushed. */
+  readonly pushed = new Map<string, string>();
+
+  async pushImage(reference: string): Promise<string> {
+    this.record(`push ${reference}`);
+    this.refuseIf(`push ${reference}`);
+    const image = this.imageMap.get(reference);
+    if (!image) throw new EngineError(`No such image: ${reference}`);
+    const digest = `sha256:${image.id
+      .replace(/^sha256:/, '')
+      .padEnd(64, '0')
+      .slice(0, 64)}`;
+    this.pushed.set(reference, digest);
+    return digest;
+  }
+
   async saveImages(names: readonly string[], out: NodeJS.WritableStream): Promise<void> {
     const images = names.map((name) => {
       const image = this.imageMap.get(name) ?? [...this.imageMap.values()].find((candidate) => candidate.id === name);
