@@ -42,3 +42,6 @@ export const GPU_LABEL = {
 export const STACK_NAMESPACE = 'com.docker.stack.namespace';
 /** On a swarm service: the hash of its spec; a service whose hash is unchanged is left alone. */
 export const SWARM_SPEC_HASH = 'dev.envctl.swarm-spec-hash';
+
+/** On a swarm service whose project mounts its folder: the node it is synced with is the one its task runs on. */
+export const SWARM_SYNCED_FOLDER = 'dev.envctl.synced-folder';

@@ -1,6 +1,8 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
 import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
 import type { SettleOptions } from '../execute/settle.js';
+import type { PortGrant } from '../allocation/ports/port-request.js';
+import type { SyncReport } from '../remote/sync.js';
 import type { TeardownFailure } from '../execute/teardown.js';
 import type { Forward } from '../remote/tunnels.js';
 import type { Workspace } from '../workspace/load.js';
@@ -32,6 +34,10 @@ export interface Deployment {
   engineRunning(root: string, target: string): Promise<Engine>;
   /** envctl restart: the named projects (all when none), each watched until it is up again or fails. */
   restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void>;
+  /** envctl sync: the project folders with where they run, both ways, once; what each host carried. */
+  sync(workspace: Workspace, only: ReadonlySet<string> | undefined, events: SyncEvents): Promise<HostSync[]>;
+  /** envctl tunnel: the ports the workspace publishes, forwarded to this machine's 127.0.0.1 until stop. */
+  tunnel(workspace: Workspace): Promise<TunnelReport>;
   /** The one engine export and import act on; refused where there is none. */
   containerEngine(): Promise<DockerEngine>;
   /** doctor: what this kind of target needs beyond an engine that answers. */
@@ -49,6 +55,19 @@ export interface UpRequest {
   startedAtMs: number;
   /** The workspace read again, for the watch loop. */
   reload: () => Workspace;
+}
+
+export interface HostSync {
+  host: string;
+  report: SyncReport;
+}
+
+export interface TunnelReport {
+  /** Each forward: the laptop's end, and the host (a server, a swarm node) and port it reaches. */
+  rows: Array<{ project: string; service: string; local: number; host: string; remote: number }>;
+  /** Published UDP ports, which SSH cannot carry. */
+  udp: PortGrant[];
+  stop(): Promise<void>;
 }
 
 export interface RestartRequest {

@@ -8,6 +8,8 @@ import type {
   DownRequest,
   DownView,
   GpuReport,
+  HostSync,
+  TunnelReport,
   PsReport,
   RestartRequest,
   UpEnd,
@@ -22,7 +24,14 @@ import type { Engine, LogOptions } from '../engine/engine.js';
 import { LABEL } from '../model/labels.js';
 import { restartProjects } from './restart.js';
 import { workspaceRows } from './ps.js';
-import { recordedForwards, remoteSessionOf, type RemoteSession } from './remote-session.js';
+import {
+  publishedOnServer,
+  recordedForwards,
+  remoteSessionOf,
+  requiredRemoteSession,
+  type RemoteSession,
+  type SyncEvents,
+} from './remote-session.js';
 import { summarize, type ServerView } from './summary.js';
 import type { UpOutcome } from './up.js';
 import {
@@ -34,6 +43,9 @@ import {
   type UpEdges,
   type WatchEvents,
 } from './up-session.js';
+
+/** Nothing to say while a tunnel opens: it syncs nothing. */
+const QUIET_SYNC: SyncEvents = { synced: () => undefined, warning: () => undefined };
 
 /** A workspace on one Docker Engine: this machine's, a server's over SSH (synced, forwarded), or one over TCP. */
 export class EngineDeployment implements Deployment {
@@ -48,6 +60,25 @@ export class EngineDeployment implements Deployment {
     await checkNamedProjects(engine, root, targets);
     const containers = pickContainers(await engine.containers(LABEL.root, root), targets);
     return streamLogs(engine, containers, options, printer);
+  }
+
+  async sync(workspace: Workspace, only: ReadonlySet<string> | undefined, events: SyncEvents): Promise<HostSync[]> {
+    const remote = await requiredRemoteSession(workspace, this.choice, 'sync', only, events);
+    return [{ host: remote.hostName, report: await remote.sync() }];
+  }
+
+  async tunnel(workspace: Workspace): Promise<TunnelReport> {
+    const remote = await requiredRemoteSession(workspace, this.choice, 'tunnel', undefined, QUIET_SYNC);
+    const grants = await publishedOnServer(await this.containerEngine(), workspace.root, workspace.settings);
+    const { forwards, udp } = grants.length ? await remote.forward(grants) : { forwards: [], udp: [] };
+    const rows = forwards.map((forward) => ({
+      project: forward.project,
+      service: forward.service,
+      local: forward.local,
+      host: remote.hostName,
+      remote: forward.remote,
+    }));
+    return { rows, udp, stop: () => remote.stop() };
   }
 
   engineRunning(): Promise<Engine> {

@@ -120,7 +120,7 @@ export async function requiredRemoteSession(
   const session = await remoteSessionOf(workspace, choice, only, events);
   if (session) return session;
   throw new InputError(
-    `envctl ${command} works with a workspace on a server over SSH, and this one runs on ${choice.target.url}.`,
+    `envctl ${command} works with a workspace on a server over SSH or on a swarm, and this one runs on ${choice.target.url}.`,
     { hint: 'Name the server in workspace.yml (engine: ssh://user@host) or with --engine ssh://user@host.' },
   );
 }

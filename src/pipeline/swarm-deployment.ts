@@ -1,8 +1,11 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
 import { describeTarget, engineAddressOf } from '../engine/engine-target.js';
+import { nodeCommands } from '../engine/swarm-nodes.js';
+import type { SwarmNode } from '../engine/swarm.js';
 import type { Engine, LogOptions } from '../engine/engine.js';
 import type { LinePrinter } from './logs.js';
-import { swarmEngineRunning, swarmLogs, swarmRestart } from './swarm-work.js';
+import { swarmEngineRunning, swarmLogs, swarmRestart, swarmSync, swarmTunnel } from './swarm-work.js';
+import type { SyncEvents } from './remote-session.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
 import { EngineError, InputError, type EnvctlError } from '../errors/envctl-error.js';
 import type { Workspace } from '../workspace/load.js';
@@ -11,6 +14,8 @@ import type {
   DownRequest,
   DownView,
   GpuReport,
+  HostSync,
+  TunnelReport,
   PsReport,
   RestartRequest,
   UpEnd,
@@ -39,6 +44,14 @@ export class SwarmDeployment implements Deployment {
 
   async logs(root: string, targets: readonly string[], options: LogOptions, printer: LinePrinter) {
     return swarmLogs(await connectEngineOf(this.choice), root, targets, options, printer);
+  }
+
+  sync(workspace: Workspace, only: ReadonlySet<string> | undefined, events: SyncEvents): Promise<HostSync[]> {
+    return swarmSync(workspace, this.choice, only, events);
+  }
+
+  tunnel(workspace: Workspace): Promise<TunnelReport> {
+    return swarmTunnel(workspace, this.choice);
   }
 
   async engineRunning(root: string, target: string): Promise<Engine> {
@@ -103,7 +116,7 @@ export class SwarmDeployment implements Deployment {
   }
 
   doctorChecks(engine: DockerEngine, checks: Check[]): Promise<void> {
-    return swarmChecks(engine, checks);
+    return swarmChecks(engine, this.choice, checks);
   }
 }
 
@@ -119,9 +132,10 @@ function planLines({ plan, builds }: SwarmUpOutcome): string[] {
 }
 
 /** The swarm behind engine: swarm: a manager of an active swarm, and each node with its GPUs as generic resources. */
-async function swarmChecks(engine: DockerEngine, checks: Check[]): Promise<void> {
+async function swarmChecks(engine: DockerEngine, choice: EngineChoice, checks: Check[]): Promise<void> {
   try {
-    const nodes = await (await connectSwarm(engine)).nodes();
+    const swarm = await connectSwarm(engine);
+    const [nodes, status] = await Promise.all([swarm.nodes(), swarm.status()]);
     checks.push({ name: 'Swarm', status: 'ok', detail: `a manager of a swarm of ${nodes.length} node(s)` });
     for (const node of nodes) {
       const where = `${node.hostname} (${node.address}, ${node.role}, ${node.state}, ${node.availability})`;
@@ -142,8 +156,29 @@ async function swarmChecks(engine: DockerEngine, checks: Check[]): Promise<void>
             },
       );
     }
+    const manager = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
+    const ready = nodes.filter((node) => node.state === 'ready');
+    checks.push(...(await Promise.all(ready.map((node) => sshCheck(manager, node)))));
   } catch (error) {
     const failure = error as EnvctlError;
     checks.push({ name: 'Swarm', status: 'fail', detail: failure.message, fix: failure.hint });
+  }
+}
+
+/** Whether envctl reaches a node's own shell and engine over SSH: its images, folders, ports and shells need it. */
+async function sshCheck(manager: Parameters<typeof nodeCommands>[0], node: SwarmNode): Promise<Check> {
+  const name = `SSH to ${node.hostname}`;
+  try {
+    const reached = await nodeCommands(manager, node);
+    const how = reached === 'this machine' ? 'this machine itself' : `ssh ${reached.destination}`;
+    return { name, status: 'ok', detail: `reached as ${how}` };
+  } catch (error) {
+    const failure = error as EnvctlError;
+    return {
+      name,
+      status: 'warn',
+      detail: `${failure.message.trim()}: builds, project folders, exec and shell cannot reach this node`,
+      fix: `Make "ssh ${node.hostname}" work from here (~/.ssh/config: HostName, User, ProxyJump), as for the manager.`,
+    };
   }
 }

@@ -10,6 +10,8 @@ import { folderNode, runningNodeOf, type SwarmNow } from '../reconcile/swarm-fol
 import type { Workspace } from '../workspace/load.js';
 import { remoteServerAt, type EngineChoice, type RemoteServer } from './edges.js';
 import { RemoteSession, type SyncEvents } from './remote-session.js';
+import type { SyncReport } from '../remote/sync.js';
+import { LABEL, SWARM_SYNCED_FOLDER } from '../model/labels.js';
 
 /** A node envctl can put project folders on: one reached over SSH, or this machine itself (no copy needed). */
 interface FolderHost {
@@ -72,7 +74,7 @@ export class SwarmFolders {
     const result = new Map(placements);
     for (const [project, host] of this.chosen) {
       const placement = placements.get(project) ?? { node: undefined, labels: {} };
-      result.set(project, { ...placement, node: host.node.hostname });
+      result.set(project, { ...placement, node: host.node.hostname, syncedFolder: true });
     }
     return result;
   }
@@ -92,10 +94,36 @@ export class SwarmFolders {
     for (const [host, names] of byNode) await this.syncWith(host, names, events);
   }
 
-  private async syncWith(host: FolderHost, projects: string[], events: SyncEvents): Promise<void> {
-    if (!host.server) return; // this machine: the task mounts the folder itself
+  /**
+   * envctl sync on a swarm: each project whose service mounts its folder (of `only`), with the node its task
+   * runs on now, both ways, once.
+   */
+  async syncWhereRunning(
+    only: ReadonlySet<string> | undefined,
+    events: SyncEvents,
+  ): Promise<Array<{ host: string; report: SyncReport }>> {
+    const synced = this.now.services.filter(
+      (service) => service.labels[LABEL.root] === this.now.root && service.labels[SWARM_SYNCED_FOLDER] === 'true',
+    );
+    const byNode = new Map<FolderHost, string[]>();
+    for (const service of synced) {
+      const project = service.labels[LABEL.project] ?? '';
+      const host = this.hosts.get(runningNodeOf(project, this.now) ?? '');
+      if (!host || (only && !only.has(project))) continue;
+      byNode.set(host, [...(byNode.get(host) ?? []), project]);
+    }
+    const reports: Array<{ host: string; report: SyncReport }> = [];
+    for (const [host, projects] of byNode) {
+      const report = await this.syncWith(host, projects, events);
+      if (report) reports.push({ host: host.node.hostname, report });
+    }
+    return reports;
+  }
+
+  private async syncWith(host: FolderHost, projects: string[], events: SyncEvents): Promise<SyncReport | undefined> {
+    if (!host.server) return undefined; // this machine: the task mounts the folder itself
     const session = new RemoteSession(this.workspace, host.server, this.choice, new Set(projects), events);
-    await session.sync();
+    return session.sync();
   }
 
   private hostFor(name: string): FolderHost {

@@ -1,16 +1,25 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
 import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
-import type { EngineAddress } from '../engine/engine-target.js';
+import { engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
-import { NodeEngines } from '../engine/swarm-nodes.js';
+import { nodeCommands, NodeEngines } from '../engine/swarm-nodes.js';
 import { EngineError, InputError } from '../errors/envctl-error.js';
 import { applySwarmSteps } from '../execute/swarm-apply.js';
 import { LABEL } from '../model/labels.js';
 import { swarmRestartSteps } from '../reconcile/swarm-steps.js';
-import { projectFolders } from '../workspace/load.js';
+import { projectFolders, type Workspace } from '../workspace/load.js';
 import { checkProjectArguments } from '../workspace/which-project.js';
 import { pickOne } from './exec.js';
 import { pickContainers, type LinePrinter } from './logs.js';
+import { HostPortProbe } from '../allocation/ports/probe.js';
+import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
+import type { Tunnel } from '../engine/ssh-host.js';
+import type { SwarmService } from '../engine/swarm.js';
+import { chooseForwards, openTunnel } from '../remote/tunnels.js';
+import type { HostSync, TunnelReport } from './deployment.js';
+import { composeDirOf, connectEngineOf, type EngineChoice } from './edges.js';
+import type { SyncEvents } from './remote-session.js';
+import { SwarmFolders } from './swarm-folders.js';
 
 /** envctl logs on a swarm: each picked service's output, all its tasks', through the manager's service logs. */
 export async function swarmLogs(
@@ -97,4 +106,88 @@ function checkNamed(
     names.map((name) => name.split('/')[0]!),
     [...projectFolders(root), ...running],
   );
+}
+
+/** What a swarm command that reaches the nodes needs: its manager, nodes, services and tasks, read once. */
+async function swarmNow(manager: DockerEngine, root: string) {
+  const swarm = await connectSwarm(manager);
+  const [status, nodes, services, tasks] = await Promise.all([
+    swarm.status(),
+    swarm.nodes(),
+    swarm.services(LABEL.root, root),
+    swarm.tasks(),
+  ]);
+  return { status, now: { root, nodes, services, tasks } };
+}
+
+/** envctl sync on a swarm: each project that mounts its folder, with the node its task runs on, both ways. */
+export async function swarmSync(
+  workspace: Workspace,
+  choice: EngineChoice,
+  only: ReadonlySet<string> | undefined,
+  events: SyncEvents,
+): Promise<HostSync[]> {
+  const manager = await connectEngineOf(choice);
+  const { status, now } = await swarmNow(manager, workspace.root);
+  const address = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
+  const folders = await SwarmFolders.open(workspace, choice, address, now, (text) => events.warning(text));
+  return folders.syncWhereRunning(only, events);
+}
+
+/**
+ * envctl tunnel on a swarm: each port a service of the workspace publishes, forwarded from this machine's
+ * 127.0.0.1 to the node its task runs on, one SSH connection per node; the laptop ends chosen as for a server.
+ */
+export async function swarmTunnel(workspace: Workspace, choice: EngineChoice): Promise<TunnelReport> {
+  const manager = await connectEngineOf(choice);
+  const { status, now } = await swarmNow(manager, workspace.root);
+  const running = now.tasks.filter((task) => task.state === 'running' && task.desiredState === 'running');
+  const grants = now.services.flatMap((service) => {
+    const node = now.nodes.find((candidate) =>
+      running.some((t) => t.serviceId === service.id && t.nodeId === candidate.id),
+    );
+    return node ? service.ports.map((port) => ({ node, grant: grantOf(service, port) })) : [];
+  });
+  const { forwards, udp } = await chooseForwards({
+    grants: grants.map(({ grant }) => grant),
+    composeDir: composeDirOf(workspace.root),
+    engine: choice.id,
+    range: workspace.settings.ports.range,
+    probe: new HostPortProbe(),
+  });
+  const nodeOf = new Map(grants.map(({ node, grant }) => [grant.key, node]));
+  const address = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
+  const tunnels: Tunnel[] = [];
+  for (const node of new Set(forwards.map((forward) => nodeOf.get(forward.key)!))) {
+    const commands = await nodeCommands(address, node);
+    const here = forwards.filter((forward) => nodeOf.get(forward.key) === node);
+    if (commands !== 'this machine') tunnels.push(await openTunnel(commands, here));
+  }
+  const rows = forwards.map((forward) => ({
+    project: forward.project,
+    service: forward.service,
+    local: forward.local,
+    host: nodeOf.get(forward.key)!.hostname,
+    remote: forward.remote,
+  }));
+  return { rows, udp, stop: async () => void (await Promise.all(tunnels.map((tunnel) => tunnel.stop()))) };
+}
+
+/** A port a service publishes, as the grant `envctl tunnel` forwards. */
+function grantOf(service: SwarmService, port: SwarmService['ports'][number]): PortGrant {
+  const project = service.labels[LABEL.project] ?? '';
+  const name = service.labels[LABEL.service] ?? '';
+  return {
+    key: portKey(project, name, port.targetPort, port.protocol),
+    project,
+    service: name,
+    name: `${name}-${port.targetPort}`,
+    container: port.targetPort,
+    protocol: port.protocol === 'udp' ? 'udp' : 'tcp',
+    preferred: undefined,
+    // Host mode publishes on every address of the node: the forward reaches it on the node's loopback.
+    bind: '0.0.0.0',
+    url: undefined,
+    host: port.publishedPort,
+  };
 }

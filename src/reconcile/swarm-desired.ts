@@ -3,7 +3,7 @@ import { refusedKeys } from '../compose/key-rules.js';
 import { SERVICE_KEYS } from '../compose/service-keys.js';
 import type { PortModel, ResourceModel, RestartModel, VolumeModel } from '../compose/service-model.js';
 import { GPU_RESOURCE } from '../engine/swarm.js';
-import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH } from '../model/labels.js';
+import { LABEL, STACK_NAMESPACE, SWARM_SPEC_HASH, SWARM_SYNCED_FOLDER } from '../model/labels.js';
 import type { KeyLocator } from '../workspace/key-location.js';
 import { hashOf, type Desired, type DesiredNetwork, type DesiredService, type DesiredVolume } from './desired.js';
 import { envLines, healthConfig, longMount, prune } from './engine-body.js';
@@ -13,6 +13,8 @@ export interface Placement {
   node: string | undefined;
   labels: Record<string, string>;
   sharedGpus?: boolean;
+  /** The project mounts its folder, synced with the node it is pinned to (node). */
+  syncedFolder?: boolean;
 }
 
 export interface SwarmServiceSpec {
@@ -89,7 +91,8 @@ function serviceSpec(
   const shared = placement?.sharedGpus === true;
   const gpus = shared ? 0 : requested;
   const constraints = constraintsOf(placement);
-  const labels = { ...service.labels, [STACK_NAMESPACE]: stack };
+  const synced: Record<string, string> = placement?.syncedFolder ? { [SWARM_SYNCED_FOLDER]: 'true' } : {};
+  const labels = { ...service.labels, ...synced, [STACK_NAMESPACE]: stack };
   const spec: Record<string, unknown> = prune({
     Name: service.containerName,
     Labels: labels,

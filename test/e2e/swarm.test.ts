@@ -328,6 +328,9 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       'projects/talk/compose.yml': `services:\n  web:\n    image: busybox:latest\n    command: ${talk}\n`,
     });
     try {
+      const doctor = await envctl(root, ['doctor'], ssh);
+      expect(doctor.stdout).toContain('SSH to node1: reached as ssh root@node1');
+      expect(doctor.stdout).toContain('SSH to node2: reached as ssh root@node2');
       const up = await envctl(root, ['up', '-d'], ssh);
       expect(up.exitCode, up.stderr).toBe(0);
       await expect
@@ -392,6 +395,20 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       const url = `http://${cluster.nodes[1]!.address}:${given}/`;
       expect(up.stdout).toContain(url);
       expect((await httpGet(url, 30_000)).body).toBe('held hello \n');
+
+      // envctl tunnel forwards it to this machine's 127.0.0.1, through node2.
+      const tunnel = execa('node', [CLI, 'tunnel', '--json'], {
+        cwd: root,
+        env: { NO_COLOR: '1', ...ssh },
+        reject: false,
+      });
+      const output = followOutput({ all: tunnel.stdout });
+      await output.waitFor(/\]\s*$/, 0, 30_000);
+      const rows = JSON.parse(output.text()) as Array<{ local: number; host: string; remote: number }>;
+      expect(rows).toEqual([expect.objectContaining({ host: 'node2', remote: Number(given) })]);
+      expect((await httpGet(`http://127.0.0.1:${rows[0]!.local}/`, 30_000)).body).toBe('held hello \n');
+      tunnel.kill('SIGINT');
+      expect((await tunnel).exitCode).toBe(0);
     } finally {
       release();
       expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
@@ -425,12 +442,17 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
       expect(existsSync(join(cluster.homeOf('node2'), 'envctl'))).toBe(true);
       expect(existsSync(join(cluster.homeOf('node1'), 'envctl'))).toBe(false);
 
-      // What the task wrote comes back with the next up; what was saved here goes there.
+      // envctl sync brings back what the task wrote, and takes there what was saved here; so does each up.
       writeFileSync(local('later.txt'), 'saved here\n');
-      const again = await envctl(root, ['up', '-d'], ssh);
-      expect(again.exitCode, again.stderr).toBe(0);
+      const synced = await envctl(root, ['sync'], ssh);
+      expect(synced.exitCode, synced.stderr).toBe(0);
+      expect(synced.stdout).toMatch(/synced with node2: 1 to the server, [1-9]\d* from it/);
       expect(readFileSync(local('runs.txt'), 'utf8')).toBe('run\n');
       expect(await inTask('later.txt')).toBe('saved here');
+      expect((await envctl(root, ['sync'], ssh)).stdout).toBe('In sync with node2.');
+      const again = await envctl(root, ['up', '-d'], ssh);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain('Nothing to do');
 
       // Placed on node1 now: the folder goes along, with what the task wrote on node2.
       writeFileSync(join(root, 'projects/nb/envctl.yml'), 'placement: node1\n');

@@ -1,52 +1,49 @@
-import { connectEngineOf, engineChoice, openWorkspace } from '../../pipeline/edges.js';
-import { publishedOnServer, requiredRemoteSession } from '../../pipeline/remote-session.js';
+import { deploymentOf } from '../../pipeline/deployments.js';
+import { engineChoice, openWorkspace } from '../../pipeline/edges.js';
 import { selectProjects } from '../../pipeline/select-projects.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
 import { color, warn } from '../terminal.js';
 
-/** envctl sync: the listed projects' folders, both ways, with the server; conflicts reported, both versions kept. */
+/** envctl sync: the listed projects' folders, both ways, with where they run; conflicts said, both versions kept. */
 export async function syncAction(globals: GlobalOptions, projects: string[]): Promise<void> {
   const workspace = openWorkspace(globals.workspace);
   const only = selectProjects(workspace, projects);
-  const choice = engineChoice(workspace.settings, globals.engine);
-  const remote = await requiredRemoteSession(workspace, choice, 'sync', only, syncPrinted);
-  const report = await remote.sync();
-  if (report.items.length === 0) process.stdout.write(`In sync with ${remote.hostName}.\n`);
+  const deployment = await deploymentOf(engineChoice(workspace.settings, globals.engine));
+  const synced = await deployment.sync(workspace, only, syncPrinted);
+  for (const { host, report } of synced) if (report.items.length === 0) process.stdout.write(`In sync with ${host}.\n`);
+  if (synced.length === 0)
+    process.stdout.write('No project of the workspace has its folder where it runs: nothing to sync.\n');
 }
 
-/** envctl tunnel: forwards for a detached workspace on a server, until Ctrl+C. */
+/** envctl tunnel: forwards for a detached workspace on a server (or a swarm's nodes), until Ctrl+C. */
 export async function tunnelAction(globals: GlobalOptions, options: { json?: boolean }): Promise<void> {
   const workspace = openWorkspace(globals.workspace);
-  const choice = engineChoice(workspace.settings, globals.engine);
-  const remote = await requiredRemoteSession(workspace, choice, 'tunnel', undefined, syncPrinted);
-  const engine = await connectEngineOf(choice);
-  const grants = await publishedOnServer(engine, workspace.root, workspace.settings);
-  if (grants.length === 0) {
-    process.stdout.write(
-      `Nothing of the workspace publishes a port on ${remote.hostName}; run "envctl up -d" first.\n`,
-    );
+  const deployment = await deploymentOf(engineChoice(workspace.settings, globals.engine));
+  const tunnel = await deployment.tunnel(workspace);
+  for (const grant of tunnel.udp)
+    warn(`${grant.project}/${grant.service}: UDP port ${grant.host} is not forwarded (SSH carries TCP only).`);
+  if (tunnel.rows.length === 0) {
+    process.stdout.write('Nothing of the workspace publishes a port there; run "envctl up -d" first.\n');
+    await tunnel.stop();
     return;
   }
-  const { forwards, udp } = await remote.forward(grants);
-  for (const grant of udp)
-    warn(`${grant.project}/${grant.service}: UDP port ${grant.host} is not forwarded (SSH carries TCP only).`);
-  if (options.json) printJson(forwards);
+  if (options.json) printJson(tunnel.rows);
   else {
-    const rows = forwards.map((forward) => [
-      forward.project,
-      forward.service,
-      `127.0.0.1:${forward.local}`,
-      `${remote.hostName}:${forward.remote}`,
+    const rows = tunnel.rows.map((row) => [
+      row.project,
+      row.service,
+      `127.0.0.1:${row.local}`,
+      `${row.host}:${row.remote}`,
     ]);
-    process.stdout.write(`${table(['PROJECT', 'SERVICE', 'HERE', 'SERVER'], rows)}\n`);
+    process.stdout.write(`${table(['PROJECT', 'SERVICE', 'HERE', 'THERE'], rows)}\n`);
     process.stdout.write(color.dim('Forwarding until Ctrl+C.\n'));
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await remote.stop();
+  await tunnel.stop();
 }
 
 const syncPrinted = {
