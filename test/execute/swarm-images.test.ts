@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode } from '../../src/engine/swarm.js';
 import { carryImages } from '../../src/execute/swarm-images.js';
 import { MemoryEngine } from '../support/memory-engine.js';
+import { swarmNode } from '../support/swarm-node.js';
 
-const node = (id: string): SwarmNode => ({
-  id,
-  hostname: id,
-  address: '10.0.0.2',
-  role: 'worker',
-  availability: 'active',
-  state: 'ready',
-  labels: {},
-  gpus: [],
-});
+const node = swarmNode;
 
 describe('carrying built images to the nodes', () => {
   it("loads the manager's image into each node under its name and id, and says how much it sent", async () => {
@@ -34,8 +25,8 @@ describe('carrying built images to the nodes', () => {
     });
     for (const engine of nodes.values()) expect(await engine.image('ws-lab-web')).toEqual(image);
     expect(said).toEqual([
-      expect.stringMatching(/^lab: carried ws-lab-web to b \(\d+ B\)$/),
-      expect.stringMatching(/^lab: carried ws-lab-web to c \(\d+ B\)$/),
+      expect.stringMatching(/^lab: carried ws-lab-web to host-b \(\d+ B\)$/),
+      expect.stringMatching(/^lab: carried ws-lab-web to host-c \(\d+ B\)$/),
     ]);
   });
 

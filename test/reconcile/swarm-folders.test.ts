@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode, SwarmService, SwarmTask } from '../../src/engine/swarm.js';
+import type { SwarmService, SwarmTask } from '../../src/engine/swarm.js';
 import { LABEL } from '../../src/model/labels.js';
 import { folderNode, runningNodeOf } from '../../src/reconcile/swarm-folders.js';
+import { swarmNode } from '../support/swarm-node.js';
 
-const node = (id: string, extra: Partial<SwarmNode> = {}): SwarmNode => ({
-  id,
-  hostname: `host-${id}`,
-  address: '10.0.0.1',
-  role: 'worker',
-  availability: 'active',
-  state: 'ready',
-  labels: {},
-  gpus: [],
-  ...extra,
-});
+const node = swarmNode;
 const service = (id: string, project: string, root = '/ws'): SwarmService => ({
   id,
   name: `ws-${project}`,

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode } from '../../src/engine/swarm.js';
 import { nodeEngineAddress } from '../../src/engine/swarm-nodes.js';
 import type { SwarmServiceSpec } from '../../src/reconcile/swarm-desired.js';
 import { imageCarries, nodesToHold, registryReference } from '../../src/reconcile/swarm-images.js';
 import { withoutProjects, type SwarmPlan } from '../../src/reconcile/swarm-plan.js';
+import { swarmNode } from '../support/swarm-node.js';
 
-const node = (id: string, extra: Partial<SwarmNode> = {}): SwarmNode => ({
-  id,
-  hostname: `host-${id}`,
-  address: `10.0.0.${id.length}`,
-  role: 'worker',
-  availability: 'active',
-  state: 'ready',
-  labels: {},
-  gpus: [],
-  ...extra,
-});
+const node = swarmNode;
 
 const spec = (project: string, extra: Partial<SwarmServiceSpec> = {}): SwarmServiceSpec => ({
   name: `ws-${project}-web-1`,
