@@ -123,7 +123,8 @@ function serviceSpec(
 
 /**
  * A built image is named by its id: a node then runs exactly that image and never asks a registry for it (the
- * Engine pulls a service's image by name first, and would find another of that name, or wait for none).
+ * Engine pulls a service's image by name first, and would find another of that name, or wait for none; it skips
+ * the pull for an id: moby daemon/cluster/executor/container/adapter.go, pullImage).
  */
 function containerSpec(service: DesiredService, image: string, labels: Record<string, string>, named: NamedVolumes) {
   const { process, storage, kernel, network } = service.model;

@@ -205,7 +205,8 @@ export class SwarmCluster {
       config,
       JSON.stringify({
         'node-generic-resources': node.gpus.map((gpu) => `NVIDIA-GPU=${gpu}`),
-        // The lab's registry speaks plain HTTP, as a registry on a LAN often does: every node must allow it.
+        // The lab's registry speaks plain HTTP, as a registry on a LAN often does: dockerd refuses one unless it
+        // is listed here, on every node that pulls and on the manager that pushes (docs.docker.com/registry/insecure).
         'insecure-registries': [this.registry],
       }),
     );
