@@ -36,6 +36,28 @@ export async function nodeCommands(
   return ssh;
 }
 
+/** A node that takes tasks, and its shell as reached once: SSH, this machine itself, or why neither. */
+export interface ReachedNode {
+  node: SwarmNode;
+  reached: SshHost | 'this machine' | Error;
+}
+
+/** Every ready, active node, reached once each (in parallel), for all that needs its shell in one command. */
+export function reachNodes(
+  manager: { address: EngineAddress; ssh: SshHost | undefined; nodeId: string },
+  nodes: readonly SwarmNode[],
+): Promise<ReachedNode[]> {
+  const ready = nodes.filter((node) => node.state === 'ready' && node.availability === 'active');
+  return Promise.all(
+    ready.map((node) =>
+      nodeCommands(manager, node).then(
+        (reached) => ({ node, reached }),
+        (error: unknown) => ({ node, reached: error instanceof Error ? error : new Error(String(error)) }),
+      ),
+    ),
+  );
+}
+
 /** Each node's engine, connected once: the manager's own connection for the manager's node. */
 export class NodeEngines {
   private readonly engines = new Map<string, Promise<Engine>>();

@@ -1,8 +1,6 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
-import type { EngineAddress } from '../engine/engine-target.js';
-import type { SshHost } from '../engine/ssh-host.js';
 import type { SwarmNode } from '../engine/swarm.js';
-import { nodeCommands } from '../engine/swarm-nodes.js';
+import type { ReachedNode } from '../engine/swarm-nodes.js';
 import { EngineError, InputError } from '../errors/envctl-error.js';
 import { PROJECTS_FOLDER, remoteBindSource } from '../remote/remote-paths.js';
 import type { Placement } from '../reconcile/swarm-desired.js';
@@ -19,8 +17,6 @@ interface FolderHost {
   server: RemoteServer | undefined;
 }
 
-type Manager = { address: EngineAddress; ssh: SshHost | undefined; nodeId: string };
-
 /**
  * Project folders on a swarm: a project that mounts its folder is pinned to one node, its folder synced there
  * (as for a remote server) before its task starts, and its bind mounts point at that copy. A project whose task
@@ -36,21 +32,23 @@ export class SwarmFolders {
     private readonly choice: EngineChoice,
   ) {}
 
-  /** Reaches each node that takes tasks; one that cannot be reached is said, and takes no project folder. */
+  /**
+   * The nodes reached over SSH (or this machine) take project folders; one that could not be reached (said by
+   * the caller), or whose home cannot be read (said here), takes none.
+   */
   static async open(
     workspace: Workspace,
     choice: EngineChoice,
-    manager: Manager,
+    nodes: readonly ReachedNode[],
     now: SwarmNow,
     warning: (text: string) => void,
   ): Promise<SwarmFolders> {
-    const ready = now.nodes.filter((node) => node.state === 'ready' && node.availability === 'active');
     const hosts = await Promise.all(
-      ready.map(async (node): Promise<FolderHost | undefined> => {
+      nodes.map(async ({ node, reached }): Promise<FolderHost | undefined> => {
+        if (reached instanceof Error) return undefined;
+        if (reached === 'this machine') return { node, server: undefined };
         try {
-          const commands = await nodeCommands(manager, node);
-          if (commands === 'this machine') return { node, server: undefined };
-          return { node, server: await remoteServerAt(workspace, commands) };
+          return { node, server: await remoteServerAt(workspace, reached) };
         } catch (error) {
           warning(`node ${node.hostname} takes no project folder: ${(error as Error).message.trim()}`);
           return undefined;

@@ -2,7 +2,7 @@ import type { DockerEngine } from '../engine/docker-engine.js';
 import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
 import { engineAddressOf, type EngineAddress } from '../engine/engine-target.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
-import { nodeCommands, NodeEngines } from '../engine/swarm-nodes.js';
+import { nodeCommands, NodeEngines, reachNodes } from '../engine/swarm-nodes.js';
 import { EngineError, InputError } from '../errors/envctl-error.js';
 import { applySwarmSteps } from '../execute/swarm-apply.js';
 import { LABEL } from '../model/labels.js';
@@ -130,7 +130,11 @@ export async function swarmSync(
   const manager = await connectEngineOf(choice);
   const { status, now } = await swarmNow(manager, workspace.root);
   const address = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
-  const folders = await SwarmFolders.open(workspace, choice, address, now, (text) => events.warning(text));
+  const reached = await reachNodes(address, now.nodes);
+  for (const { node, reached: failed } of reached)
+    if (failed instanceof Error)
+      events.warning(`node ${node.hostname} takes no project folder: ${failed.message.trim()}`);
+  const folders = await SwarmFolders.open(workspace, choice, reached, now, (text) => events.warning(text));
   return folders.syncWhereRunning(only, events);
 }
 

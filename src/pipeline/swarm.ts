@@ -13,7 +13,7 @@ import { removeNodeVolumes } from '../execute/swarm-volumes.js';
 import { teardownError, type TeardownFailure } from '../execute/teardown.js';
 import { planDown } from '../reconcile/plan-down.js';
 import { EngineError } from '../errors/envctl-error.js';
-import { NodeEngines } from '../engine/swarm-nodes.js';
+import { NodeEngines, reachNodes } from '../engine/swarm-nodes.js';
 import type { Desired } from '../reconcile/desired.js';
 import type { Plan, PlanOptions } from '../reconcile/plan.js';
 import { buildOnManager, carryToNodes } from './swarm-images.js';
@@ -69,10 +69,13 @@ export async function swarmUp(
     swarm.tasks(),
   ]);
   const manager = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
-  const ports = await swarmPortProbe({ manager, nodes }, (text) => events.warning(text));
+  const reached = await reachNodes(manager, nodes);
+  for (const { node, reached: failed } of reached)
+    if (failed instanceof Error) events.warning(unreachable(node.hostname, failed));
+  const ports = swarmPortProbe(reached);
   const view = swarmEngineView(engine, services);
   const now = { root: workspace.root, nodes, services, tasks };
-  const folders = await SwarmFolders.open(workspace, choice, manager, now, (text) => events.warning(text));
+  const folders = await SwarmFolders.open(workspace, choice, reached, now, (text) => events.warning(text));
   const edges = { view, ports, bindSource: folders.bindSource };
   const { render, wanted } = await renderOnSwarm(workspace, choice, edges, options);
   const placements = folders.pinned(placementsOf(workspace));
@@ -103,6 +106,14 @@ export async function swarmUp(
     error: new EngineError(`${reason}.`),
   }));
   return { ...outcome, ...settled, failures: [...failures, ...notRunning] };
+}
+
+/** What a node that envctl cannot reach over SSH misses on this up. */
+function unreachable(hostname: string, error: Error): string {
+  return (
+    `node ${hostname} cannot be reached over SSH (${error.message.trim()}): its listening ports are not checked, ` +
+    'it takes no project folder, and images envctl builds are not carried there.'
+  );
 }
 
 /** Render with the swarm's edges; its check refuses, at file and line, what a swarm service cannot carry. */
