@@ -83,7 +83,11 @@ export class SwarmEngine implements Swarm {
       this.docker.listServices({ filters: labelFilter(label, value) }),
     )) as unknown as Raw[];
     return list.map((service) => {
-      const spec = (service.Spec ?? {}) as { Name?: string; Labels?: Record<string, string> };
+      const spec = (service.Spec ?? {}) as {
+        Name?: string;
+        Labels?: Record<string, string>;
+        Mode?: { Replicated?: { Replicas?: number } };
+      };
       const endpoint = (service.Endpoint ?? {}) as { Ports?: Raw[] };
       return {
         id: String(service.ID),
@@ -95,6 +99,7 @@ export class SwarmEngine implements Swarm {
           targetPort: Number(port.TargetPort),
           publishedPort: Number(port.PublishedPort),
         })),
+        replicas: spec.Mode?.Replicated ? Number(spec.Mode.Replicated.Replicas ?? 1) : undefined,
       };
     });
   }
@@ -152,13 +157,22 @@ export class SwarmEngine implements Swarm {
     await this.call(() => this.docker.getService(id).remove());
   }
 
-  async forceUpdate(id: string): Promise<void> {
+  scale(id: string, replicas: number): Promise<void> {
+    return this.respec(id, (spec) => ({ ...spec, Mode: { Replicated: { Replicas: replicas } } }));
+  }
+
+  forceUpdate(id: string): Promise<void> {
+    return this.respec(id, (spec) => {
+      const template = (spec.TaskTemplate ?? {}) as Raw;
+      return { ...spec, TaskTemplate: { ...template, ForceUpdate: Number(template.ForceUpdate ?? 0) + 1 } };
+    });
+  }
+
+  /** The service's spec as it is now, changed by `change`, at the version read. */
+  private async respec(id: string, change: (spec: Raw) => Raw): Promise<void> {
     const service = this.docker.getService(id);
     const info = (await this.call(() => service.inspect())) as { Spec: Raw; Version: { Index: number } };
-    const template = (info.Spec.TaskTemplate ?? {}) as Raw;
-    const force = Number(template.ForceUpdate ?? 0) + 1;
-    const spec = { ...info.Spec, TaskTemplate: { ...template, ForceUpdate: force } };
-    await this.call(() => service.update({ ...spec, version: info.Version.Index }));
+    await this.call(() => service.update({ ...change(info.Spec), version: info.Version.Index }));
   }
 
   async serviceLogs(

@@ -23,6 +23,8 @@ export interface SwarmService {
   version: number;
   labels: Record<string, string>;
   ports: Array<{ protocol: string; targetPort: number; publishedPort: number }>;
+  /** How many tasks it asks for (replicated mode); 0 once a foreground up's Ctrl+C stopped it. */
+  replicas: number | undefined;
 }
 
 export interface SwarmTask {
@@ -61,6 +63,8 @@ export interface Swarm {
   /** Replaces a service's spec; `version` is the one read, as the swarm's optimistic lock wants. */
   updateService(id: string, version: number, spec: Record<string, unknown>): Promise<void>;
   removeService(id: string): Promise<void>;
+  /** Asks for `replicas` tasks of a replicated service, its spec otherwise kept (`docker service scale`). */
+  scale(id: string, replicas: number): Promise<void>;
   /** Replaces a service's tasks with new ones of the same spec (`docker service update --force`). */
   forceUpdate(id: string): Promise<void>;
   /** Streams the output of a service's tasks line by line (`docker service logs`); `done` settles when it ends. */

@@ -47,7 +47,7 @@ export async function applySwarmSteps(
         break;
       case 'update-service':
         await swarm.updateService(step.id, step.version, step.spec);
-        events.change(project, `updated service ${step.name}`);
+        events.change(project, `${step.starts ? 'started' : 'updated'} service ${step.name}`);
         await waitIfAsked(swarm, step.name, step.wait, clock);
         break;
       case 'remove-service':
@@ -65,6 +65,12 @@ export async function applySwarmSteps(
         break;
       case 'wait-running':
         settled = await untilRunning(swarm, step.names, step.wait, clock);
+        break;
+      case 'stop-service':
+        await swarm.scale(step.service.id, 0); // said once its tasks are gone (wait-stopped)
+        break;
+      case 'wait-stopped':
+        await untilStopped(swarm, step, clock, events);
         break;
       default:
         step satisfies never;
@@ -99,6 +105,33 @@ export async function retrying(policy: RetryPolicy, clock: Clock, work: () => Pr
       if (delay === undefined) throw error;
       await clock.sleep(delay);
     }
+  }
+}
+
+/** Polls until no task of the services runs; past the wait, each that still does is said, not waited for. */
+async function untilStopped(
+  swarm: Swarm,
+  step: Extract<SwarmStep, { kind: 'wait-stopped' }>,
+  clock: Clock,
+  events: SwarmEvents,
+): Promise<void> {
+  const deadline = clock.now() + step.wait.timeoutMs;
+  let waiting = step.services;
+  for (;;) {
+    const tasks = await swarm.tasks(waiting.map((service) => service.id));
+    const running = waiting.filter((service) =>
+      tasks.some((task) => task.serviceId === service.id && task.state === 'running'),
+    );
+    for (const service of waiting.filter((candidate) => !running.includes(candidate)))
+      events.change(service.labels[LABEL.project] ?? null, `stopped service ${service.name}`);
+    waiting = running;
+    if (running.length === 0) return;
+    if (clock.now() > deadline) {
+      for (const service of running)
+        events.warning(`${service.name} still runs ${step.wait.timeoutMs / 1000} s after being stopped`);
+      return;
+    }
+    await clock.sleep(step.wait.pollMs);
   }
 }
 

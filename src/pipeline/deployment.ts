@@ -119,7 +119,8 @@ export interface UpView {
   forwarded: (forwards: readonly Forward[]) => void;
   watching: (root: string) => void;
   stopping: () => void;
-  stopped: (containers: number) => void;
+  /** Ctrl+C stopped this many containers (services, on a swarm). */
+  stopped: (count: number, noun: 'container' | 'service') => void;
   logPrinter: LinePrinter;
 }
 

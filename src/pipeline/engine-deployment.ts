@@ -35,6 +35,7 @@ import {
 import { summarize, type ServerView } from './summary.js';
 import type { UpOutcome } from './up.js';
 import {
+  containerStopper,
   inputsOf,
   reconcileUp,
   stampWholeUp,
@@ -163,7 +164,7 @@ interface ForegroundSession {
 async function inForeground(workspace: Workspace, outcome: UpOutcome, session: ForegroundSession): Promise<UpEnd> {
   const { request, edges, events, view } = session;
   session.remote?.start();
-  const logs = request.detach ? undefined : new LogFollower(edges.engine, view.logPrinter);
+  const logs = request.detach ? undefined : LogFollower.ofEngine(edges.engine, view.logPrinter);
   const since = Math.floor(request.startedAtMs / 1000);
   if (logs) await logs.attach(await scopeContainers(edges.engine, workspace.root, request.only), since);
   const watching = {
@@ -180,15 +181,14 @@ async function inForeground(workspace: Workspace, outcome: UpOutcome, session: F
   if (watcher) view.watching(workspace.root);
   const stopProjects = !request.detach;
   const { presses, stopped } = await untilInterrupted({
-    engine: edges.engine,
-    root: workspace.root,
-    only: request.only,
+    stopper: containerStopper(edges.engine, workspace.root, request.only),
     stopProjects,
     watcher,
     logs,
+    ended: !watcher && logs ? logs.allDone() : undefined,
     onStopping: () => view.stopping(),
   });
-  if (stopProjects && presses > 0) view.stopped(stopped);
+  if (stopProjects && presses > 0) view.stopped(stopped, 'container');
   return presses > 0 && stopProjects ? 'interrupted' : 'ended';
 }
 

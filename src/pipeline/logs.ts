@@ -10,18 +10,23 @@ export type LinePrinter = (
 ) => (index: number, line: string, stream: 'stdout' | 'stderr') => void;
 
 /** Streams the output of each container of a batch to the printer. */
-export async function streamLogs(
+export function streamLogs(
   engine: Engine,
   containers: readonly ObservedContainer[],
   options: LogOptions,
   printer: LinePrinter,
 ): Promise<LogStream[]> {
-  const print = printer(containers);
-  return Promise.all(
-    containers.map((container, index) =>
-      engine.logs(container.id, options, (line, stream) => print(index, line, stream)),
-    ),
-  );
+  return streamEach(containers, (container, onLine) => engine.logs(container.id, options, onLine), printer);
+}
+
+/** Streams each item's output to the printer, prefixed as one batch. */
+export function streamEach<T extends Labelled>(
+  items: readonly T[],
+  open: (item: T, onLine: (line: string, stream: 'stdout' | 'stderr') => void) => Promise<LogStream>,
+  printer: LinePrinter,
+): Promise<LogStream[]> {
+  const print = printer(items);
+  return Promise.all(items.map((item, index) => open(item, (line, stream) => print(index, line, stream))));
 }
 
 /** The workspace's containers (or a swarm's services) picked by "project" or "project/service"; all when none. */
@@ -53,19 +58,38 @@ export async function scopeContainers(
   );
 }
 
-/** Follows the output of the workspace's containers, taking on new ones as a watch reconcile starts them. */
-export class LogFollower {
+/** How a followed thing's output is read: a container's from its engine, a service's from the swarm. */
+export type LogSource<T> = (
+  item: T,
+  options: LogOptions,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+) => Promise<LogStream>;
+
+/**
+ * Follows the output of the workspace's containers (or a swarm's services), taking on new ones as a watch
+ * reconcile starts them.
+ */
+export class LogFollower<T extends Labelled & { id: string } = ObservedContainer> {
   private readonly streams = new Map<string, LogStream>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly source: LogSource<T>,
     private readonly printer: LinePrinter,
   ) {}
 
-  async attach(containers: readonly ObservedContainer[], since: number): Promise<void> {
-    const fresh = containers.filter((container) => !this.streams.has(container.id));
-    const streams = await streamLogs(this.engine, fresh, { follow: true, since }, this.printer);
-    fresh.forEach((container, index) => this.streams.set(container.id, streams[index]!));
+  /** A follower of an engine's containers. */
+  static ofEngine(engine: Engine, printer: LinePrinter): LogFollower {
+    return new LogFollower<ObservedContainer>(
+      (container, options, onLine) => engine.logs(container.id, options, onLine),
+      printer,
+    );
+  }
+
+  async attach(items: readonly T[], since: number): Promise<void> {
+    const fresh = items.filter((item) => !this.streams.has(item.id));
+    const options = { follow: true, since };
+    const streams = await streamEach(fresh, (item, onLine) => this.source(item, options, onLine), this.printer);
+    fresh.forEach((item, index) => this.streams.set(item.id, streams[index]!));
   }
 
   /** Settles when every followed container has stopped. */

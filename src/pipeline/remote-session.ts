@@ -22,14 +22,15 @@ export interface SyncEvents {
  * machine; stop ends both.
  */
 export class RemoteSession {
-  private syncing: { stop(): void } | undefined;
+  private syncing: { stop(): Promise<void> } | undefined;
   private tunnels: TunnelKeeper | undefined;
 
   constructor(
     private readonly workspace: Workspace,
     readonly server: RemoteServer,
     private readonly choice: EngineChoice,
-    private readonly only: ReadonlySet<string> | undefined,
+    /** The projects whose folders it syncs (all listed, when undefined). */
+    readonly only: ReadonlySet<string> | undefined,
     private readonly events: SyncEvents,
   ) {}
 
@@ -75,9 +76,15 @@ export class RemoteSession {
     return serverView(this.hostName, forwards);
   }
 
-  async stop(): Promise<void> {
-    this.syncing?.stop();
+  /** Ends the continuous sync (once a round under way is over); the forwards stay. */
+  async stopSyncing(): Promise<void> {
+    const syncing = this.syncing;
     this.syncing = undefined;
+    await syncing?.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopSyncing();
     await this.tunnels?.stop();
     this.tunnels = undefined;
   }

@@ -59,7 +59,7 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
             !server || forward !== undefined || nodeAddress !== undefined
               ? portUrl(project, grant, { hostIp, hostPort }, outcome.secrets.get(project.name) ?? {})
               : null,
-          server: forward !== undefined ? `${server!.hostName}:${grant.host}` : null,
+          server: forward !== undefined ? `${nodeAddress ?? server!.hostName}:${grant.host}` : null,
         };
       });
     return {

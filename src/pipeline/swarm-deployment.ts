@@ -7,7 +7,8 @@ import type { LinePrinter } from './logs.js';
 import { swarmEngineRunning, swarmLogs, swarmRestart, swarmSync, swarmTunnel } from './swarm-work.js';
 import type { SyncEvents } from './remote-session.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
-import { EngineError, InputError, type EnvctlError } from '../errors/envctl-error.js';
+import { InputError, type EnvctlError } from '../errors/envctl-error.js';
+import { inSwarmForeground, swarmSummary } from './swarm-foreground.js';
 import type { Workspace } from '../workspace/load.js';
 import type {
   Deployment,
@@ -25,8 +26,7 @@ import type {
 import type { Check } from './doctor-check.js';
 import { connectEngineOf, storeOf, type EngineChoice } from './edges.js';
 import { swarmDown, swarmUp, type SwarmUpOutcome } from './swarm.js';
-import { nodeAddresses, swarmGpuRows, swarmRows } from './swarm-rows.js';
-import { summarize } from './summary.js';
+import { swarmGpuRows, swarmRows } from './swarm-rows.js';
 
 /** A workspace on a Docker Swarm, deployed through one of its managers as a stack of services. */
 export class SwarmDeployment implements Deployment {
@@ -37,7 +37,7 @@ export class SwarmDeployment implements Deployment {
     throw new InputError(
       `This command works on one engine's containers, and the workspace runs on a swarm (${describeTarget(this.choice.target)}).`,
       {
-        hint: 'On a swarm, envctl up, down, ps, gpus, logs, exec, shell and restart work; export from a workspace on one engine.',
+        hint: 'Every other command works on a swarm; export from a workspace on one engine.',
       },
     );
   }
@@ -63,30 +63,28 @@ export class SwarmDeployment implements Deployment {
     await swarmRestart(await connectEngineOf(this.choice), root, projects, request.said);
   }
 
-  /** Deploys as a stack, says what changed, prints each URL on the node its task runs on. */
+  /**
+   * Deploys as a stack, says what changed, prints each URL on the node its task runs on; in the foreground
+   * (or with --watch) it stays, as on one engine: see inSwarmForeground.
+   */
   async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {
-    if (request.watch || !request.detach) {
-      throw new EngineError('On a swarm, envctl up runs detached: the services keep running on their nodes.', {
-        hint: 'Run "envctl up -d"; follow a project with "envctl logs" and see where it runs with "envctl ps".',
-      });
-    }
-    const engine = await connectEngineOf(this.choice);
-    const events = { ...view.events(engine.address), sync: view.sync };
-    const outcome = await swarmUp(workspace, this.choice, engine, request, events);
-    const { plan } = outcome;
+    const manager = await connectEngineOf(this.choice);
+    const events = { ...view.events(manager.address), sync: view.sync };
+    const reconcile = (current: Workspace, asked: UpRequest) => swarmUp(current, this.choice, manager, asked, events);
+    const outcome = await reconcile(workspace, request);
     if (request.dryRun) {
       view.planned(planLines(outcome));
       return 'detached';
     }
     view.failed(outcome.failures, []);
+    const { plan } = outcome;
     const changes = plan.create.length + plan.update.length + plan.remove.length;
     if (changes === 0 && outcome.failures.length === 0) view.nothingToDo();
-    const failed = new Set(outcome.failures.map((failure) => failure.project));
-    view.summary(
-      summarize(workspace, outcome.render, nodeAddresses(outcome)).filter(
-        (project) => (!request.only || request.only.has(project.project)) && !failed.has(project.project),
-      ),
-    );
+    if (!request.detach || request.watch) {
+      const context = { workspace, choice: this.choice, manager, request, view, events, reconcile };
+      return inSwarmForeground(context, outcome);
+    }
+    view.summary(swarmSummary(workspace, outcome, request.only));
     return 'detached';
   }
 

@@ -82,14 +82,29 @@ export class SwarmFolders {
    * then each is synced with its node (`only` of them, when given).
    */
   async sync(only: ReadonlySet<string> | undefined, events: SyncEvents): Promise<void> {
-    const projects = [...this.chosen].filter(([project]) => !only || only.has(project));
-    for (const [project, host] of projects) {
+    for (const [project, host] of this.chosenOf(only)) {
       const ranOn = this.hosts.get(runningNodeOf(project, this.now) ?? '');
       if (ranOn && ranOn.node.id !== host.node.id) await this.syncWith(ranOn, [project], events);
     }
+    for (const session of this.sessions(only, events)) await session.sync();
+  }
+
+  /**
+   * One sync session per node that takes project folders (`only` of them), over SSH: `up` in the foreground
+   * keeps each running. This machine's own node needs none.
+   */
+  sessions(only: ReadonlySet<string> | undefined, events: SyncEvents): RemoteSession[] {
     const byNode = new Map<FolderHost, string[]>();
-    for (const [project, host] of projects) byNode.set(host, [...(byNode.get(host) ?? []), project]);
-    for (const [host, names] of byNode) await this.syncWith(host, names, events);
+    for (const [project, host] of this.chosenOf(only)) byNode.set(host, [...(byNode.get(host) ?? []), project]);
+    return [...byNode]
+      .filter(([host]) => host.server)
+      .map(
+        ([host, projects]) => new RemoteSession(this.workspace, host.server!, this.choice, new Set(projects), events),
+      );
+  }
+
+  private chosenOf(only: ReadonlySet<string> | undefined): Array<[string, FolderHost]> {
+    return [...this.chosen].filter(([project]) => !only || only.has(project));
   }
 
   /**

@@ -46,7 +46,7 @@ export async function swarmRows(
         project: service.labels[LABEL.project] ?? '',
         service: service.labels[LABEL.service] ?? service.name,
         node: node?.hostname ?? '-',
-        state: current?.state ?? 'no task',
+        state: current?.state ?? (service.replicas === 0 ? 'stopped' : 'no task'),
         error: current?.error ?? null,
         urls:
           node && current?.state === 'running'

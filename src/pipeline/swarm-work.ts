@@ -10,14 +10,10 @@ import { swarmRestartSteps } from '../reconcile/swarm-steps.js';
 import { projectFolders, type Workspace } from '../workspace/load.js';
 import { checkProjectArguments } from '../workspace/which-project.js';
 import { pickOne } from './exec.js';
-import { pickContainers, type LinePrinter } from './logs.js';
-import { HostPortProbe } from '../allocation/ports/probe.js';
-import { portKey, type PortGrant } from '../allocation/ports/port-request.js';
-import type { Tunnel } from '../engine/ssh-host.js';
-import type { SwarmService } from '../engine/swarm.js';
-import { chooseForwards, openTunnel } from '../remote/tunnels.js';
+import { pickContainers, streamEach, type LinePrinter } from './logs.js';
 import type { HostSync, TunnelReport } from './deployment.js';
-import { composeDirOf, connectEngineOf, type EngineChoice } from './edges.js';
+import { connectEngineOf, type EngineChoice } from './edges.js';
+import { placedGrants, SwarmForwards } from './swarm-forwards.js';
 import type { SyncEvents } from './remote-session.js';
 import { SwarmFolders } from './swarm-folders.js';
 
@@ -33,12 +29,7 @@ export async function swarmLogs(
   const services = await swarm.services(LABEL.root, root);
   checkNamed(root, targets, services);
   const picked = pickContainers(services, targets);
-  const print = printer(picked);
-  return Promise.all(
-    picked.map((service, index) =>
-      swarm.serviceLogs(service.id, options, (line, stream) => print(index, line, stream)),
-    ),
-  );
+  return streamEach(picked, (service, onLine) => swarm.serviceLogs(service.id, options, onLine), printer);
 }
 
 /** The engine of the node where the target's task runs, reached over SSH: exec and shell run there. */
@@ -145,53 +136,8 @@ export async function swarmSync(
 export async function swarmTunnel(workspace: Workspace, choice: EngineChoice): Promise<TunnelReport> {
   const manager = await connectEngineOf(choice);
   const { status, now } = await swarmNow(manager, workspace.root);
-  const running = now.tasks.filter((task) => task.state === 'running' && task.desiredState === 'running');
-  const grants = now.services.flatMap((service) => {
-    const node = now.nodes.find((candidate) =>
-      running.some((t) => t.serviceId === service.id && t.nodeId === candidate.id),
-    );
-    return node ? service.ports.map((port) => ({ node, grant: grantOf(service, port) })) : [];
-  });
-  const { forwards, udp } = await chooseForwards({
-    grants: grants.map(({ grant }) => grant),
-    composeDir: composeDirOf(workspace.root),
-    engine: choice.id,
-    range: workspace.settings.ports.range,
-    probe: new HostPortProbe(),
-  });
-  const nodeOf = new Map(grants.map(({ node, grant }) => [grant.key, node]));
   const address = { address: engineAddressOf(choice.target), ssh: choice.ssh, nodeId: status.nodeId };
-  const tunnels: Tunnel[] = [];
-  for (const node of new Set(forwards.map((forward) => nodeOf.get(forward.key)!))) {
-    const commands = await nodeCommands(address, node);
-    const here = forwards.filter((forward) => nodeOf.get(forward.key) === node);
-    if (commands !== 'this machine') tunnels.push(await openTunnel(commands, here));
-  }
-  const rows = forwards.map((forward) => ({
-    project: forward.project,
-    service: forward.service,
-    local: forward.local,
-    host: nodeOf.get(forward.key)!.hostname,
-    remote: forward.remote,
-  }));
-  return { rows, udp, stop: async () => void (await Promise.all(tunnels.map((tunnel) => tunnel.stop()))) };
-}
-
-/** A port a service publishes, as the grant `envctl tunnel` forwards. */
-function grantOf(service: SwarmService, port: SwarmService['ports'][number]): PortGrant {
-  const project = service.labels[LABEL.project] ?? '';
-  const name = service.labels[LABEL.service] ?? '';
-  return {
-    key: portKey(project, name, port.targetPort, port.protocol),
-    project,
-    service: name,
-    name: `${name}-${port.targetPort}`,
-    container: port.targetPort,
-    protocol: port.protocol === 'udp' ? 'udp' : 'tcp',
-    preferred: undefined,
-    // Host mode publishes on every address of the node: the forward reaches it on the node's loopback.
-    bind: '0.0.0.0',
-    url: undefined,
-    host: port.publishedPort,
-  };
+  const forwards = new SwarmForwards(workspace, choice, (node) => nodeCommands(address, node));
+  const { rows, udp } = await forwards.update(placedGrants(workspace.root, now));
+  return { rows, udp, stop: () => forwards.stop() };
 }

@@ -13,7 +13,7 @@ import { removeNodeVolumes } from '../execute/swarm-volumes.js';
 import { teardownError, type TeardownFailure } from '../execute/teardown.js';
 import { planDown } from '../reconcile/plan-down.js';
 import { EngineError } from '../errors/envctl-error.js';
-import { NodeEngines, reachNodes } from '../engine/swarm-nodes.js';
+import { NodeEngines, reachNodes, type ReachedNode } from '../engine/swarm-nodes.js';
 import type { Desired } from '../reconcile/desired.js';
 import type { Plan, PlanOptions } from '../reconcile/plan.js';
 import { buildOnManager, carryToNodes } from './swarm-images.js';
@@ -35,6 +35,8 @@ export type { SwarmEvents };
 
 export interface SwarmUpOutcome {
   render: RenderOutcome;
+  /** The workspace's services resolved, before their translation: what the watcher's inputs come from. */
+  wanted: Desired;
   desired: SwarmDesired;
   plan: SwarmPlan;
   /** What the manager builds for the services. */
@@ -44,6 +46,10 @@ export interface SwarmUpOutcome {
   nodes: SwarmNode[];
   tasks: SwarmTask[];
   services: SwarmService[];
+  /** Each ready node, as reached over SSH once in this up (or why not). */
+  reached: ReachedNode[];
+  /** Where the project folders went: a foreground up keeps syncing them. */
+  folders: SwarmFolders;
 }
 
 export type SwarmUpEvents = SwarmEvents & ApplyReporter & { sync: SyncEvents };
@@ -92,7 +98,19 @@ export async function swarmUp(
     left: 'its image did not build: its services run as before',
     error,
   }));
-  const outcome = { render, desired, plan, builds: builds.plan, failures, nodes, tasks, services };
+  const outcome = {
+    render,
+    wanted,
+    desired,
+    plan,
+    builds: builds.plan,
+    failures,
+    nodes,
+    tasks,
+    services,
+    reached,
+    folders,
+  };
   if (options.dryRun) return outcome;
   const running = [...plan.create, ...plan.update.map((update) => update.spec), ...plan.unchanged];
   const nodeEngines = new NodeEngines(engine, manager.address, status.nodeId);

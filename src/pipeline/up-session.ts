@@ -103,25 +103,19 @@ export interface WatchOptions {
 }
 
 /**
- * The watch loop: each batch of edits reloads the workspace and runs up again. A file that fails to parse
- * keeps what runs as it is and is reported once, until it is fixed; while it is broken every project's and
- * template's files are watched, so that the fix is seen. An engine that stops answering is waited for, and
- * what runs is reconciled when it is back.
+ * The watch loop of one engine: each batch of edits reloads the workspace and runs up again, and the logs take
+ * on the containers it started.
  */
-export async function watchUp(options: WatchOptions, events: WatchEvents): Promise<WorkspaceWatcher> {
+export function watchUp(options: WatchOptions, events: WatchEvents): Promise<WorkspaceWatcher> {
   const { root, edges, logs } = options;
-  let inputs = options.inputs;
-  let lastError: string | undefined;
-  // chokidar is loaded only when watching: a plain up should not pay for it.
-  const { WorkspaceWatcher } = await import('../watch/watch-workspace.js');
-  const watcher: WorkspaceWatcher = new WorkspaceWatcher({
-    root,
-    inputs,
-    onFirstEvent: (at) => options.onFirstEvent?.(at),
-    reconcile: async (changed) => {
-      events.changed(changed);
-      const since = Math.floor(Date.now() / 1000);
-      try {
+  return watchWorkspace(
+    {
+      root,
+      inputs: options.inputs,
+      answers: () => edges.engine.answers(),
+      onFirstEvent: options.onFirstEvent,
+      onFailure: options.onFailure,
+      reconcile: async (since) => {
         const workspace = options.reload();
         const outcome = await reconcileUp(
           workspace,
@@ -129,13 +123,53 @@ export async function watchUp(options: WatchOptions, events: WatchEvents): Promi
           { ...options.upOptions, build: false, noCache: false },
           events,
         );
-        inputs = inputsOf(workspace, outcome, edges);
-        lastError = undefined;
         events.reconciled(outcome, workspace);
         if (logs) await logs.attach(await scopeContainers(edges.engine, root, options.upOptions.only), since);
+        return inputsOf(workspace, outcome, edges);
+      },
+    },
+    events,
+  );
+}
+
+/** A watch loop, whatever the workspace runs on. */
+export interface WatchLoop {
+  root: string;
+  inputs: WorkspaceInputs;
+  /** Reloads the workspace and reconciles it; what its result depends on now. `since`: the batch's start. */
+  reconcile: (since: number) => Promise<WorkspaceInputs>;
+  /** Whether the engine (or the swarm's manager) answers, polled while watching. */
+  answers: () => Promise<boolean>;
+  /** When the first file event of a batch arrived, for the reaction timer. */
+  onFirstEvent?: (at: number) => void;
+  onFailure?: () => void;
+}
+
+/**
+ * Each batch of edits runs the loop's reconcile. A file that fails to parse keeps what runs as it is and is
+ * reported once, until it is fixed; while it is broken every project's and template's files are watched, so
+ * that the fix is seen. An engine that stops answering is waited for, and what runs is reconciled when it is back.
+ */
+export async function watchWorkspace(
+  loop: WatchLoop,
+  events: Pick<WatchEvents, 'changed' | 'failed' | 'engineAnswering'>,
+): Promise<WorkspaceWatcher> {
+  let inputs = loop.inputs;
+  let lastError: string | undefined;
+  // chokidar is loaded only when watching: a plain up should not pay for it.
+  const { WorkspaceWatcher } = await import('../watch/watch-workspace.js');
+  const watcher: WorkspaceWatcher = new WorkspaceWatcher({
+    root: loop.root,
+    inputs,
+    onFirstEvent: (at) => loop.onFirstEvent?.(at),
+    reconcile: async (changed) => {
+      events.changed(changed);
+      try {
+        inputs = await loop.reconcile(Math.floor(Date.now() / 1000));
+        lastError = undefined;
       } catch (error) {
-        options.onFailure?.();
-        inputs = mergeInputs(inputs, fallbackInputs(root));
+        loop.onFailure?.();
+        inputs = mergeInputs(inputs, fallbackInputs(loop.root));
         const text = error instanceof Error ? error.message : String(error);
         events.failed(error, text === lastError);
         lastError = text;
@@ -144,59 +178,72 @@ export async function watchUp(options: WatchOptions, events: WatchEvents): Promi
     },
   });
   await watcher.start();
-  const monitor = new EngineMonitor(
-    () => edges.engine.answers(),
-    (answering) => {
-      events.engineAnswering(answering);
-      if (answering) watcher.poke('(the engine came back)');
-    },
-  );
+  const monitor = new EngineMonitor(loop.answers, (answering) => {
+    events.engineAnswering(answering);
+    if (answering) watcher.poke('(the engine came back)');
+  });
   monitor.start();
   watcher.onClose(() => monitor.stop());
   return watcher;
 }
 
+/** How Ctrl+C stops what a foreground up runs: gently first, then (a second Ctrl+C) at once. */
+export interface Stopper {
+  /** Stops what runs; how many things it stopped. */
+  stop(): Promise<number>;
+  kill(): Promise<void>;
+}
+
 export interface Foreground {
-  engine: Engine;
-  root: string;
-  only: ReadonlySet<string> | undefined;
   /** Ctrl+C stops the projects (a second kills them); with -d --watch it ends only the watcher. */
   stopProjects: boolean;
+  stopper: Stopper;
   watcher: WorkspaceWatcher | undefined;
-  logs: LogFollower | undefined;
+  /** Followed output, stopped at the end. */
+  logs: { stop(): void } | undefined;
+  /** Settles when what runs has ended on its own (every container stopped): up is over then too. */
+  ended: Promise<unknown> | undefined;
   onStopping: () => void;
 }
 
+/** An engine's stopper: the workspace's running containers (of `only`), stopped, then killed. */
+export function containerStopper(engine: Engine, root: string, only: ReadonlySet<string> | undefined): Stopper {
+  let containers: ObservedContainer[] = [];
+  return {
+    stop: async () => {
+      const found = await scopeContainers(engine, root, only);
+      containers = found.filter((container) => container.state === 'running');
+      await Promise.all(containers.map((container) => engine.stopContainer(container.id)));
+      return containers.length;
+    },
+    kill: async () => void (await Promise.all(containers.map((container) => engine.killContainer(container.id)))),
+  };
+}
+
 /**
- * Waits for Ctrl+C or SIGTERM (or, when only following logs, for every container to stop), then closes the
- * watcher and, in the foreground, stops what runs. Returns how often it was interrupted and what it stopped.
+ * Waits for Ctrl+C or SIGTERM (or for what runs to end on its own), then closes the watcher
+ * and, in the foreground, stops what runs. Returns how often it was interrupted and what it stopped.
  */
 export async function untilInterrupted(mode: Foreground): Promise<{ presses: number; stopped: number }> {
   let presses = 0;
-  let stopping: Promise<unknown> = Promise.resolve();
-  let containers: ObservedContainer[] = [];
+  let stopping: Promise<number> = Promise.resolve(0);
   const interrupted = new Promise<void>((resolve) => {
     const onSignal = () => {
       presses += 1;
       if (mode.stopProjects && presses === 1) {
         mode.onStopping();
-        stopping = scopeContainers(mode.engine, mode.root, mode.only).then((found) => {
-          containers = found.filter((container) => container.state === 'running');
-          return Promise.all(containers.map((container) => mode.engine.stopContainer(container.id)));
-        });
+        stopping = mode.stopper.stop();
       } else if (mode.stopProjects) {
-        stopping = Promise.all(containers.map((container) => mode.engine.killContainer(container.id)));
+        void mode.stopper.kill();
       }
       resolve();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  const waits: Array<Promise<unknown>> = [interrupted];
-  if (!mode.watcher && mode.logs) waits.push(mode.logs.allDone());
-  await Promise.race(waits);
+  await Promise.race(mode.ended ? [interrupted, mode.ended] : [interrupted]);
   await mode.watcher?.close();
-  await stopping;
+  const stopped = await stopping;
   mode.logs?.stop();
-  return { presses, stopped: containers.length };
+  return { presses, stopped };
 }

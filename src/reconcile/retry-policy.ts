@@ -31,3 +31,9 @@ export const SERVICE_RUNNING = { pollMs: 500, timeoutMs: 60_000 };
 
 /** A GPU service is deployed one at a time, each once its task runs (see swarmSteps): a shorter wait each. */
 export const GPU_SERVICE_RUNNING = { pollMs: 500, timeoutMs: 30_000 };
+
+/**
+ * Ctrl+C of a foreground up on a swarm: how long its services' tasks may take to end (their stop grace period
+ * is the swarm's to keep) before envctl says which still run.
+ */
+export const SERVICE_STOPPED = { pollMs: 500, timeoutMs: 60_000 };

@@ -8,7 +8,8 @@ export interface SwarmPlan {
   /** Made when the swarm has none of that name (the executor asks; listings lag behind removals). */
   createNetworks: SwarmNetworkSpec[];
   create: SwarmServiceSpec[];
-  update: Array<{ spec: SwarmServiceSpec; id: string; version: number }>;
+  /** `stopped`: same spec, its tasks stopped (Ctrl+C of a foreground up): it starts again. */
+  update: Array<{ spec: SwarmServiceSpec; id: string; version: number; stopped?: true }>;
   unchanged: SwarmServiceSpec[];
   remove: SwarmService[];
   removeNetworks: ObservedNetwork[];
@@ -16,8 +17,8 @@ export interface SwarmPlan {
 
 /**
  * Pure: what to change so the swarm runs what which-project lists: services absent are created, those whose
- * spec hash changed are updated, unchanged ones are left alone, the workspace's services no longer desired are
- * removed (within `only`, when given), then networks no service of the workspace needs.
+ * spec hash changed (or that were stopped) are updated, unchanged ones are left alone, the workspace's services
+ * no longer desired are removed (within `only`, when given), then networks no service of the workspace needs.
  */
 export function planSwarm(
   desired: SwarmDesired,
@@ -34,6 +35,7 @@ export function planSwarm(
     if (!found) plan.create.push(spec);
     else if (found.labels[SWARM_SPEC_HASH] !== spec.hash)
       plan.update.push({ spec, id: found.id, version: found.version });
+    else if (found.replicas === 0) plan.update.push({ spec, id: found.id, version: found.version, stopped: true });
     else plan.unchanged.push(spec);
   }
   const desiredNames = new Set(desired.services.map((service) => service.name));

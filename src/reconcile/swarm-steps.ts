@@ -1,7 +1,7 @@
 import type { ObservedNetwork } from '../engine/observed.js';
 import type { SwarmService, SwarmTask } from '../engine/swarm.js';
 import { GPU_LABEL, LABEL } from '../model/labels.js';
-import { GPU_SERVICE_RUNNING, SERVICE_RUNNING } from './retry-policy.js';
+import { GPU_SERVICE_RUNNING, SERVICE_RUNNING, SERVICE_STOPPED } from './retry-policy.js';
 import type { SwarmNetworkSpec, SwarmServiceSpec } from './swarm-desired.js';
 import type { GpuPin, SwarmPlan } from './swarm-plan.js';
 
@@ -17,9 +17,14 @@ export type SwarmStep =
       version: number;
       spec: Record<string, unknown>;
       wait: Wait;
+      /** It was stopped, and its spec is the same: said "started". */
+      starts: boolean;
       reason: string;
     }
   | { kind: 'remove-service'; service: SwarmService; reason: string }
+  /** No task of it any more, its spec kept (Ctrl+C of a foreground up); `up` starts it again. */
+  | { kind: 'stop-service'; service: SwarmService; reason: string }
+  | { kind: 'wait-stopped'; services: SwarmService[]; wait: NonNullable<Wait>; reason: string }
   /** New tasks of the same spec; up once a task runs that is none of `replacing`. */
   | { kind: 'restart-service'; service: SwarmService; replacing: string[]; wait: NonNullable<Wait>; reason: string }
   | { kind: 'remove-network'; network: ObservedNetwork; reason: string }
@@ -55,7 +60,7 @@ export function swarmSteps(plan: SwarmPlan, pins: ReadonlyMap<string, GpuPin>): 
         wait: waitFor(spec),
         reason: reasonOf(spec, pins, 'which-project lists it and the swarm has no such service'),
       })),
-    ...plan.update.map(({ spec, id, version }) => ({
+    ...plan.update.map(({ spec, id, version, stopped }) => ({
       kind: 'update-service' as const,
       name: spec.name,
       project: spec.project,
@@ -63,7 +68,8 @@ export function swarmSteps(plan: SwarmPlan, pins: ReadonlyMap<string, GpuPin>): 
       version,
       spec: placed(spec),
       wait: waitFor(spec),
-      reason: reasonOf(spec, pins, 'its spec changed'),
+      starts: stopped === true,
+      reason: reasonOf(spec, pins, stopped ? 'it was stopped and which-project lists it' : 'its spec changed'),
     })),
     ...plan.remove.map((service) => ({
       kind: 'remove-service' as const,
@@ -142,6 +148,29 @@ export function swarmDownSteps(
   ];
 }
 
+/**
+ * Pure: Ctrl+C of a foreground up on a swarm, as `docker compose up` stops its containers: each running service
+ * of the workspace (of `only`) scaled to no task, its spec and volumes kept, then a wait for its tasks to end.
+ */
+export function swarmStopSteps(
+  root: string,
+  services: readonly SwarmService[],
+  only: ReadonlySet<string> | undefined,
+): SwarmStep[] {
+  const stopping = services.filter(
+    (service) =>
+      service.labels[LABEL.root] === root &&
+      (service.replicas ?? 0) > 0 &&
+      (!only || only.has(service.labels[LABEL.project] ?? '')),
+  );
+  if (stopping.length === 0) return [];
+  const reason = 'Ctrl+C of a foreground envctl up';
+  return [
+    ...stopping.map((service) => ({ kind: 'stop-service' as const, service, reason })),
+    { kind: 'wait-stopped', services: stopping, wait: SERVICE_STOPPED, reason: 'stopped once no task of it runs' },
+  ];
+}
+
 /** Pure: `restart` on a swarm: each service of the projects named (all when none) gets tasks anew. */
 export function swarmRestartSteps(
   root: string,
@@ -163,7 +192,7 @@ export function swarmRestartSteps(
 /** The project a step is about, for its change line; null for a network. */
 export function stepProject(step: SwarmStep): string | null {
   if (step.kind === 'create-service' || step.kind === 'update-service') return step.project;
-  if (step.kind === 'remove-service' || step.kind === 'restart-service')
+  if (step.kind === 'remove-service' || step.kind === 'restart-service' || step.kind === 'stop-service')
     return step.service.labels[LABEL.project] ?? null;
   return null;
 }

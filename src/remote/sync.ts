@@ -50,29 +50,37 @@ export async function syncOnce(spec: SyncSpec): Promise<SyncReport> {
   return { items, conflicts: items.filter(isConflict).map((item) => item.path) };
 }
 
-/** Keeps syncing every `seconds` until stop(); `onItems` hears each round that changed something. */
+/**
+ * Keeps syncing every `seconds` until stop(); `onItems` hears each round that changed something. stop()
+ * settles once a round under way has ended, so that a sync run after it does not meet unison's lock.
+ */
 export function syncContinuously(
   spec: SyncSpec,
   onItems: (report: SyncReport) => void,
   onError: (error: Error) => void,
   seconds = 2,
-): { stop(): void } {
+): { stop(): Promise<void> } {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
   const round = async () => {
     try {
       const report = await syncOnce(spec);
       if (report.items.length) onItems(report);
     } catch (error) {
-      onError(error as Error);
+      if (!stopped) onError(error as Error);
     }
-    if (!stopped) timer = setTimeout(() => void round(), seconds * 1000);
+    if (!stopped) timer = setTimeout(next, seconds * 1000);
   };
-  timer = setTimeout(() => void round(), seconds * 1000);
+  const next = () => {
+    current = round();
+  };
+  timer = setTimeout(next, seconds * 1000);
   return {
     stop: () => {
       stopped = true;
       clearTimeout(timer);
+      return current;
     },
   };
 }

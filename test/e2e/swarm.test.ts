@@ -467,6 +467,149 @@ describe.runIf(canBuild)('working in a project on a swarm node, over SSH', () =>
     }
   }, 240_000);
 
+  it('stays in the foreground: logs, port forwards, folders synced while it runs; Ctrl+C stops the services', async () => {
+    // What the task writes as it is stopped can only come back by the last sync, after its task ended.
+    const talk = "trap 'echo bye > /work/bye.txt; exit 0' TERM; echo started; while true; do echo tick; sleep 1; done";
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nports:\n  range: "29300-29399"\n`,
+      'which-project': 'site\nnb\n',
+      'projects/site/envctl.yml': 'template: web\nplacement: node2\nports: { http: 29340 }\n',
+      'projects/nb/envctl.yml': 'placement: node2\n',
+      'projects/nb/compose.yml': [
+        'services:',
+        '  web:',
+        '    image: busybox:latest',
+        `    command: ["sh", "-c", "${talk}"]`,
+        '    volumes: ["./:/work"]',
+        '',
+      ].join('\n'),
+    });
+    const local = (file: string) => join(root, 'projects', 'nb', file);
+    const inTask = async (file: string) =>
+      (await envctl(root, ['exec', 'nb', '--', 'cat', `/work/${file}`], ssh)).stdout;
+    const up = execa('node', [CLI, 'up'], { cwd: root, env: { NO_COLOR: '1', ...ssh }, all: true, reject: false });
+    const output = followOutput(up);
+    try {
+      // The URL is this machine's end of a forward to node2, where the task publishes 29340.
+      const at = await output.waitFor(/http:\/\/127\.0\.0\.1:(\d+)\//, 0, 120_000);
+      const port = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(output.text())![1];
+      expect(output.text()).toContain(`${cluster.nodes[1]!.address}:29340`);
+      expect((await httpGet(`http://127.0.0.1:${port}/`, 30_000)).body).toBe('site hello \n');
+      await output.waitFor(/^nb\/web +\| tick$/m, at, 30_000);
+
+      // While up runs, a file saved here reaches the task, and one the task writes comes back.
+      writeFileSync(local('saved-here.txt'), 'from the laptop\n');
+      await expect.poll(() => inTask('saved-here.txt'), { timeout: 30_000 }).toBe('from the laptop');
+      await envctl(root, ['exec', 'nb', '--', 'sh', '-c', 'echo from the task > /work/written.txt'], ssh);
+      await expect
+        .poll(() => (existsSync(local('written.txt')) ? readFileSync(local('written.txt'), 'utf8') : ''), {
+          timeout: 30_000,
+        })
+        .toBe('from the task\n');
+    } finally {
+      up.kill('SIGINT');
+    }
+    const ended = await up;
+    expect(ended.exitCode, output.text()).toBe(130);
+    expect(output.text()).toMatch(/^nb: stopped service \S+-nb-web-1$/m);
+    expect(output.text()).toContain('Stopped 2 services.');
+    // Their specs are kept: ps says stopped, and the next up starts them again on the same port.
+    const ps = JSON.parse((await envctl(root, ['ps', '--json'], ssh)).stdout) as Array<{ state: string }>;
+    expect(ps.map((row) => row.state)).toEqual(['stopped', 'stopped']);
+    expect([...(await tasksByProject(root)).keys()]).toEqual([]);
+    // The last round, once the tasks ended, brought back what they wrote until then.
+    expect(readFileSync(local('bye.txt'), 'utf8')).toBe('bye\n');
+    try {
+      const again = await envctl(root, ['up', '-d'], ssh);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^site: started service \S+-site-web-1$/m);
+      expect(again.stdout).toContain(`http://${cluster.nodes[1]!.address}:29340/`);
+      expect((await httpGet(`http://${cluster.nodes[1]!.address}:29340/`, 30_000)).body).toBe('site hello \n');
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 300_000);
+
+  it('up -d --watch: a project added to which-project is deployed and forwarded, a change updates it', async () => {
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\nports:\n  range: "29300-29399"\n`,
+      'which-project': 'one\n',
+      'projects/one/envctl.yml': 'template: web\nplacement: node1\nports: { http: 29350 }\n',
+      'projects/two/envctl.yml':
+        'template: web\nplacement: node2\nports: { http: 29351 }\nparams: { message: second }\n',
+    });
+    const watch = execa('node', [CLI, 'up', '-d', '--watch'], {
+      cwd: root,
+      env: { NO_COLOR: '1', ...ssh },
+      all: true,
+      reject: false,
+    });
+    const output = followOutput(watch);
+    try {
+      const watching = await output.waitFor(/^Watching /m, 0, 120_000);
+      writeFileSync(join(root, 'which-project'), 'one\ntwo\n');
+      const added = await output.waitFor(/two\/web: 127\.0\.0\.1:(\d+) => server port 29351/, watching, 120_000);
+      const port = /two\/web: 127\.0\.0\.1:(\d+) => server port 29351/.exec(output.text())![1];
+      expect(output.text()).toMatch(/^two: created service \S+-two-web-1$/m);
+      expect((await httpGet(`http://127.0.0.1:${port}/`, 30_000)).body).toBe('two second \n');
+
+      writeFileSync(
+        join(root, 'projects/two/envctl.yml'),
+        'template: web\nplacement: node2\nports: { http: 29351 }\nparams: { message: third }\n',
+      );
+      await output.waitFor(/^two: updated service \S+-two-web-1$/m, added, 120_000);
+      await expect
+        .poll(async () => (await httpGet(`http://${cluster.nodes[1]!.address}:29351/`, 30_000)).body, {
+          timeout: 30_000,
+        })
+        .toBe('two third \n');
+    } finally {
+      watch.kill('SIGINT');
+    }
+    expect((await watch).exitCode, output.text()).toBe(0);
+    // -d: Ctrl+C ends only the watcher and its forwards; the services keep running on their nodes.
+    try {
+      const running = await tasksByProject(root);
+      expect([...running.keys()].sort()).toEqual(['one', 'two']);
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 300_000);
+
+  it('says once that a node cannot be reached over SSH; a project that needs it is refused by name', async () => {
+    // This machine's ssh reaches node2 at a port where no sshd listens: node2 runs tasks, envctl cannot get in.
+    const config = join(cluster.dir, 'ssh_config_no_node2');
+    const node2 = cluster.nodes[1]!;
+    writeFileSync(config, `Host node2\n  Port 1\n${readFileSync(cluster.sshConfig, 'utf8')}`);
+    const cut = { ENVCTL_SSH_COMMAND: `ssh -F ${config}` };
+    const root = workspace({
+      'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\n`,
+      'which-project': 'nb\n',
+      'projects/nb/envctl.yml': 'placement: node2\n',
+      'projects/nb/compose.yml': 'services:\n  web:\n    image: busybox:latest\n    volumes: ["./:/work"]\n',
+      'projects/plain/compose.yml': 'services:\n  web:\n    image: busybox:latest\n    command: ["sleep", "3600"]\n',
+    });
+    try {
+      const refused = await envctl(root, ['up', '-d'], cut);
+      expect(refused.exitCode).toBe(3);
+      expect(refused.stderr).toContain('Project "nb" mounts its folder, and no node it may run on can take it');
+      expect(refused.stderr).toContain('nodes reached over SSH: node1');
+      expect(await tasksByProject(root)).toEqual(new Map());
+
+      writeFileSync(join(root, 'which-project'), 'plain\n');
+      const up = await envctl(root, ['up', '-d'], cut);
+      expect(up.exitCode, up.stderr).toBe(0);
+      const said = (up.stdout + up.stderr).match(/node node2 cannot be reached over SSH/g) ?? [];
+      expect(said).toHaveLength(1);
+      expect(up.stderr).toContain(`${node2.address}`);
+      await expect.poll(async () => (await tasksByProject(root)).has('plain'), { timeout: 30_000 }).toBe(true);
+      const doctor = await envctl(root, ['doctor'], cut);
+      expect(doctor.stdout).toMatch(/SSH to node2: .*builds, project folders, exec and shell cannot reach this node/);
+    } finally {
+      expect((await envctl(root, ['down'], ssh)).exitCode).toBe(0);
+    }
+  }, 180_000);
+
   it('makes a named volume on the node its task runs on, with its driver options; down -v removes it there', async () => {
     const root = workspace({
       'workspace.yml': `engine: swarm+${cluster.managerSshUrl}\n`,

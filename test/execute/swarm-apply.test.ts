@@ -2,10 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { LABEL, SWARM_SPEC_HASH } from '../../src/model/labels.js';
 import { applySwarmSteps, type Clock } from '../../src/execute/swarm-apply.js';
 import { GPU_RESOURCE } from '../../src/engine/swarm.js';
-import { OVERLAY_REMOVAL, SERVICE_RUNNING } from '../../src/reconcile/retry-policy.js';
+import { OVERLAY_REMOVAL, SERVICE_RUNNING, SERVICE_STOPPED } from '../../src/reconcile/retry-policy.js';
 import type { SwarmDesired, SwarmServiceSpec } from '../../src/reconcile/swarm-desired.js';
 import { checkGpuFit, planSwarm } from '../../src/reconcile/swarm-plan.js';
-import { swarmDownSteps, swarmRestartSteps, swarmSteps, type SwarmStep } from '../../src/reconcile/swarm-steps.js';
+import {
+  swarmDownSteps,
+  swarmRestartSteps,
+  swarmSteps,
+  swarmStopSteps,
+  type SwarmStep,
+} from '../../src/reconcile/swarm-steps.js';
 import { MemorySwarm } from '../support/memory-swarm.js';
 
 const ROOT = '/ws';
@@ -221,5 +227,43 @@ describe('restart on a swarm', () => {
     expect(settled!.failures).toEqual([
       { project: 'a', service: 'ws-a-web-1', reason: `no task of it runs after ${SERVICE_RUNNING.timeoutMs / 1000} s` },
     ]);
+  });
+});
+
+describe('Ctrl+C of a foreground up on a swarm', () => {
+  it('scales the named projects to no task, says each once it is gone, and the next up starts it again', async () => {
+    const swarm = new MemorySwarm([{ hostname: 'gpu1', gpus: ['GPU-0'] }]);
+    const desired = desiredOf(serviceSpec('a', 1), serviceSpec('b', 0));
+    await applySwarmSteps(swarm, await stepsFor(swarm, desired), quiet);
+    const steps = swarmStopSteps(ROOT, await swarm.services(LABEL.root), new Set(['a']));
+    expect(steps.map((step) => step.kind)).toEqual(['stop-service', 'wait-stopped']);
+    const said: string[] = [];
+    await applySwarmSteps(swarm, steps, { ...quiet, change: (_p, text) => said.push(text) }, testClock());
+    expect(said).toEqual(['stopped service ws-a-web-1']);
+    const services = await swarm.services(LABEL.root);
+    const a = services.find((service) => service.name === 'ws-a-web-1')!;
+    expect(a.replicas).toBe(0);
+    expect((await swarm.tasks([a.id])).filter((task) => task.state === 'running')).toEqual([]);
+    expect(swarmStopSteps(ROOT, services, new Set(['a']))).toEqual([]);
+
+    const plan = planSwarm(desired, { services, networks: await swarm.networks() });
+    expect(plan.update.map((update) => [update.spec.name, update.stopped])).toEqual([['ws-a-web-1', true]]);
+    expect(plan.unchanged.map((spec) => spec.name)).toEqual(['ws-b-web-1']);
+    said.length = 0;
+    await applySwarmSteps(swarm, await stepsFor(swarm, desired), { ...quiet, change: (_p, text) => said.push(text) });
+    expect(said).toEqual(['started service ws-a-web-1']);
+    const again = (await swarm.tasks([a.id])).filter((task) => task.state === 'running');
+    expect(again.map((task) => task.gpus)).toEqual([['GPU-0']]);
+  });
+
+  it('says which service still runs once the wait is over, without failing', async () => {
+    const swarm = new MemorySwarm([{ hostname: 'gpu1' }]);
+    await applySwarmSteps(swarm, await stepsFor(swarm, desiredOf(serviceSpec('a', 0))), quiet);
+    // A swarm that takes the scale and ends nothing: the wait must end and say so.
+    swarm.scale = () => Promise.resolve();
+    const warnings: string[] = [];
+    const steps = swarmStopSteps(ROOT, await swarm.services(LABEL.root), undefined);
+    await applySwarmSteps(swarm, steps, { ...quiet, warning: (text) => warnings.push(text) }, testClock());
+    expect(warnings).toEqual([`ws-a-web-1 still runs ${SERVICE_STOPPED.timeoutMs / 1000} s after being stopped`]);
   });
 });

@@ -11,6 +11,7 @@ const service = (id: string, project: string, root = '/ws'): SwarmService => ({
   version: 1,
   labels: { [LABEL.root]: root, [LABEL.project]: project },
   ports: [],
+  replicas: 1,
 });
 const task = (serviceId: string, nodeId: string, gpus: string[] = []): SwarmTask => ({
   id: `t-${serviceId}`,

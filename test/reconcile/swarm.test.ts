@@ -172,6 +172,7 @@ describe('planning a swarm deploy', () => {
       version: 3,
       labels: { [LABEL.root]: '/ws', [LABEL.project]: project, [SWARM_SPEC_HASH]: hash },
       ports: [],
+      replicas: 1,
     });
     expect(planSwarm(wanted, { services: [], networks: [] }).create.map((s) => s.name)).toEqual([spec.name]);
     const same = planSwarm(wanted, {
@@ -198,7 +199,14 @@ describe('planning a swarm deploy', () => {
       containerId: 'c',
       gpus: ['GPU-a-0'],
     };
-    const other: SwarmService = { id: 'other', name: 'x', version: 1, labels: { [LABEL.project]: 'alpha' }, ports: [] };
+    const other: SwarmService = {
+      id: 'other',
+      name: 'x',
+      version: 1,
+      labels: { [LABEL.project]: 'alpha' },
+      ports: [],
+      replicas: 1,
+    };
     expect(checkGpuFit(plan, [node('a', 1), node('bb', 1)], [held], [other])).toEqual(
       new Map([[wanted.services[0]!.name, { nodeId: 'bb', shared: [] }]]),
     );

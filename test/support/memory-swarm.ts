@@ -86,7 +86,7 @@ export class MemorySwarm implements Swarm {
   }
 
   updateService(id: string, version: number, spec: Record<string, unknown>): Promise<void> {
-    if (!this.calls.at(-1)?.startsWith('force update')) this.calls.push(`update service ${String(spec.Name)}`);
+    if (!/^(force update|scale) /.test(this.calls.at(-1) ?? '')) this.calls.push(`update service ${String(spec.Name)}`);
     const stored = this.serviceMap.get(id);
     if (!stored) return Promise.reject(new EngineError(`The swarm manager refused: service ${id} not found.`));
     if (stored.service.version !== version)
@@ -107,6 +107,16 @@ export class MemorySwarm implements Swarm {
     for (let i = this.taskList.length - 1; i >= 0; i--)
       if (this.taskList[i]!.serviceId === id) this.taskList.splice(i, 1);
     return Promise.resolve();
+  }
+
+  scale(id: string, replicas: number): Promise<void> {
+    const stored = this.serviceMap.get(id);
+    if (!stored) return Promise.reject(new EngineError(`The swarm manager refused: service ${id} not found.`));
+    this.calls.push(`scale ${stored.service.name} to ${replicas}`);
+    return this.updateService(id, stored.service.version, {
+      ...stored.spec,
+      Mode: { Replicated: { Replicas: replicas } },
+    });
   }
 
   forceUpdate(id: string): Promise<void> {
@@ -159,11 +169,13 @@ export class MemorySwarm implements Swarm {
         targetPort: Number(port.TargetPort),
         publishedPort: Number(port.PublishedPort),
       })),
+      replicas: replicasOf(spec),
     };
   }
 
   /** One task: on the first node that the constraints allow and that has the GPUs asked for free. */
   private schedule(serviceId: string, spec: Spec): void {
+    if (replicasOf(spec) === 0) return;
     const constraints = (spec.TaskTemplate?.Placement?.Constraints ?? []) as string[];
     const resources = (spec.TaskTemplate?.Resources?.Reservations?.GenericResources ?? []) as Array<
       Record<string, any>
@@ -215,6 +227,11 @@ export class MemorySwarm implements Swarm {
   private nextId(): string {
     return `id${this.index++}`;
   }
+}
+
+function replicasOf(spec: Spec): number | undefined {
+  if (spec.Mode?.Global) return undefined;
+  return Number(spec.Mode?.Replicated?.Replicas ?? 1);
 }
 
 function networksOf(spec: Spec): string[] {

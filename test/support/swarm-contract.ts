@@ -118,6 +118,19 @@ export function swarmContract(subject: SwarmSubject): void {
     expect((await runningTask(listed.id))!.nodeId).toBe(before.nodeId);
   });
 
+  it('scales a service to no task and back, its spec and labels kept', async () => {
+    const swarm = subject.swarm();
+    const listed = (await swarm.services(LABEL.root, root)).find((service) => service.name === `sc-${tag}-plain`)!;
+    expect(listed.replicas).toBe(1);
+    await swarm.scale(listed.id, 0);
+    await eventually(async () => (await runningTask(listed.id)) === undefined, 'no running task');
+    const stopped = (await swarm.services(LABEL.root, root)).find((service) => service.id === listed.id)!;
+    expect(stopped.replicas).toBe(0);
+    expect(stopped.labels).toEqual(listed.labels);
+    await swarm.scale(listed.id, 1);
+    await eventually(async () => (await runningTask(listed.id)) !== undefined, 'a running task again');
+  });
+
   it('refuses to remove a network a service uses; once the service is removed, the network goes', async () => {
     const swarm = subject.swarm();
     await expect(swarm.removeNetwork(network)).rejects.toBeInstanceOf(EngineError);

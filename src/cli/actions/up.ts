@@ -73,7 +73,7 @@ function printedView(): UpView {
     watching: (root) =>
       line(`Watching which-project, the projects' files and their build inputs in ${root} (Ctrl+C to stop).`),
     stopping: () => process.stderr.write('Stopping (press Ctrl+C again to kill)...\n'),
-    stopped: (count) => line(`Stopped ${count} container${count === 1 ? '' : 's'}.`),
+    stopped: (count, noun) => line(`Stopped ${count} ${noun}${count === 1 ? '' : 's'}.`),
     logPrinter,
   };
 }
