@@ -33,6 +33,13 @@ install_packages() {
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # A Slurm cluster for test/e2e/slurm.test.ts: its daemons and commands, munge, and Charliecloud for the jobs.
+  command -v slurmctld >/dev/null 2>&1 || missing+=(slurmctld)
+  command -v slurmd >/dev/null 2>&1 || missing+=(slurmd)
+  command -v sbatch >/dev/null 2>&1 || missing+=(slurm-client)
+  command -v munged >/dev/null 2>&1 || missing+=(munge)
+  command -v ch-run >/dev/null 2>&1 || missing+=(charliecloud-runtime)
+  command -v ch-convert >/dev/null 2>&1 || missing+=(charliecloud-builders)
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -68,10 +75,13 @@ build_busybox() {
   docker image inspect busybox:latest >/dev/null 2>&1 && return
   log "building busybox:latest from Debian's busybox-static"
   local root; root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/www"
+  mkdir -p "$root/bin" "$root/etc" "$root/home" "$root/root" "$root/tmp" "$root/var" "$root/www"
   cp /bin/busybox "$root/bin/busybox"
   for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+  # The users and groups the real image has (docker-library/busybox, Dockerfile.builder: passwd.txt, group.txt);
+  # an unprivileged runtime binds its own over them, and refuses an image without them (Charliecloud's ch-run).
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' > "$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
   tar -C "$root" -c . | docker import -c 'CMD ["sh"]' - busybox:latest >/dev/null
   rm -rf "$root"
 }

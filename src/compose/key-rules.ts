@@ -1,11 +1,31 @@
 import { SERVICE_KEYS, type KeyRule, type KeyTable, type KeyTarget, type Verdict } from './service-keys.js';
+import { SLURM_REFUSED, SLURM_VERDICTS } from './slurm-keys.js';
 
 /** Reading the key table (service-keys.ts): what a target refuses in a service, what it applies, what it carries. */
 
-/** What `target` does with the key of `rule`. */
-export function verdictOn(rule: KeyRule, target: KeyTarget): Verdict {
+/** What `target` does with the key of `rule`, at `path` ("deploy.resources", "ports[].mode"). */
+export function verdictOn(rule: KeyRule, target: KeyTarget, path: string): Verdict {
   const onEngine: Verdict = rule.kind === 'applied' ? { kind: 'applied', where: rule.engine } : rule;
-  return target === 'swarm' ? (rule.swarm ?? onEngine) : onEngine;
+  if (target === 'swarm') return rule.swarm ?? onEngine;
+  if (target === 'slurm') return SLURM_VERDICTS[path] ?? (/[.[]/.test(path) ? onEngine : slurmRefused(rule));
+  return onEngine;
+}
+
+/** A key no Slurm verdict names: refused there, its Compose default accepted as on one engine. */
+function slurmRefused(rule: KeyRule): Verdict {
+  return {
+    kind: 'refused',
+    why: SLURM_REFUSED,
+    ...(rule.kind === 'refused' && rule.accepts ? { accepts: rule.accepts } : {}),
+  };
+}
+
+/** "deploy.resources", "ports[].mode": a path as the key table's columns name it (no list indexes). */
+function pathText(path: Path): string {
+  return path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[]` : text ? `${text}.${part}` : part),
+    '',
+  );
 }
 
 export interface RefusedUse {
@@ -33,7 +53,7 @@ function walk(value: Record<string, unknown>, table: KeyTable, path: Path, targe
       found.push({ path: at, why: 'not a key envctl knows here' });
       continue;
     }
-    const verdict = verdictOn(rule, target);
+    const verdict = verdictOn(rule, target, pathText(at));
     if (verdict.kind === 'refused') {
       if (!verdict.accepts?.(inner)) found.push({ path: at, why: verdict.why });
     } else if (rule.kind === 'applied') {
@@ -62,8 +82,8 @@ function isMapping(value: unknown): value is Record<string, unknown> {
 /** Every key `target` applies, as dotted paths ("deploy.resources.limits.cpus"), for the README and its test. */
 export function appliedPaths(table: KeyTable = SERVICE_KEYS, target: KeyTarget = 'engine', prefix = ''): string[] {
   return Object.entries(table).flatMap(([key, rule]) => {
-    if (rule.kind !== 'applied' || verdictOn(rule, target).kind !== 'applied') return [];
     const path = `${prefix}${key}`;
+    if (rule.kind !== 'applied' || verdictOn(rule, target, path).kind !== 'applied') return [];
     const deeper = [
       ...(rule.keys ? appliedPaths(rule.keys, target, `${path}.`) : []),
       ...(rule.entries ? appliedPaths(rule.entries, target, `${path}[].`) : []),
@@ -76,7 +96,7 @@ export function appliedPaths(table: KeyTable = SERVICE_KEYS, target: KeyTarget =
 export function refusedPaths(table: KeyTable, target: KeyTarget, prefix: string): string[] {
   return Object.entries(table).flatMap(([key, rule]) => {
     const path = `${prefix}${key}`;
-    if (verdictOn(rule, target).kind === 'refused') return [path];
+    if (verdictOn(rule, target, path).kind === 'refused') return [path];
     if (rule.kind !== 'applied') return [];
     return [
       ...(rule.keys ? refusedPaths(rule.keys, target, `${path}.`) : []),

@@ -8,13 +8,14 @@ export const KEY_TABLE_END = '<!-- end of key table -->';
 /** The README's table of Compose service keys: one row a key, one column a target. */
 export function keyTableMarkdown(): string {
   const rows = Object.entries(SERVICE_KEYS).map(
-    ([key, rule]) => `| \`${key}\` | ${cell(key, rule, 'engine')} | ${swarmCell(key, rule)} |`,
+    ([key, rule]) =>
+      `| \`${key}\` | ${cell(key, rule, 'engine')} | ${swarmCell(key, rule)} | ${cell(key, rule, 'slurm')} |`,
   );
-  return ['| service key | on one engine | on a swarm |', '|---|---|---|', ...rows].join('\n');
+  return ['| service key | on one engine | on a swarm | on a Slurm cluster |', '|---|---|---|---|', ...rows].join('\n');
 }
 
 function cell(key: string, rule: KeyRule, target: KeyTarget): string {
-  const verdict = verdictOn(rule, target);
+  const verdict = verdictOn(rule, target, key);
   if (verdict.kind === 'refused')
     return `refused: ${verdict.why}${verdict.accepts ? ' (its default is accepted)' : ''}`;
   const refused = rule.kind === 'applied' ? refusedUnder(key, rule, target) : [];

@@ -7,8 +7,8 @@
  */
 export type KeyRule = AppliedKey | RefusedKey;
 
-/** The columns of the table: one Docker Engine, or a swarm's services. */
-export type KeyTarget = 'engine' | 'swarm';
+/** The columns of the table: one Docker Engine, a swarm's services, or a Slurm cluster's jobs (slurm-keys.ts). */
+export type KeyTarget = 'engine' | 'swarm' | 'slurm';
 
 /** What one target does with a key. */
 export type Verdict = { kind: 'applied'; where: string } | RefusedKey;

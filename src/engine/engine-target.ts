@@ -34,11 +34,25 @@ export type EngineAddress = { source: TargetSource; url: string } & (
  * Where a workspace runs: one engine, or the swarm of a manager. A new kind is one more member here; the
  * compiler then points at each switch over kinds (engineId, describeTarget, deploymentOf).
  */
-export type EngineTarget = EngineAddress | { kind: 'swarm'; source: TargetSource; url: string; manager: EngineAddress };
+export type EngineTarget =
+  EngineAddress | { kind: 'swarm'; source: TargetSource; url: string; manager: EngineAddress } | SlurmTarget;
 
-/** The engine envctl talks to for a target: itself, or a swarm's manager. */
+/**
+ * A Slurm cluster: its login node over SSH (`slurm+ssh://me@login`), or none when this machine submits itself
+ * (`slurm`); images are built on `builder`, the engine the docker CLI would use here.
+ */
+export interface SlurmTarget {
+  kind: 'slurm';
+  source: TargetSource;
+  url: string;
+  login: SshAddress | undefined;
+  builder: EngineAddress;
+}
+
+/** The engine envctl talks to for a target: itself, a swarm's manager, or the engine a cluster's images build on. */
 export function engineAddressOf(target: EngineTarget): EngineAddress {
-  return target.kind === 'swarm' ? target.manager : target;
+  if (target.kind === 'swarm') return target.manager;
+  return target.kind === 'slurm' ? target.builder : target;
 }
 
 /** Thrown where a switch over target kinds meets one it does not know: the compiler makes this unreachable. */
@@ -80,9 +94,24 @@ function targetOf(
   if (text === 'swarm') return swarmOf({ ...engineAddressOf(resolveEngineTarget({ env })), source });
   if (text.startsWith('swarm+'))
     return swarmOf(engineAddressOf(targetOf(text.slice('swarm+'.length), source, env, location)));
+  if (text === 'slurm' || text.startsWith('slurm+')) return slurmOf(text, source, env, location);
   return text.includes('://')
     ? parseEngineAddress(text, source, env, location)
     : contextTarget(text, source, env, location);
+}
+
+/** "slurm": this machine submits; "slurm+ssh://me@login": through that login node. */
+function slurmOf(text: string, source: TargetSource, env: NodeJS.ProcessEnv, location?: SourceLocation): SlurmTarget {
+  const builder = { ...engineAddressOf(resolveEngineTarget({ env })), source };
+  if (text === 'slurm') return { kind: 'slurm', source, url: text, login: undefined, builder };
+  const login = parseEngineAddress(text.slice('slurm+'.length), source, env, location);
+  if (login.kind !== 'ssh') {
+    throw new InputError(`${where(source, location)}: "${text}" names no login node over SSH.`, {
+      location,
+      hint: 'Write slurm+ssh://user@login-node (or slurm when this machine submits jobs itself).',
+    });
+  }
+  return { kind: 'slurm', source, url: text, login: login.ssh, builder };
 }
 
 function swarmOf(manager: EngineAddress): EngineTarget {
@@ -183,12 +212,12 @@ function idText(target: EngineTarget): string {
   switch (target.kind) {
     case 'swarm':
       return `swarm-${engineId(target.manager)}`;
+    case 'slurm':
+      return target.login ? `slurm-${sshId(target.login)}` : 'slurm-local';
     case 'unix':
       return target.socket === LOCAL_SOCKET ? 'local' : `unix-${target.socket}`;
-    case 'ssh': {
-      const { user, host, port } = target.ssh;
-      return `ssh-${user ? `${user}@` : ''}${host}${port ? `-${port}` : ''}`;
-    }
+    case 'ssh':
+      return `ssh-${sshId(target.ssh)}`;
     case 'tcp':
       return `tcp-${target.host}-${target.port}`;
     default:
@@ -196,9 +225,15 @@ function idText(target: EngineTarget): string {
   }
 }
 
+function sshId({ user, host, port }: SshAddress): string {
+  return `${user ? `${user}@` : ''}${host}${port ? `-${port}` : ''}`;
+}
+
 /** The address as messages show it, with where it came from when that is not the default. */
 export function describeTarget(target: EngineTarget): string {
   if (target.kind === 'swarm') return `the swarm of ${describeTarget(target.manager)}`;
+  if (target.kind === 'slurm')
+    return target.login ? `the Slurm cluster of ${target.url.slice('slurm+'.length)}` : 'the Slurm cluster here';
   if (target.source === 'DOCKER_HOST') return `DOCKER_HOST=${target.url}`;
   if (target.source === 'workspace.yml') return `${target.url} (engine: in workspace.yml)`;
   return target.url;

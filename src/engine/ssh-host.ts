@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors/envctl-error.js';
 import { acceptsConnection } from '../util/accepts-connection.js';
-import type { CommandResult, HostCommands } from '../util/host-commands.js';
+import { lineSplitter, type CommandResult, type StreamingHost } from '../util/host-commands.js';
 import type { SshAddress } from './engine-target.js';
 import { sshFailure } from './ssh-messages.js';
 import { FIND_ENGINE_SCRIPT, forwardTarget, parseRemoteEngine, type RemoteEngine } from './remote-engine.js';
@@ -32,7 +32,7 @@ export interface Tunnel {
  * probes' commands and unison; host keys are checked strictly (BatchMode: never a prompt, never accepted
  * silently). The port forwards to the laptop get a connection of their own, which lives as long as they do.
  */
-export class SshHost implements HostCommands {
+export class SshHost implements StreamingHost {
   readonly destination: string;
   readonly hostName: string;
   readonly controlPath: string;
@@ -153,6 +153,31 @@ export class SshHost implements HostCommands {
       throw sshFailure(String(result.stderr), { destination: this.destination, port: this.address.port });
     }
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /** Runs `script` on the server with `input` as its standard input (`cat > file`): streams a file there. */
+  async runWithInput(script: string, input: NodeJS.ReadableStream): Promise<CommandResult> {
+    const { execa } = await import('execa');
+    const child = execa(this.program, [...this.clientOptions(), this.destination, script], {
+      stdin: 'pipe',
+      reject: false,
+    });
+    input.pipe(child.stdin);
+    const result = await child;
+    if (result.exitCode === 255) {
+      throw sshFailure(String(result.stderr), { destination: this.destination, port: this.address.port });
+    }
+    return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /** Runs `script` on the server, each line of its output to `onLine`, until it ends or `stop`. */
+  streamLines(script: string, onLine: (line: string) => void): { stop(): void; done: Promise<void> } {
+    const child = spawn(this.program, [...this.clientOptions(), this.destination, script], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    child.stdout.on('data', lineSplitter(onLine));
+    const done = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    return { stop: () => void child.kill('SIGTERM'), done };
   }
 
   /**

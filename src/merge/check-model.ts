@@ -12,7 +12,7 @@ export interface ModelProblem {
 }
 
 /** How a refusal names its target. */
-const ON: Readonly<Record<KeyTarget, string>> = { engine: '', swarm: ' on a swarm' };
+const ON: Readonly<Record<KeyTarget, string>> = { engine: '', swarm: ' on a swarm', slurm: ' on a Slurm cluster' };
 
 const REFUSED_HINT = 'Remove it: the README\'s "Compose keys" table lists every key and what envctl does with it.';
 

@@ -13,6 +13,7 @@ import type { PsRow, ServerPorts } from './ps.js';
 import type { SyncEvents } from './remote-session.js';
 import type { ProjectSummary } from './summary.js';
 import type { SwarmGpuRow, SwarmRow } from './swarm-rows.js';
+import type { SlurmRow } from './slurm-rows.js';
 import type { WatchEvents } from './up-session.js';
 
 /**
@@ -124,10 +125,11 @@ export interface UpView {
   logPrinter: LinePrinter;
 }
 
-/** What ps shows: one engine's containers (with a server's forwards), or a swarm's services. */
+/** What ps shows: one engine's containers (with a server's forwards), a swarm's services, a cluster's jobs. */
 export type PsReport =
   | { kind: 'containers'; rows: PsRow[]; server: (ServerPorts & { engine: string }) | undefined }
-  | { kind: 'services'; rows: SwarmRow[] };
+  | { kind: 'services'; rows: SwarmRow[] }
+  | { kind: 'jobs'; rows: SlurmRow[] };
 
 /** What gpus shows: one machine's GPUs (or why none), or every node's of a swarm. */
 export type GpuReport =

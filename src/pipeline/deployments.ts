@@ -20,6 +20,10 @@ export async function deploymentOf(choice: EngineChoice): Promise<Deployment> {
       const { SwarmDeployment } = await import('./swarm-deployment.js');
       return new SwarmDeployment(choice);
     }
+    case 'slurm': {
+      const { SlurmDeployment } = await import('./slurm-deployment.js');
+      return new SlurmDeployment(choice);
+    }
     default:
       return unknownTarget(target);
   }

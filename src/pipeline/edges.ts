@@ -48,6 +48,8 @@ export interface EngineChoice {
   target: EngineTarget;
   id: string;
   ssh: SshHost | undefined;
+  /** The workspace the choice is for, when there is one (a cluster's settings are its workspace.yml's). */
+  root?: string;
 }
 
 /** `--engine`, else workspace.yml's `engine:`, else what the docker CLI would use. */
@@ -59,7 +61,7 @@ export function engineChoice(settings: WorkspaceSettings | undefined, option: st
 
 /** The engine of the workspace at `root` (its workspace.yml, unless `--engine` says otherwise). */
 export function engineChoiceAt(root: string, option: string | undefined): EngineChoice {
-  return engineChoice(option ? undefined : loadSettings(root), option);
+  return { ...engineChoice(option ? undefined : loadSettings(root), option), root };
 }
 
 /**
@@ -172,17 +174,19 @@ export async function realEdges(
     };
   }
   const local = choice.target.kind === 'unix';
+  const cluster = choice.target.kind === 'slurm';
   return {
     ports: local ? new HostPortProbe() : { isFree: () => Promise.resolve(true) },
     gpus: local
       ? new NvidiaSmiProbe()
-      : { discover: () => Promise.resolve({ available: false, reason: tcpNoProbe(choice) }) },
+      : { discover: () => Promise.resolve({ available: false, reason: cluster ? CLUSTER_GPUS : tcpNoProbe(choice) }) },
     engine: connected,
     routes: local ? new KernelRoutes() : { routes: () => Promise.resolve([]) },
     store,
     user: currentHostUser(),
     target,
-    bindSource: local ? undefined : unsyncedBindSource(workspace.root, choice.target.url),
+    // A cluster's jobs find the project folders at their copy on its shared folder (envctl up maps them there).
+    bindSource: local || cluster ? undefined : unsyncedBindSource(workspace.root, choice.target.url),
   };
 }
 
@@ -195,10 +199,15 @@ export function keyTargetOf(target: EngineTarget): KeyTarget {
       return 'engine';
     case 'swarm':
       return 'swarm';
+    case 'slurm':
+      return 'slurm';
     default:
       return unknownTarget(target);
   }
 }
+
+/** Why render looks for no GPU on a cluster: Slurm gives each job its own. */
+export const CLUSTER_GPUS = "a cluster's GPUs are Slurm's to give, job by job";
 
 function tcpNoProbe(choice: EngineChoice): string {
   return `the engine at ${choice.target.url} is reached over TCP, where envctl cannot run nvidia-smi; use engine: ssh://user@host`;

@@ -21,8 +21,10 @@ export interface PortSummary {
 export interface ServerView {
   hostName: string;
   forwards: ReadonlyMap<string, number>;
-  /** On a swarm: the address of the node a project's task runs on. */
+  /** On a swarm: the address of the node a project's task runs on (on a cluster, its job's node). */
   addressOf?: (project: string) => string | undefined;
+  /** On a cluster: the port a job picked on its node for a port (by key), where it is not render's. */
+  portOf?: (key: string) => number | undefined;
 }
 
 export interface ProjectSummary {
@@ -47,7 +49,7 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
         // Not forwarded (a detached up, a UDP port): the server's own address, and no URL to click here.
         const nodeAddress = server?.addressOf?.(project.name);
         const hostIp = forward !== undefined ? '127.0.0.1' : (nodeAddress ?? (server ? server.hostName : grant.bind));
-        const hostPort = forward ?? grant.host;
+        const hostPort = forward ?? server?.portOf?.(grant.key) ?? grant.host;
         return {
           name: grant.name,
           service: namespaced(project.name, grant.service),

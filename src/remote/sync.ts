@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { EnvctlError } from '../errors/envctl-error.js';
 import type { SshHost } from '../engine/ssh-host.js';
+import { shellQuote } from '../util/shell-quote.js';
 
 /** What to sync: root pairs (laptop, server), the paths under them, and what stays out. */
 export interface SyncSpec {
@@ -164,9 +165,4 @@ export function isConflict(item: SyncItem): boolean {
 export function conflictCopyPattern(path: string): string {
   const ext = extname(path);
   return join(dirname(path), `${basename(path, ext)} (conflict_on_*)${ext}`);
-}
-
-/** A word for the remote shell, whatever it holds. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }

@@ -34,6 +34,23 @@ export interface WorkspaceSettings {
   up: { settleMs: number; healthMs: number };
   /** `swarm:`: on a swarm, the registry (host:port) built images go through to the nodes; else docker save/load. */
   swarm: { registry: { value: string; location: SourceLocation } | undefined };
+  /** `slurm:`: how a workspace on a Slurm cluster's jobs are submitted and where their files live. */
+  slurm: SlurmSettings;
+}
+
+export const SLURM_RUNTIMES = ['apptainer', 'enroot', 'charliecloud'] as const;
+export type SlurmRuntime = (typeof SLURM_RUNTIMES)[number];
+
+export interface SlurmSettings {
+  partition: string | undefined;
+  account: string | undefined;
+  /** Each job's time limit, as sbatch --time takes it ("2:00:00", "1-0"); the partition's default when unset. */
+  time: string | undefined;
+  /** The container runtime on the compute nodes; found on the cluster when unset. */
+  runtime: SlurmRuntime | undefined;
+  /** A folder every node sees (`~/` is the user's home there): images, project folders, job files. */
+  root: string;
+  location: SourceLocation;
 }
 
 export interface RemoteSettings {
@@ -133,6 +150,19 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    slurm: z
+      .object({
+        partition: z.string().min(1).optional(),
+        account: z.string().min(1).optional(),
+        time: z
+          .string()
+          .regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/, 'a time limit as sbatch takes it: minutes, "H:MM:SS" or "D-HH"')
+          .optional(),
+        runtime: z.enum(SLURM_RUNTIMES).optional(),
+        root: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -173,6 +203,14 @@ export function loadSettings(root: string, env: NodeJS.ProcessEnv = process.env)
         raw.swarm?.registry === undefined
           ? undefined
           : { value: raw.swarm.registry, location: settingLocation(file, ['swarm', 'registry']) },
+    },
+    slurm: {
+      partition: raw.slurm?.partition,
+      account: raw.slurm?.account,
+      time: raw.slurm?.time,
+      runtime: raw.slurm?.runtime,
+      root: raw.slurm?.root?.replace(/\/+$/, '') || `~/envctl/${name}`,
+      location: raw.slurm ? settingLocation(file, ['slurm']) : { file },
     },
   };
 }

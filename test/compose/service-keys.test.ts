@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/compose/compose-types.js';
 import { modelProblems } from '../../src/merge/check-model.js';
-import { appliedPaths } from '../../src/compose/key-rules.js';
+import { appliedPaths, refusedPaths } from '../../src/compose/key-rules.js';
+import { SLURM_VERDICTS } from '../../src/compose/slurm-keys.js';
 import { SERVICE_KEYS } from '../../src/compose/service-keys.js';
 import { KEY_TABLE_END, KEY_TABLE_START, keyTableMarkdown } from '../../src/compose/key-table-doc.js';
 import { desiredState, hashOf, type DesiredService } from '../../src/reconcile/desired.js';
@@ -620,5 +621,35 @@ describe("the README's table of Compose keys", () => {
     expect(start, 'the start marker').toBeGreaterThan(0);
     expect(readme.slice(start + KEY_TABLE_START.length, end).trim()).toBe(keyTableMarkdown());
     for (const key of Object.keys(SERVICE_KEYS)) expect(keyTableMarkdown()).toContain(`| \`${key}\` |`);
+  });
+});
+
+describe("the key table's Slurm column", () => {
+  it('names only keys of the table', () => {
+    const paths = new Set([...appliedPaths(SERVICE_KEYS, 'engine'), ...refusedPaths(SERVICE_KEYS, 'engine', '')]);
+    expect(Object.keys(SLURM_VERDICTS).filter((path) => !paths.has(path))).toEqual([]);
+  });
+
+  it('applies what a batch job runs, and refuses by name what an unprivileged runtime has no place for', () => {
+    const service = {
+      image: 'busybox',
+      command: ['sh'],
+      environment: { A: '1' },
+      volumes: ['./:/work'],
+      ports: ['8080'],
+      working_dir: '/work',
+      restart: 'unless-stopped',
+      init: true,
+      build: { context: '.', args: { X: '1' } },
+      deploy: { resources: { limits: { cpus: '2', memory: '1g' } } },
+    };
+    expect(modelProblems({ services: { web: service } }, 'slurm')).toEqual([]);
+    const odd = { image: 'busybox', privileged: true, user: '1000', hostname: 'x', scale: 1 };
+    const refused = modelProblems({ services: { web: odd } }, 'slurm').map((problem) => problem.path.join('.'));
+    expect(refused).toEqual(['services.web.privileged', 'services.web.user', 'services.web.hostname']);
+    const pids = { image: 'busybox', deploy: { resources: { limits: { pids: 10 } } } };
+    expect(modelProblems({ services: { web: pids } }, 'slurm')[0]!.message).toContain(
+      "Slurm does not limit a job's processes",
+    );
   });
 });

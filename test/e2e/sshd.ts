@@ -17,6 +17,8 @@ export interface SshdOptions {
   clientKey: string;
   /** NAME=value lines each session gets. */
   environment: string[];
+  /** Files bound over this machine's in the sshd's mount namespace (a cluster's /etc/hosts). */
+  binds?: Array<{ source: string; target: string }>;
 }
 
 /** An ed25519 key pair without a passphrase, at `path` and `path`.pub. */
@@ -70,7 +72,8 @@ export async function startSshd(options: SshdOptions, sshConfig: string): Promis
   const hidden = join(options.dir, 'not-the-engine');
   writeFileSync(hidden, '');
   const config = join(options.dir, 'sshd_config');
-  const script = `mount --bind ${hidden} /var/run/docker.sock && exec /usr/sbin/sshd -D -e -f ${config}`;
+  const binds = (options.binds ?? []).map(({ source, target }) => `mount --bind ${source} ${target} && `).join('');
+  const script = `mount --bind ${hidden} /var/run/docker.sock && ${binds}exec /usr/sbin/sshd -D -e -f ${config}`;
   const sshd = execa(
     'nsenter',
     [`--net=/var/run/netns/${options.namespace}`, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script],

@@ -108,3 +108,26 @@ describe('swarm targets', () => {
     expect(describeTarget(over)).toBe('the swarm of ssh://ada@mgr1');
   });
 });
+
+describe('Slurm targets', () => {
+  it('reads "slurm+ssh://login" as a cluster reached through that login node, images built where Docker builds', () => {
+    const setting = { value: 'slurm+ssh://ada@login.hpc', location: { file: 'workspace.yml', line: 1 } };
+    const target = resolveEngineTarget({ setting, env: { DOCKER_HOST: 'unix:///run/user/1000/docker.sock' } });
+    expect(target).toMatchObject({
+      kind: 'slurm',
+      login: { user: 'ada', host: 'login.hpc' },
+      builder: { kind: 'unix', socket: '/run/user/1000/docker.sock' },
+    });
+    expect(engineId(target)).toBe('slurm-ada@login.hpc');
+    expect(describeTarget(target)).toBe('the Slurm cluster of ssh://ada@login.hpc');
+    const here = resolveEngineTarget({ option: 'slurm', env: {} });
+    expect([here.kind === 'slurm' && here.login, engineId(here)]).toEqual([undefined, 'slurm-local']);
+  });
+
+  it('refuses a login node that is not an ssh:// address, at its line', () => {
+    const setting = { value: 'slurm+tcp://login:2375', location: { file: 'workspace.yml', line: 3 } };
+    expect(() => resolveEngineTarget({ setting, env: {} })).toThrow(
+      /workspace\.yml:3: "slurm\+tcp:\/\/login:2375" names no login node over SSH/,
+    );
+  });
+});

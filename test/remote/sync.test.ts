@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conflictCopyPattern, isConflict, parseUnisonItems, shellQuote } from '../../src/remote/sync.js';
+import { conflictCopyPattern, isConflict, parseUnisonItems } from '../../src/remote/sync.js';
+import { shellQuote } from '../../src/util/shell-quote.js';
 
 describe("unison's -terse list", () => {
   it('reads what went which way, and a change on both sides as a conflict', () => {

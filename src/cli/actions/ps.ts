@@ -2,6 +2,7 @@ import { workspaceDeployment } from '../../pipeline/deployments.js';
 import type { PsReport } from '../../pipeline/deployment.js';
 import type { PsRow } from '../../pipeline/ps.js';
 import type { SwarmRow } from '../../pipeline/swarm-rows.js';
+import type { SlurmRow } from '../../pipeline/slurm-rows.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 import { printJson, table } from '../output.js';
@@ -16,6 +17,8 @@ export async function psAction(globals: GlobalOptions, options: { json?: boolean
       return printContainers(report.rows, report.server);
     case 'services':
       return printServices(report.rows);
+    case 'jobs':
+      return printJobs(report.rows);
     default:
       report satisfies never;
   }
@@ -49,6 +52,20 @@ function printServices(rows: SwarmRow[]): void {
     row.gpus.join(',') || '-',
   ]);
   process.stdout.write(`${table(['PROJECT', 'SERVICE', 'NODE', 'STATE', 'URLS', 'GPUS'], cells)}\n`);
+}
+
+function printJobs(rows: SlurmRow[]): void {
+  if (rows.length === 0)
+    return void process.stdout.write('The workspace has no job on the cluster: envctl up -d submits them.\n');
+  const cells = rows.map((row) => [
+    row.project,
+    row.job,
+    row.state,
+    row.node ?? '-',
+    row.urls.join(' ') || '-',
+    String(row.gpus || '-'),
+  ]);
+  process.stdout.write(`${table(['PROJECT', 'JOB', 'STATE', 'NODE', 'URLS', 'GPUS'], cells)}\n`);
 }
 
 /** As docker ps says it: "restarting (code 1), 4 restarts", "exited (code 0)". */

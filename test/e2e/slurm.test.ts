@@ -1,0 +1,200 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, envctl } from '../support/workspace.js';
+import { engineAnswers, engineWorkspaces, followOutput, hasImage, httpGet } from './engine-support.js';
+import { SlurmCluster } from './slurm-cluster.js';
+
+/**
+ * A workspace on a real Slurm cluster (test/e2e/slurm-cluster.ts: a login node reached only over SSH, two
+ * compute nodes with two stand-in GPUs each), its projects batch jobs run by Charliecloud from the images
+ * envctl builds here. Host ports 29400-29499 are this file's.
+ */
+const canRun =
+  (await engineAnswers()) &&
+  (await execa('sh', ['-c', 'command -v slurmctld slurmd sbatch munged ch-run ch-convert unshare']).then(
+    () => true,
+    () => false,
+  ));
+const workspace = engineWorkspaces();
+const cluster = new SlurmCluster();
+const ssh = () => ({ ENVCTL_SSH_COMMAND: cluster.sshCommand });
+
+beforeAll(async () => {
+  if (!canRun || !(process.env.CI === 'true' || (await hasImage('busybox:latest')))) return;
+  await cluster.start();
+}, 120_000);
+// ENVCTL_KEEP_CLUSTER=1 keeps it (and its files under /tmp/envctl-slurm-*) to look at after a failure.
+afterAll(() => (process.env.ENVCTL_KEEP_CLUSTER ? undefined : cluster.remove()), 60_000);
+
+function clusterWorkspace(files: Record<string, string>, slurm = ''): string {
+  return workspace({
+    'workspace.yml': `engine: slurm+${cluster.loginUrl}\nports:\n  range: "29400-29499"\n${slurm ? `slurm:\n${slurm}` : ''}`,
+    ...files,
+  });
+}
+
+/** A busybox service that says where it runs and serves the project folder's www/ on the port the job gives. */
+const SITE = [
+  'services:',
+  '  web:',
+  '    image: busybox:latest',
+  '    command:',
+  '      - sh',
+  '      - -c',
+  '      - echo started on $(hostname) with GPUs ${CUDA_VISIBLE_DEVICES:-none}; echo written in the job > /work/from-job.txt; exec httpd -f -p $PORT -h /work/www',
+  '    volumes: ["./:/work"]',
+  '    ports: ["8080"]',
+  '',
+].join('\n');
+
+const sleeper = (gpus: number) => ({
+  envctl: `gpus: ${gpus}\n`,
+  compose: 'services:\n  job:\n    image: busybox:latest\n    command: ["sleep", "600"]\n',
+});
+
+async function psRows(root: string) {
+  const ps = await envctl(root, ['ps', '--json'], ssh());
+  expect(ps.exitCode, ps.stderr).toBe(0);
+  return JSON.parse(ps.stdout) as Array<{
+    project: string;
+    job: string;
+    state: string;
+    node: string | null;
+    gpus: number;
+  }>;
+}
+
+async function liveJobs(): Promise<string[]> {
+  const { stdout } = await cluster.slurm('squeue', ['--noheader', '--states=pending,running', '-o', '%j']);
+  return stdout.split('\n').filter(Boolean);
+}
+
+describe.runIf(canRun)('a workspace on a Slurm cluster, reached through its login node', () => {
+  it('runs a project as a job in Charliecloud from its image; its URL answers here, its files come back', async () => {
+    const root = clusterWorkspace({
+      'which-project': 'site\n',
+      'projects/site/envctl.yml': 'gpus: 1\n',
+      'projects/site/compose.yml': SITE,
+      'projects/site/www/index.html': 'hello from the cluster\n',
+    });
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh());
+      expect(up.exitCode, up.stderr + up.stdout).toBe(0);
+      expect(up.stdout).toMatch(/^site: carried image \w+ to login \(\d+ MB, charliecloud\)$/m);
+      expect(up.stdout).toMatch(/^site: submitted job \d+ \(which-project lists it and it has no job\)$/m);
+      // The summary names the node the job runs on and the port it took there.
+      const at = /\b(c[12]):(\d+)->8080\/tcp/.exec(up.stdout);
+      expect(at, up.stdout).not.toBeNull();
+      const [node, port] = [at![1]!, Number(at![2])];
+
+      const [row] = await psRows(root);
+      expect(row).toMatchObject({ project: 'site', state: 'running', node, gpus: 1 });
+      const logs = await envctl(root, ['logs', 'site'], ssh());
+      // Slurm gave the job one of the node's two GPUs, and the runtime passed it on.
+      expect(logs.stdout).toMatch(new RegExp(`^site/web +\\| started on ${node} with GPUs [01]$`, 'm'));
+
+      // Through the login node, on this machine's 127.0.0.1.
+      const tunnel = execa('node', [CLI, 'tunnel', '--json'], {
+        cwd: root,
+        env: { NO_COLOR: '1', ...ssh() },
+        reject: false,
+      });
+      const output = followOutput({ all: tunnel.stdout });
+      await output.waitFor(/\]\s*$/, 0, 30_000);
+      const rows = JSON.parse(output.text()) as Array<{ local: number; host: string; remote: number }>;
+      expect(rows).toEqual([expect.objectContaining({ host: node, remote: port })]);
+      expect((await httpGet(`http://127.0.0.1:${rows[0]!.local}/`, 30_000)).body).toBe('hello from the cluster\n');
+      tunnel.kill('SIGINT');
+      await tunnel;
+
+      // What the job wrote in the project folder comes back with envctl sync.
+      const synced = await envctl(root, ['sync'], ssh());
+      expect(synced.exitCode, synced.stderr).toBe(0);
+      expect(readFileSync(join(root, 'projects/site/from-job.txt'), 'utf8')).toBe('written in the job\n');
+
+      const again = await envctl(root, ['up', '-d'], ssh());
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toContain('Nothing to do');
+      expect(again.stdout).not.toContain('carried image');
+    } finally {
+      expect((await envctl(root, ['down'], ssh())).exitCode).toBe(0);
+    }
+    expect(await liveJobs()).toEqual([]);
+  }, 180_000);
+
+  it('shows a job that asks more GPUs than are free as pending with the reason; a project taken out is cancelled', async () => {
+    const [a, b, c] = [sleeper(2), sleeper(2), sleeper(2)];
+    const root = clusterWorkspace({
+      'which-project': 'a\nb\nc\n',
+      'projects/a/envctl.yml': a.envctl,
+      'projects/a/compose.yml': a.compose,
+      'projects/b/envctl.yml': b.envctl,
+      'projects/b/compose.yml': b.compose,
+      'projects/c/envctl.yml': c.envctl,
+      'projects/c/compose.yml': c.compose,
+    });
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh());
+      expect(up.exitCode, up.stderr + up.stdout).toBe(0);
+      await expect
+        .poll(async () => (await psRows(root)).map((row) => row.state).sort(), { timeout: 30_000 })
+        .toEqual(['pending (Resources)', 'running', 'running']);
+      const pending = (await psRows(root)).find((row) => row.state.startsWith('pending'))!;
+
+      writeFileSync(
+        join(root, 'which-project'),
+        ['a', 'b', 'c'].filter((p) => p !== pending.project).join('\n') + '\n',
+      );
+      const less = await envctl(root, ['up', '-d'], ssh());
+      expect(less.exitCode, less.stderr).toBe(0);
+      expect(less.stdout).toContain(
+        `${pending.project}: cancelled job ${pending.job} (its project is not in which-project)`,
+      );
+      expect((await liveJobs()).filter((name) => name.endsWith(`-${pending.project}`))).toEqual([]);
+
+      const down = await envctl(root, ['down'], ssh());
+      expect(down.exitCode, down.stderr).toBe(0);
+      expect(down.stdout.match(/cancelled job \d+/g)).toHaveLength(2);
+      expect(await liveJobs()).toEqual([]);
+    } finally {
+      await envctl(root, ['down'], ssh());
+    }
+  }, 180_000);
+
+  it('shows a job ended by its time limit as such, and up submits it again', async () => {
+    const job = sleeper(0);
+    const root = clusterWorkspace(
+      { 'which-project': 'short\n', 'projects/short/compose.yml': job.compose },
+      '  time: "1"\n',
+    );
+    try {
+      const up = await envctl(root, ['up', '-d'], ssh());
+      expect(up.exitCode, up.stderr + up.stdout).toBe(0);
+      const first = (await psRows(root))[0]!;
+      await expect
+        .poll(async () => (await psRows(root))[0]?.state, { timeout: 150_000, interval: 5_000 })
+        .toBe('ended by its time limit');
+      const again = await envctl(root, ['up', '-d'], ssh());
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^short: submitted job \d+ \(its last job ended \(ended by its time limit\)\)$/m);
+      const second = (await psRows(root))[0]!;
+      expect(second.job).not.toBe(first.job);
+      expect(second.state).toBe('running');
+    } finally {
+      expect((await envctl(root, ['down'], ssh())).exitCode).toBe(0);
+    }
+  }, 240_000);
+
+  it('refuses at the file and line what a job cannot carry, submitting nothing', async () => {
+    const root = clusterWorkspace({
+      'which-project': 'odd\n',
+      'projects/odd/compose.yml': 'services:\n  web:\n    image: busybox:latest\n    privileged: true\n',
+    });
+    const up = await envctl(root, ['up', '-d'], ssh());
+    expect(up.exitCode).toBe(2);
+    expect(up.stderr).toMatch(/compose\.yml:4.*"privileged".*on a Slurm cluster/s);
+    expect(await liveJobs()).toEqual([]);
+  }, 60_000);
+});
