@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { spawn } from 'node:child_process';
-import { lineSplitter, type CommandResult, type StreamingHost } from '../util/host-commands.js';
+import {
+  attachChild,
+  lineSplitter,
+  type AttachedIo,
+  type CommandResult,
+  type StreamingHost,
+} from '../util/host-commands.js';
 
 /** This machine's shell, for a cluster whose login node it is (engine: slurm): what SshHost is for a remote one. */
 export class LocalCommands implements StreamingHost {
@@ -22,6 +28,10 @@ export class LocalCommands implements StreamingHost {
     input.pipe(child.stdin);
     const result = await child;
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  attach(script: string, io: AttachedIo): Promise<number> {
+    return attachChild(spawn('sh', ['-c', script], { stdio: 'pipe' }), io);
   }
 
   streamLines(script: string, onLine: (line: string) => void): { stop(): void; done: Promise<void> } {

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineError } from '../errors/envctl-error.js';
 import { acceptsConnection } from '../util/accepts-connection.js';
-import { lineSplitter, type CommandResult, type StreamingHost } from '../util/host-commands.js';
+import {
+  attachChild,
+  lineSplitter,
+  type AttachedIo,
+  type CommandResult,
+  type StreamingHost,
+} from '../util/host-commands.js';
 import type { SshAddress } from './engine-target.js';
 import { sshFailure } from './ssh-messages.js';
 import { FIND_ENGINE_SCRIPT, forwardTarget, parseRemoteEngine, type RemoteEngine } from './remote-engine.js';
@@ -168,6 +174,12 @@ export class SshHost implements StreamingHost {
       throw sshFailure(String(result.stderr), { destination: this.destination, port: this.address.port });
     }
     return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  }
+
+  /** Runs `script` on the server wired to `io`; with `tty`, on a terminal there (ssh -tt). */
+  attach(script: string, io: AttachedIo, tty: boolean): Promise<number> {
+    const args = [...this.clientOptions(), tty ? '-tt' : '-T', this.destination, script];
+    return attachChild(spawn(this.program, args, { stdio: 'pipe' }), io);
   }
 
   /** Runs `script` on the server, each line of its output to `onLine`, until it ends or `stop`. */

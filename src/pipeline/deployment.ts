@@ -1,5 +1,6 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
-import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
+import type { ExecIo, LogOptions, LogStream } from '../engine/engine.js';
+import type { ExecRequest } from './exec.js';
 import type { SettleOptions } from '../execute/settle.js';
 import type { PortGrant } from '../allocation/ports/port-request.js';
 import type { SyncReport } from '../remote/sync.js';
@@ -31,8 +32,8 @@ export interface Deployment {
   gpus(): Promise<GpuReport>;
   /** envctl logs: the output of the targets' containers (all when none), followed with `follow`. */
   logs(root: string, targets: readonly string[], options: LogOptions, printer: LinePrinter): Promise<LogStream[]>;
-  /** The engine that runs the target's container ("project" or "project/service"): exec and shell run there. */
-  engineRunning(root: string, target: string): Promise<Engine>;
+  /** envctl exec and shell: the command in the target's container ("project" or "project/service"); its status. */
+  exec(root: string, request: ExecRequest, io: ExecIo): Promise<number>;
   /** envctl restart: the named projects (all when none), each watched until it is up again or fails. */
   restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void>;
   /** envctl sync: the project folders with where they run, both ways, once; what each host carried. */

@@ -20,7 +20,8 @@ import { down } from './down.js';
 import { connectEngineOf, realEdges, storeOf, type EngineChoice } from './edges.js';
 import { gpuRows } from './gpus.js';
 import { LogFollower, pickContainers, scopeContainers, streamLogs, type LinePrinter } from './logs.js';
-import type { Engine, LogOptions } from '../engine/engine.js';
+import type { ExecIo, LogOptions } from '../engine/engine.js';
+import { execIn, type ExecRequest } from './exec.js';
 import { LABEL } from '../model/labels.js';
 import { restartProjects } from './restart.js';
 import { workspaceRows } from './ps.js';
@@ -82,8 +83,8 @@ export class EngineDeployment implements Deployment {
     return { rows, udp, stop: () => remote.stop() };
   }
 
-  engineRunning(): Promise<Engine> {
-    return this.containerEngine();
+  async exec(root: string, request: ExecRequest, io: ExecIo): Promise<number> {
+    return execIn(await this.containerEngine(), root, request, io);
   }
 
   async restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void> {

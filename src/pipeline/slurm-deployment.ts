@@ -1,5 +1,7 @@
 import type { DockerEngine } from '../engine/docker-engine.js';
-import type { Engine, LogOptions, LogStream } from '../engine/engine.js';
+import type { ExecIo, LogOptions, LogStream } from '../engine/engine.js';
+import type { ExecRequest } from './exec.js';
+import { slurmExec } from './slurm-exec.js';
 import { describeTarget } from '../engine/engine-target.js';
 import { LIVE_STATES } from '../engine/slurm.js';
 import { EngineError, InputError } from '../errors/envctl-error.js';
@@ -42,8 +44,9 @@ export class SlurmDeployment implements Deployment {
     throw this.notHere("export and import act on one engine's images and containers");
   }
 
-  engineRunning(): Promise<Engine> {
-    throw this.notHere('exec and shell in a job are not there yet');
+  async exec(root: string, request: ExecRequest, io: ExecIo): Promise<number> {
+    const site = await this.site(root);
+    return slurmExec(site, latestJobs(await site.slurm.jobs(), site.prefix), root, request, io);
   }
 
   restart(): Promise<void> {
@@ -148,7 +151,7 @@ export class SlurmDeployment implements Deployment {
 
   private notHere(what: string): InputError {
     return new InputError(`On ${describeTarget(this.choice.target)}, ${what}.`, {
-      hint: 'On a Slurm cluster, envctl up -d, down, ps, logs, sync, tunnel and doctor work.',
+      hint: 'On a Slurm cluster, envctl up -d, down, ps, logs, exec, shell, sync, tunnel and doctor work.',
     });
   }
 }

@@ -124,7 +124,7 @@ async function applySlurmPlan(plan: SlurmPlan<SlurmJobFiles>, site: SlurmSite, e
   for (const { job, replacing, reason } of plan.submit) {
     if (replacing) await site.slurm.cancel([replacing.id]);
     const script = posix.join(job.runDir, 'job.sh');
-    await writeFiles(site, [...job.envFiles, { path: script, text: job.script }]);
+    await writeFiles(site, [...job.envFiles, ...job.execFiles, { path: script, text: job.script }]);
     const id = await site.slurm.submit(script);
     events.change(job.project, `submitted job ${id} (${reason})${replacing ? `, cancelled job ${replacing.id}` : ''}`);
   }

@@ -2,7 +2,8 @@ import type { DockerEngine } from '../engine/docker-engine.js';
 import { describeTarget, engineAddressOf } from '../engine/engine-target.js';
 import { nodeCommands } from '../engine/swarm-nodes.js';
 import type { SwarmNode } from '../engine/swarm.js';
-import type { Engine, LogOptions } from '../engine/engine.js';
+import type { ExecIo, LogOptions } from '../engine/engine.js';
+import { execIn, type ExecRequest } from './exec.js';
 import type { LinePrinter } from './logs.js';
 import { swarmEngineRunning, swarmLogs, swarmRestart, swarmSync, swarmTunnel } from './swarm-work.js';
 import type { SyncEvents } from './remote-session.js';
@@ -54,9 +55,10 @@ export class SwarmDeployment implements Deployment {
     return swarmTunnel(workspace, this.choice);
   }
 
-  async engineRunning(root: string, target: string): Promise<Engine> {
+  async exec(root: string, request: ExecRequest, io: ExecIo): Promise<number> {
     const manager = await connectEngineOf(this.choice);
-    return swarmEngineRunning(manager, engineAddressOf(this.choice.target), root, target);
+    const engine = await swarmEngineRunning(manager, engineAddressOf(this.choice.target), root, request.target);
+    return execIn(engine, root, request, io);
   }
 
   async restart(root: string, projects: readonly string[], request: RestartRequest): Promise<void> {

@@ -63,6 +63,16 @@ export function prepareLines(runtime: SlurmRuntime, run: Pick<RuntimeRun, 'image
   return [`mkdir -p ${targets.join(' ')}`];
 }
 
+/**
+ * The line of a service's exec script (envctl exec and shell, run in the job by srun --overlap): the command
+ * ("$@") in the same image, environment and folders; enroot starts the job's own container again.
+ */
+export function execLine(runtime: SlurmRuntime, run: RuntimeRun): string {
+  const line = runLine(runtime, { ...run, argv: ['"$@"'] });
+  if (runtime !== 'enroot') return `exec ${line}`;
+  return line.replace(/ enroot create --force --name \S+ \S+ >\/dev\/null &&/, '').replace(/; status=.*\)$/, ')');
+}
+
 /** The batch script's line that runs one service in the runtime, as shell words. */
 export function runLine(runtime: SlurmRuntime, run: RuntimeRun): string {
   const binds = run.binds.map(({ source, target, readOnly }) => `${source}:${target}${readOnly ? ':ro' : ''}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SlurmRuntime } from '../workspace/settings.js';
 import { shellQuote } from '../util/shell-quote.js';
-import { prepareLines, runLine, type RuntimeRun } from './slurm-runtime.js';
+import { execLine, prepareLines, runLine, type RuntimeRun } from './slurm-runtime.js';
 
 /** One service of a project's job. */
 export interface JobService {
@@ -39,6 +39,8 @@ export interface JobSpec {
 export interface JobFiles {
   script: string;
   envFiles: Array<{ path: string; text: string }>;
+  /** Per service, the script envctl exec and shell run in the job: a command in its container. */
+  execFiles: Array<{ path: string; text: string }>;
   /** Of everything the job runs: a job whose comment carries another hash runs an older version. */
   hash: string;
 }
@@ -72,7 +74,16 @@ export function jobFiles(spec: JobSpec): JobFiles {
     .digest('hex')
     .slice(0, 16);
   const comment = `#SBATCH --comment=${JOB_COMMENT_PREFIX}${hash}`;
-  return { script: [body[0], comment, ...body.slice(1)].join('\n'), envFiles, hash };
+  const execFiles = spec.services.map((service) => ({
+    path: `${spec.runDir}/${service.name}.exec`,
+    text: [
+      '#!/bin/bash',
+      `# Written by envctl: runs a command in ${service.name}'s container of this job (envctl exec, shell).`,
+      execLine(spec.runtime, withEnv(runOf(spec, service), gpuEnv(spec))),
+      '',
+    ].join('\n'),
+  }));
+  return { script: [body[0], comment, ...body.slice(1)].join('\n'), envFiles, execFiles, hash };
 }
 
 function header(spec: JobSpec): string[] {
@@ -125,20 +136,9 @@ function serviceLines(spec: JobSpec, service: JobService): string[] {
   const extraEnv = [
     ...(ports.length ? [`PORT="$${ports[0]!}"`] : []),
     ...service.ports.map((port, index) => `ENVCTL_PORT_${port.container}="$${ports[index]!}"`),
-    // The GPUs Slurm gave the job, which the runtime's clean environment would otherwise drop.
-    ...(spec.gpus > 0 ? ['CUDA_VISIBLE_DEVICES="${CUDA_VISIBLE_DEVICES:-}"'] : []),
+    ...gpuEnv(spec),
   ];
-  const run: RuntimeRun = {
-    name: service.name,
-    image: service.image,
-    envFile: `${spec.runDir}/${service.name}.env`,
-    envNames: [...service.env.map(([name]) => name), ...extraEnv.map((pair) => pair.split('=')[0]!)],
-    extraEnv,
-    binds: service.binds,
-    workdir: service.workdir,
-    gpus: spec.gpus,
-    argv: service.argv.map(argWord),
-  };
+  const run = withEnv(runOf(spec, service), extraEnv);
   const log = `"$run/$SLURM_JOB_ID.${service.name}.log"`;
   const line = runLine(spec.runtime, run);
   const loop = service.restarts
@@ -147,6 +147,31 @@ function serviceLines(spec: JobSpec, service: JobService): string[] {
   // Set in the service's subshell too: an argument that names $PORT is expanded there.
   const assignments = extraEnv.map((pair) => `${pair}; `).join('');
   return [...prepareLines(spec.runtime, run), `(${assignments}${loop}) >> ${log} 2>&1 &`];
+}
+
+/** How the runtime runs a service, less the variables set when the job starts. */
+function runOf(spec: JobSpec, service: JobService): RuntimeRun {
+  return {
+    name: service.name,
+    image: service.image,
+    envFile: `${spec.runDir}/${service.name}.env`,
+    envNames: service.env.map(([name]) => name),
+    extraEnv: [],
+    binds: service.binds,
+    workdir: service.workdir,
+    gpus: spec.gpus,
+    argv: service.argv.map(argWord),
+  };
+}
+
+/** A run with variables the script sets (NAME="$value"), named among its environment. */
+function withEnv(run: RuntimeRun, extraEnv: string[]): RuntimeRun {
+  return { ...run, extraEnv, envNames: [...run.envNames, ...extraEnv.map((pair) => pair.split('=')[0]!)] };
+}
+
+/** The GPUs Slurm gave the job, which the runtime's clean environment would otherwise drop. */
+function gpuEnv(spec: JobSpec): string[] {
+  return spec.gpus > 0 ? ['CUDA_VISIBLE_DEVICES="${CUDA_VISIBLE_DEVICES:-}"'] : [];
 }
 
 /** Whether the service takes its port from the environment ($PORT or $ENVCTL_PORT_<port>). */

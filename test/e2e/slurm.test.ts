@@ -109,6 +109,17 @@ describe.runIf(canRun)('a workspace on a Slurm cluster, reached through its logi
       tunnel.kill('SIGINT');
       await tunnel;
 
+      // exec and shell run in the job's container, on its node, with its GPU (srun --overlap).
+      const exec = await envctl(root, ['exec', 'site', '--', 'sh', '-c', 'cat /work/www/index.html; exit 5'], ssh());
+      expect([exec.stdout, exec.exitCode]).toEqual(['hello from the cluster', 5]);
+      const shell = await execa('node', [CLI, 'shell', 'site'], {
+        cwd: root,
+        env: { NO_COLOR: '1', ...ssh() },
+        input: 'echo "$(hostname) $CUDA_VISIBLE_DEVICES $PWD"\nexit 4\n',
+        reject: false,
+      });
+      expect([shell.stdout.trim(), shell.exitCode]).toEqual([expect.stringMatching(new RegExp(`^${node} [01] /$`)), 4]);
+
       // What the job wrote in the project folder comes back with envctl sync.
       const synced = await envctl(root, ['sync'], ssh());
       expect(synced.exitCode, synced.stderr).toBe(0);

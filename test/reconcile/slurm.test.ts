@@ -86,6 +86,21 @@ describe("a project's batch script", () => {
     expect(script).toContain('CUDA_VISIBLE_DEVICES="${CUDA_VISIBLE_DEVICES:-}"');
   });
 
+  it('writes, per service, the script envctl exec runs in the job: a command in the same container', () => {
+    const [exec] = jobFiles(spec()).execFiles;
+    expect(exec!.path).toBe('/home/me/envctl/ws/jobs/nb/notebook.exec');
+    expect(exec!.text).toMatch(
+      /^exec ch-run --unset-env='\*' --set-env='\/home\/me\/envctl\/ws\/jobs\/nb\/notebook\.env' /m,
+    );
+    expect(exec!.text).toContain(`-c '/work' '/home/me/envctl/ws/images/0123456789ab' -- "$@"`);
+    expect(exec!.text).toContain('--set-env=CUDA_VISIBLE_DEVICES="${CUDA_VISIBLE_DEVICES:-}"');
+    // enroot enters the job's own container again: it does not create it anew under the running service.
+    const enroot = jobFiles(spec({ runtime: 'enroot' })).execFiles[0]!.text;
+    expect(enroot).toContain('enroot start');
+    expect(enroot).not.toContain('enroot create');
+    expect(enroot).not.toContain('enroot remove');
+  });
+
   it('needs the container port itself for a service that does not read $PORT, or ends saying why', () => {
     const fixed = spec();
     fixed.services = [{ ...fixed.services[0]!, argv: ['httpd', '-f', '-p', '8888'], restarts: false }];

@@ -1,6 +1,6 @@
 import { workspaceDeployment } from '../../pipeline/deployments.js';
 import type { ExecIo } from '../../engine/engine.js';
-import { execIn, LOGIN_SHELL } from '../../pipeline/exec.js';
+import { LOGIN_SHELL } from '../../pipeline/exec.js';
 import { findWorkspaceRoot } from '../../workspace/root.js';
 import type { GlobalOptions } from '../context.js';
 
@@ -30,11 +30,11 @@ async function run(
   mode: { tty: boolean; interactive: boolean },
 ): Promise<void> {
   const root = findWorkspaceRoot(process.cwd(), globals.workspace);
-  const engine = await (await workspaceDeployment(root, globals.engine)).engineRunning(root, target);
+  const deployment = await workspaceDeployment(root, globals.engine);
   const raw = mode.tty && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
   try {
-    process.exitCode = await execIn(engine, root, { target, cmd, ...mode }, terminalIo());
+    process.exitCode = await deployment.exec(root, { target, cmd, ...mode }, terminalIo());
   } finally {
     if (raw) process.stdin.setRawMode(false);
     // Nothing more is read: a stdin left open would keep envctl running after the command ended.
