@@ -121,8 +121,8 @@ export interface UpView {
   forwarded: (forwards: readonly Forward[]) => void;
   watching: (root: string) => void;
   stopping: () => void;
-  /** Ctrl+C stopped this many containers (services, on a swarm). */
-  stopped: (count: number, noun: 'container' | 'service') => void;
+  /** Ctrl+C stopped this many containers (services on a swarm, jobs on a cluster). */
+  stopped: (count: number, noun: 'container' | 'service' | 'job') => void;
   logPrinter: LinePrinter;
 }
 

@@ -4,7 +4,7 @@ import type { ExecRequest } from './exec.js';
 import { slurmExec } from './slurm-exec.js';
 import { describeTarget } from '../engine/engine-target.js';
 import { LIVE_STATES } from '../engine/slurm.js';
-import { EngineError, InputError } from '../errors/envctl-error.js';
+import { InputError } from '../errors/envctl-error.js';
 import { runDirOf } from '../reconcile/slurm-desired.js';
 import { loadSettings } from '../workspace/settings.js';
 import { checkProjectArguments } from '../workspace/which-project.js';
@@ -24,8 +24,8 @@ import type { Check } from './doctor-check.js';
 import { connectEngineOf, type EngineChoice } from './edges.js';
 import type { LinePrinter } from './logs.js';
 import { RemoteSession, type SyncEvents } from './remote-session.js';
-import { summarize } from './summary.js';
-import { jobPorts, type JobPorts } from './slurm-jobs.js';
+import { inSlurmForeground, slurmSummary } from './slurm-foreground.js';
+import { jobPorts } from './slurm-jobs.js';
 import { slurmLogs } from './slurm-logs.js';
 import { latestJobs, stateOf, type SlurmRow } from './slurm-rows.js';
 import { reachSite, type SlurmSite } from './slurm-site.js';
@@ -57,15 +57,16 @@ export class SlurmDeployment implements Deployment {
     throw this.notHere('"envctl gpus" is not there yet: "envctl ps" shows the GPUs each job was given');
   }
 
+  /**
+   * Submits the jobs and says where each runs; in the foreground (or with --watch) it stays: see
+   * inSlurmForeground.
+   */
   async up(workspace: Workspace, request: UpRequest, view: UpView): Promise<UpEnd> {
-    if (!request.detach || request.watch) {
-      throw new EngineError('On a Slurm cluster, envctl up submits the jobs and returns: they run on their own.', {
-        hint: 'Run "envctl up -d"; follow a project with "envctl logs", see where it runs with "envctl ps", reach it with "envctl tunnel".',
-      });
-    }
     const [site, builder] = await Promise.all([reachSite(workspace, this.choice), connectEngineOf(this.choice)]);
     const events = { ...view.events(builder.address), sync: view.sync };
-    const outcome = await slurmUp(workspace, this.choice, { site, builder }, request, events);
+    const reconcile = (current: Workspace, asked: UpRequest) =>
+      slurmUp(current, this.choice, { site, builder }, asked, events);
+    const outcome = await reconcile(workspace, request);
     if (request.dryRun) {
       view.planned(planLines(outcome));
       return 'detached';
@@ -75,7 +76,11 @@ export class SlurmDeployment implements Deployment {
     if (plan.submit.length + plan.cancel.length === 0 && outcome.failures.length === 0) view.nothingToDo();
     for (const [project, { job }] of outcome.jobs)
       if (job.state === 'PENDING') view.note(`${project}: job ${job.id} waits (${job.reason ?? 'queued'})`);
-    view.summary(summaryOf(workspace, outcome, request.only));
+    if (!request.detach || request.watch) {
+      const context = { workspace, choice: this.choice, site, request, view, events, reconcile };
+      return inSlurmForeground(context, outcome);
+    }
+    view.summary(slurmSummary(workspace, outcome, request.only));
     if ([...outcome.jobs.values()].some(({ ports }) => ports && Object.keys(ports.ports).length))
       view.note(
         `The ports are on the compute nodes; "envctl tunnel" forwards them to this machine through ${site.host.hostName}.`,
@@ -164,21 +169,4 @@ function planLines({ plan }: SlurmUpOutcome): string[] {
         `submit a job for ${job.project} (${reason})${replacing ? `, cancelling job ${replacing.id}` : ''}`,
     ),
   ];
-}
-
-/** The summary: each running job's ports on its node. */
-function summaryOf(workspace: Workspace, outcome: SlurmUpOutcome, only: ReadonlySet<string> | undefined) {
-  const ports = new Map<string, JobPorts>();
-  for (const [project, { ports: given }] of outcome.jobs) if (given) ports.set(project, given);
-  const portOf = new Map([...ports.values()].flatMap((given) => Object.entries(given.ports)));
-  const failed = new Set(outcome.failures.map((failure) => failure.project));
-  const server = {
-    hostName: 'cluster',
-    forwards: new Map<string, number>(),
-    addressOf: (project: string) => ports.get(project)?.node,
-    portOf: (key: string) => portOf.get(key),
-  };
-  return summarize(workspace, outcome.render, server).filter(
-    ({ project }) => (!only || only.has(project)) && !failed.has(project) && outcome.jobs.has(project),
-  );
 }

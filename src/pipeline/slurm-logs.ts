@@ -7,10 +7,10 @@ import { shellQuote } from '../util/shell-quote.js';
 import { pickContainers, streamEach, type LinePrinter } from './logs.js';
 import type { SlurmSite } from './slurm-site.js';
 
-/** One service's output in one job: the log file the batch script writes it to. */
-interface ServiceLog {
+/** One service's output in one job: the log file the batch script writes it to (its id). */
+export interface ServiceLog {
+  id: string;
   labels: Record<string, string>;
-  file: string;
 }
 
 /**
@@ -24,6 +24,12 @@ export async function slurmLogs(
   options: LogOptions,
   printer: LinePrinter,
 ): Promise<LogStream[]> {
+  const picked = pickContainers(await serviceLogs(site, jobs), targets);
+  return streamEach(picked, (log, onLine) => Promise.resolve(tailLog(site, log.id, options, onLine)), printer);
+}
+
+/** The log file of each service of the jobs, as far as each job has written one. */
+export async function serviceLogs(site: SlurmSite, jobs: readonly SlurmJob[]): Promise<ServiceLog[]> {
   const logs: ServiceLog[] = [];
   for (const job of jobs) {
     const project = job.name.slice(site.prefix.length);
@@ -31,19 +37,22 @@ export async function slurmLogs(
     const listed = await site.host.run(`cd ${shellQuote(dir)} 2>/dev/null && ls -1 ${shellQuote(job.id)}.*.log`);
     for (const file of listed.stdout.split('\n').filter(Boolean)) {
       const service = file.slice(job.id.length + 1, -'.log'.length);
-      logs.push({ labels: { [LABEL.project]: project, [LABEL.service]: service }, file: posix.join(dir, file) });
+      logs.push({ labels: { [LABEL.project]: project, [LABEL.service]: service }, id: posix.join(dir, file) });
     }
   }
-  const picked = pickContainers(logs, targets);
-  return streamEach(
-    picked,
-    (log, onLine) => Promise.resolve(tail(site, log.file, options, (line) => onLine(line, 'stdout'))),
-    printer,
-  );
+  return logs;
 }
 
-function tail(site: SlurmSite, file: string, options: LogOptions, onLine: (line: string) => void): LogStream {
+/** A service's log file, from its start (or its last `tail` lines), followed with `follow`. */
+export function tailLog(
+  site: SlurmSite,
+  file: string,
+  options: LogOptions,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+): LogStream {
   const lines = options.tail === undefined ? '+1' : String(options.tail);
   const follow = options.follow ? ' -F' : '';
-  return site.host.streamLines(`tail -n ${lines}${follow} ${shellQuote(file)} 2>/dev/null`, onLine);
+  return site.host.streamLines(`tail -n ${lines}${follow} ${shellQuote(file)} 2>/dev/null`, (line) =>
+    onLine(line, 'stdout'),
+  );
 }

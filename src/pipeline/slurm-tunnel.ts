@@ -51,7 +51,7 @@ export async function slurmTunnel(
 }
 
 /** A port a job picked on `node`, as the grant a forward carries (reached from the login node at node:port). */
-function grantOf(key: string, port: number, node: string): PortGrant {
+export function grantOf(key: string, port: number, node: string): PortGrant {
   const [project = '', service = '', container = '', protocol = 'tcp'] = key.split('/');
   return {
     key,

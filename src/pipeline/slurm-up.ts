@@ -28,6 +28,8 @@ export type SlurmJobFiles = JobSpec & JobFiles;
 
 export interface SlurmUpOutcome {
   render: RenderOutcome;
+  /** The workspace's services resolved: what the watcher's inputs come from. */
+  wanted: Desired;
   plan: SlurmPlan<SlurmJobFiles>;
   /** Projects whose image did not build: their jobs are left as they are. */
   failures: Array<{ project: string; left: string; error: Error }>;
@@ -73,7 +75,7 @@ export async function slurmUp(
     left: 'its image did not build: its job runs as before',
     error,
   }));
-  const outcome = { render, plan, failures, jobs: new Map() };
+  const outcome = { render, wanted, plan, failures, jobs: new Map() };
   if (options.dryRun) return outcome;
   const carried = new Map<string, string>();
   for (const { job } of plan.submit)

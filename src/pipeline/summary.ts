@@ -61,7 +61,10 @@ export function summarize(workspace: Workspace, outcome: RenderOutcome, server?:
             !server || forward !== undefined || nodeAddress !== undefined
               ? portUrl(project, grant, { hostIp, hostPort }, outcome.secrets.get(project.name) ?? {})
               : null,
-          server: forward !== undefined ? `${nodeAddress ?? server!.hostName}:${grant.host}` : null,
+          server:
+            forward !== undefined
+              ? `${nodeAddress ?? server!.hostName}:${server!.portOf?.(grant.key) ?? grant.host}`
+              : null,
         };
       });
     return {

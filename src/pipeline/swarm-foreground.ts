@@ -15,7 +15,7 @@ import type { Forward } from '../remote/tunnels.js';
 import { placedGrants, SwarmForwards } from './swarm-forwards.js';
 import { nodeAddresses } from './swarm-rows.js';
 import type { SwarmUpEvents, SwarmUpOutcome } from './swarm.js';
-import { untilInterrupted, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
+import { untilInterrupted, waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
 
 /** What a swarm up in the foreground (or watching) works with. */
 export interface SwarmForegroundContext {
@@ -99,24 +99,15 @@ function serviceStopper(
   { workspace, request, events }: SwarmForegroundContext,
   pauseSyncing: () => Promise<void>,
 ): Stopper {
-  let abandon: () => void = () => undefined;
-  const abandoned = new Promise<number>((resolve) => (abandon = () => resolve(0)));
-  return {
-    stop: () => {
-      const work = async () => {
-        await pauseSyncing();
-        const steps = swarmStopSteps(workspace.root, await swarm.services(LABEL.root, workspace.root), request.only);
-        await applySwarmSteps(swarm, steps, events);
-        return steps.filter((step) => step.kind === 'stop-service').length;
-      };
-      return Promise.race([work(), abandoned]);
+  return waitingStopper(
+    async () => {
+      await pauseSyncing();
+      const steps = swarmStopSteps(workspace.root, await swarm.services(LABEL.root, workspace.root), request.only);
+      await applySwarmSteps(swarm, steps, events);
+      return steps.filter((step) => step.kind === 'stop-service').length;
     },
-    kill: () => {
-      events.warning('envctl no longer waits: the swarm ends the tasks on its own');
-      abandon();
-      return Promise.resolve();
-    },
-  };
+    () => events.warning('envctl no longer waits: the swarm ends the tasks on its own'),
+  );
 }
 
 /** The forwards, folder syncs and followed output of one foreground swarm up, kept in step with each deploy. */

@@ -206,6 +206,23 @@ export interface Foreground {
   onStopping: () => void;
 }
 
+/**
+ * A stopper for what a scheduler ends on its own (a swarm's tasks, a cluster's jobs): `stop` asks and waits;
+ * a second Ctrl+C stops the waiting, saying `abandoned`, and the scheduler goes on ending them.
+ */
+export function waitingStopper(stop: () => Promise<number>, abandoned: () => void): Stopper {
+  let abandon: () => void = () => undefined;
+  const given = new Promise<number>((resolve) => (abandon = () => resolve(0)));
+  return {
+    stop: () => Promise.race([stop(), given]),
+    kill: () => {
+      abandoned();
+      abandon();
+      return Promise.resolve();
+    },
+  };
+}
+
 /** An engine's stopper: the workspace's running containers (of `only`), stopped, then killed. */
 export function containerStopper(engine: Engine, root: string, only: ReadonlySet<string> | undefined): Stopper {
   let containers: ObservedContainer[] = [];

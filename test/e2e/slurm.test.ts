@@ -135,6 +135,88 @@ describe.runIf(canRun)('a workspace on a Slurm cluster, reached through its logi
     expect(await liveJobs()).toEqual([]);
   }, 180_000);
 
+  it('stays in the foreground: its URL forwarded here, its output, its folder in sync; Ctrl+C cancels it', async () => {
+    // What the job writes as it is cancelled can only come back by the last sync, after the job ended.
+    const command =
+      "trap 'echo bye > /work/bye.txt; exit 0' TERM; echo started on $(hostname); httpd -f -p $PORT -h /work/www & wait";
+    const root = clusterWorkspace({
+      'which-project': 'fg\n',
+      'projects/fg/compose.yml': [
+        'services:',
+        '  web:',
+        '    image: busybox:latest',
+        `    command: ["sh", "-c", "${command}"]`,
+        '    volumes: ["./:/work"]',
+        '    ports: ["8080"]',
+        '',
+      ].join('\n'),
+      'projects/fg/www/index.html': 'in the foreground\n',
+    });
+    const local = (file: string) => join(root, 'projects/fg', file);
+    const up = execa('node', [CLI, 'up'], { cwd: root, env: { NO_COLOR: '1', ...ssh() }, all: true, reject: false });
+    const output = followOutput(up);
+    try {
+      const forwarded = /127\.0\.0\.1:(\d+) => (c[12]):\d+->8080\/tcp/;
+      const at = await output.waitFor(forwarded, 0, 120_000);
+      const [, port, node] = forwarded.exec(output.text())!;
+      expect((await httpGet(`http://127.0.0.1:${port}/`, 30_000)).body).toBe('in the foreground\n');
+      await output.waitFor(new RegExp(`^fg/web +\\| started on ${node}$`, 'm'), at, 30_000);
+
+      writeFileSync(local('saved-here.txt'), 'from the laptop\n');
+      await expect
+        .poll(async () => (await envctl(root, ['exec', 'fg', '--', 'cat', '/work/saved-here.txt'], ssh())).stdout, {
+          timeout: 30_000,
+        })
+        .toBe('from the laptop');
+    } finally {
+      up.kill('SIGINT');
+    }
+    const ended = await up;
+    expect(ended.exitCode, output.text()).toBe(130);
+    expect(output.text()).toMatch(/^fg: cancelled job \d+$/m);
+    expect(output.text()).toContain('Stopped 1 job.');
+    expect(await liveJobs()).toEqual([]);
+    expect(readFileSync(local('bye.txt'), 'utf8')).toBe('bye\n');
+  }, 180_000);
+
+  it('up -d --watch: a project added to which-project is submitted and forwarded here; Ctrl+C leaves the jobs', async () => {
+    const serve = (text: string) =>
+      `services:\n  web:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /tmp/$$ && echo ${text} > /tmp/$$/index.html && exec httpd -f -p $PORT -h /tmp/$$"]\n    ports: ["8080"]\n`;
+    const root = clusterWorkspace({
+      'which-project': 'one\n',
+      'projects/one/compose.yml': serve('first'),
+      'projects/two/compose.yml': serve('second'),
+    });
+    const watch = execa('node', [CLI, 'up', '-d', '--watch'], {
+      cwd: root,
+      env: { NO_COLOR: '1', ...ssh() },
+      all: true,
+      reject: false,
+    });
+    const output = followOutput(watch);
+    try {
+      const watching = await output.waitFor(/^Watching /m, 0, 120_000);
+      writeFileSync(join(root, 'which-project'), 'one\ntwo\n');
+      await output.waitFor(/^two: submitted job \d+/m, watching, 60_000);
+      const forward = /two\/web: 127\.0\.0\.1:(\d+) => server port \d+/;
+      await output.waitFor(forward, watching, 60_000);
+      const port = forward.exec(output.text())![1];
+      expect((await httpGet(`http://127.0.0.1:${port}/`, 30_000)).body).toBe('second\n');
+    } finally {
+      watch.kill('SIGINT');
+    }
+    expect((await watch).exitCode, output.text()).toBe(0);
+    // -d: Ctrl+C ends only the watcher and its forwards; the jobs keep running.
+    try {
+      expect((await psRows(root)).map((row) => [row.project, row.state])).toEqual([
+        ['one', 'running'],
+        ['two', 'running'],
+      ]);
+    } finally {
+      expect((await envctl(root, ['down'], ssh())).exitCode).toBe(0);
+    }
+  }, 180_000);
+
   it('shows a job that asks more GPUs than are free as pending with the reason; a project taken out is cancelled', async () => {
     const [a, b, c] = [sleeper(2), sleeper(2), sleeper(2)];
     const root = clusterWorkspace({
