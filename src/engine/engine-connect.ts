@@ -23,7 +23,10 @@ export async function connectDocker(
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   const daemonHost = target.kind === 'unix' ? { socket: target.socket } : ssh ? { ssh } : undefined;
-  const engine = new DockerEngine(docker, describeTarget(chosen), daemonHost);
+  // A cluster's jobs run elsewhere: this engine only builds their images.
+  const label =
+    chosen.kind === 'slurm' ? `${target.url} (builds for ${describeTarget(chosen)})` : describeTarget(chosen);
+  const engine = new DockerEngine(docker, label, daemonHost);
   try {
     await engine.docker.ping();
   } catch (cause) {

@@ -44,7 +44,8 @@ export async function doctorChecks(
     await portRangeCheck(workspace, choice, checks);
   }
   if (choice.ssh && reached) await syncToolCheck(choice.ssh, checks);
-  if (reached) await gpuChecks(engine, workspace, choice, checks);
+  // On a cluster, Slurm gives the GPUs: its partition's are checked with it, not this machine's driver.
+  if (reached && choice.target.kind !== 'slurm') await gpuChecks(engine, workspace, choice, checks);
   return checks;
 }
 

@@ -11,7 +11,8 @@ import type { SlurmSite } from './slurm-site.js';
 import { grantOf } from './slurm-tunnel.js';
 import type { SlurmUpEvents, SlurmUpOutcome } from './slurm-up.js';
 import { summarize } from './summary.js';
-import { untilInterrupted, waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
+import { scheduledForeground } from './scheduled-foreground.js';
+import { waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
 
 /** What a Slurm up in the foreground (or watching) works with. */
 export interface SlurmForegroundContext {
@@ -40,22 +41,19 @@ export async function inSlurmForeground(context: SlurmForegroundContext, first: 
   const session = new SlurmSession(context);
   try {
     await session.follow(first, true);
-    const watcher = request.watch ? await watchSlurm(context, session, first) : undefined;
-    if (watcher) view.watching(workspace.root);
-    const stopProjects = !request.detach;
-    const { presses, stopped } = await untilInterrupted({
-      stopProjects,
-      stopper: jobStopper(context, () => session.pauseSyncing()),
-      watcher,
-      logs: session.logs,
-      ended: undefined,
-      onStopping: () => view.stopping(),
-    });
-    if (stopProjects && presses > 0) view.stopped(stopped, 'job');
-    return presses > 0 && stopProjects ? 'interrupted' : 'ended';
-  } finally {
+  } catch (error) {
     await session.stop();
+    throw error;
   }
+  return scheduledForeground({
+    root: workspace.root,
+    request,
+    view,
+    session,
+    watch: () => watchSlurm(context, session, first),
+    stopper: jobStopper(context, () => session.pauseSyncing()),
+    noun: 'job',
+  });
 }
 
 /** Each batch of edits submits again; the session follows what it submitted. */

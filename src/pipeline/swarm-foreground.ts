@@ -15,7 +15,8 @@ import type { Forward } from '../remote/tunnels.js';
 import { placedGrants, SwarmForwards } from './swarm-forwards.js';
 import { nodeAddresses } from './swarm-rows.js';
 import type { SwarmUpEvents, SwarmUpOutcome } from './swarm.js';
-import { untilInterrupted, waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
+import { scheduledForeground } from './scheduled-foreground.js';
+import { waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
 
 /** What a swarm up in the foreground (or watching) works with. */
 export interface SwarmForegroundContext {
@@ -41,22 +42,19 @@ export async function inSwarmForeground(context: SwarmForegroundContext, first: 
   const session = new SwarmSession(context, swarm);
   try {
     await session.follow(first, Math.floor(request.startedAtMs / 1000), true);
-    const watcher = request.watch ? await watchSwarm(context, session, first) : undefined;
-    if (watcher) view.watching(workspace.root);
-    const stopProjects = !request.detach;
-    const { presses, stopped } = await untilInterrupted({
-      stopProjects,
-      stopper: serviceStopper(swarm, context, () => session.pauseSyncing()),
-      watcher,
-      logs: session.logs,
-      ended: undefined,
-      onStopping: () => view.stopping(),
-    });
-    if (stopProjects && presses > 0) view.stopped(stopped, 'service');
-    return presses > 0 && stopProjects ? 'interrupted' : 'ended';
-  } finally {
+  } catch (error) {
     await session.stop();
+    throw error;
   }
+  return scheduledForeground({
+    root: workspace.root,
+    request,
+    view,
+    session,
+    watch: () => watchSwarm(context, session, first),
+    stopper: serviceStopper(swarm, context, () => session.pauseSyncing()),
+    noun: 'service',
+  });
 }
 
 /** Each batch of edits deploys again; the session follows what it deployed. */

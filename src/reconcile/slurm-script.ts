@@ -102,6 +102,8 @@ function header(spec: JobSpec): string[] {
     "# Written by envctl: the project's job. Its environment is in the .env files beside it, readable by you only.",
     'set -u',
     'umask 077',
+    // Charliecloud refuses to run without it, and a job submitted with --export=NONE has none.
+    'export USER="${USER:-$(id -un)}"',
     `run=${shellQuote(spec.runDir)}`,
     // A port is free when nothing on this node accepts a connection there.
     'free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }',

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa, execaSync, type ResultPromise } from 'execa';
+import { NetnsBridge } from './netns.js';
 import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd } from './sshd.js';
 
 /**
@@ -16,8 +17,8 @@ import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd } fro
 export class SlurmCluster {
   readonly dir = mkdtempSync('/tmp/envctl-slurm-');
   private readonly tag = `${process.pid % 1000}${Math.floor(Math.random() * 100)}`;
-  private readonly bridge = `ecb${this.tag}`;
   private readonly octet = 1 + (Number(this.tag) % 250);
+  private readonly bridge = new NetnsBridge(`ecb${this.tag}`, `10.253.${this.octet}.1/24`);
   readonly nodes = ['login', 'c1', 'c2'].map((name, index) => ({
     name,
     namespace: `envctl-sl-${this.tag}-${name}`,
@@ -42,11 +43,8 @@ export class SlurmCluster {
   }
 
   async start(): Promise<void> {
-    await execa('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
-    await execa('ip', ['addr', 'add', `10.253.${this.octet}.1/24`, 'dev', this.bridge]);
-    await execa('ip', ['link', 'set', this.bridge, 'up']);
-    await execa('iptables', ['-I', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT']);
-    for (const node of this.nodes) await this.addNamespace(node);
+    await this.bridge.create();
+    for (const node of this.nodes) await this.bridge.attach(node);
     mkdirSync(this.shared, { recursive: true });
     await this.startMunge();
     this.writeConfig();
@@ -72,24 +70,8 @@ export class SlurmCluster {
       daemon.kill('SIGTERM');
       await daemon;
     }
-    for (const node of this.nodes) {
-      await execa('ip', ['netns', 'delete', node.namespace], { reject: false });
-      await execa('ip', ['link', 'delete', node.link], { reject: false });
-    }
-    await execa('ip', ['link', 'delete', this.bridge], { reject: false });
-    await execa('iptables', ['-D', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT'], { reject: false });
+    await this.bridge.remove(this.nodes);
     rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async addNamespace(node: SlurmCluster['nodes'][number]): Promise<void> {
-    await execa('ip', ['netns', 'add', node.namespace]);
-    await execa('ip', ['link', 'add', node.link, 'type', 'veth', 'peer', 'name', node.peer]);
-    await execa('ip', ['link', 'set', node.peer, 'netns', node.namespace]);
-    await execa('ip', ['link', 'set', node.link, 'master', this.bridge, 'up']);
-    const inside = (args: string[]) => execa('ip', ['netns', 'exec', node.namespace, 'ip', ...args]);
-    await inside(['addr', 'add', `${node.address}/24`, 'dev', node.peer]);
-    await inside(['link', 'set', node.peer, 'up']);
-    await inside(['link', 'set', 'lo', 'up']);
   }
 
   /** A daemon in a node's network namespace, under the node's hostname (a UTS namespace of its own). */

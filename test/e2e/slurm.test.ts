@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,8 +54,8 @@ const sleeper = (gpus: number) => ({
   compose: 'services:\n  job:\n    image: busybox:latest\n    command: ["sleep", "600"]\n',
 });
 
-async function psRows(root: string) {
-  const ps = await envctl(root, ['ps', '--json'], ssh());
+async function psRows(root: string, env: Record<string, string> = ssh()) {
+  const ps = await envctl(root, ['ps', '--json'], env);
   expect(ps.exitCode, ps.stderr).toBe(0);
   return JSON.parse(ps.stdout) as Array<{
     project: string;
@@ -279,6 +279,41 @@ describe.runIf(canRun)('a workspace on a Slurm cluster, reached through its logi
       expect((await envctl(root, ['down'], ssh())).exitCode).toBe(0);
     }
   }, 240_000);
+
+  it("runs from a login node itself (engine: slurm): the project folder is the job's, no copy", async () => {
+    const root = workspace({
+      'workspace.yml': `engine: slurm\nslurm:\n  root: ${cluster.shared}/here\n`,
+      'which-project': 'here\n',
+      'projects/here/compose.yml':
+        'services:\n  job:\n    image: busybox:latest\n    volumes: ["./:/work"]\n    command: ["sh", "-c", "hostname > /work/ran-on.txt; exec sleep 600"]\n',
+    });
+    // This machine is a client of the cluster, as its login node is.
+    const here = { SLURM_CONF: cluster.slurmConf };
+    try {
+      const doctor = await envctl(root, ['doctor'], here);
+      for (const line of [
+        /^✔ Docker Engine: .* at unix:\/\/\/var\/run\/docker\.sock \(builds for the Slurm cluster here\)$/m,
+        /^✔ Slurm login node: this machine$/m,
+        /^✔ Slurm: slurm-wlm 22\./m,
+        /^✔ Container runtime: charliecloud \(found on the cluster\)$/m,
+        /^✔ Shared folder: .*\/shared\/here is writable$/m,
+        /^✔ GPUs: the partitions offer gpu:2$/m,
+      ])
+        expect(doctor.stdout).toMatch(line);
+      expect(doctor.stdout).not.toContain('NVIDIA driver');
+      const up = await envctl(root, ['up', '-d'], here);
+      expect(up.exitCode, up.stderr + up.stdout).toBe(0);
+      expect(up.stdout).not.toContain('synced with');
+      const ranOn = join(root, 'projects/here/ran-on.txt');
+      await expect
+        .poll(() => (existsSync(ranOn) ? readFileSync(ranOn, 'utf8') : ''), { timeout: 30_000 })
+        .toMatch(/^c[12]\n$/);
+      expect((await psRows(root, here)).map((row) => row.state)).toEqual(['running']);
+    } finally {
+      expect((await envctl(root, ['down'], here)).exitCode).toBe(0);
+    }
+    expect(await liveJobs()).toEqual([]);
+  }, 120_000);
 
   it('refuses at the file and line what a job cannot carry, submitting nothing', async () => {
     const root = clusterWorkspace({

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync, readFileSync 
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import Docker from 'dockerode';
+import { NetnsBridge } from './netns.js';
 import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd, type SshdOptions } from './sshd.js';
 
 /**
@@ -15,8 +16,8 @@ import { knownHostsLine, makeKey, prepareSshd, startSshd, type RunningSshd, type
 export class SwarmCluster {
   readonly dir = mkdtempSync('/tmp/envctl-swarm-');
   private readonly tag = `${process.pid % 1000}${Math.floor(Math.random() * 100)}`;
-  private readonly bridge = `esb${this.tag}`;
   private readonly octet = 1 + (Number(this.tag) % 250);
+  private readonly bridge = new NetnsBridge(`esb${this.tag}`, `10.252.${this.octet}.1/24`);
   readonly nodes = [1, 2].map((n) => ({
     name: `node${n}`,
     namespace: `envctl-sw-${this.tag}-${n}`,
@@ -51,11 +52,7 @@ export class SwarmCluster {
   }
 
   async start(): Promise<void> {
-    await execa('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
-    await execa('ip', ['addr', 'add', `10.252.${this.octet}.1/24`, 'dev', this.bridge]);
-    await execa('ip', ['link', 'set', this.bridge, 'up']);
-    // The main engine's FORWARD policy is DROP, and bridged frames go through it (br_netfilter): let the nodes talk.
-    await execa('iptables', ['-I', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT']);
+    await this.bridge.create();
     await this.startRegistry();
     const bin = join(this.dir, 'bin');
     mkdirSync(bin, { recursive: true });
@@ -133,12 +130,7 @@ export class SwarmCluster {
       .sort()
       .reverse();
     for (const path of mounts) await execa('umount', ['-l', path], { reject: false });
-    for (const node of this.nodes) {
-      await execa('ip', ['netns', 'delete', node.namespace], { reject: false });
-      await execa('ip', ['link', 'delete', node.link], { reject: false });
-    }
-    await execa('ip', ['link', 'delete', this.bridge], { reject: false });
-    await execa('iptables', ['-D', 'FORWARD', '-i', this.bridge, '-o', this.bridge, '-j', 'ACCEPT'], { reject: false });
+    await this.bridge.remove(this.nodes);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -191,15 +183,7 @@ export class SwarmCluster {
   }
 
   private async startNode(node: SwarmCluster['nodes'][number], bin: string): Promise<void> {
-    const inside = (command: string[]) => execa('nsenter', [`--net=/var/run/netns/${node.namespace}`, ...command]);
-    await execa('ip', ['netns', 'add', node.namespace]);
-    await inside(['ip', 'link', 'set', 'lo', 'up']);
-    await execa('ip', ['link', 'add', node.link, 'type', 'veth', 'peer', 'name', node.peer]);
-    await execa('ip', ['link', 'set', node.link, 'master', this.bridge]);
-    await execa('ip', ['link', 'set', node.link, 'up']);
-    await execa('ip', ['link', 'set', node.peer, 'netns', node.namespace]);
-    await inside(['ip', 'addr', 'add', `${node.address}/24`, 'dev', node.peer]);
-    await inside(['ip', 'link', 'set', node.peer, 'up']);
+    await this.bridge.attach(node);
     const config = join(this.dir, `${node.name}.json`);
     writeFileSync(
       config,
