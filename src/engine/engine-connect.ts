@@ -3,8 +3,8 @@ import Docker from 'dockerode';
 import { engineUnreachable, START_ENGINE } from './engine-errors.js';
 import { DockerEngine } from './docker-engine.js';
 import {
-  describeTarget,
   engineAddressOf,
+  engineLabel,
   resolveEngineTarget,
   type EngineAddress,
   type EngineTarget,
@@ -23,10 +23,7 @@ export async function connectDocker(
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   });
   const daemonHost = target.kind === 'unix' ? { socket: target.socket } : ssh ? { ssh } : undefined;
-  // A cluster's jobs run elsewhere: this engine only builds their images.
-  const label =
-    chosen.kind === 'slurm' ? `${target.url} (builds for ${describeTarget(chosen)})` : describeTarget(chosen);
-  const engine = new DockerEngine(docker, label, daemonHost);
+  const engine = new DockerEngine(docker, engineLabel(chosen), daemonHost);
   try {
     await engine.docker.ping();
   } catch (cause) {

@@ -229,6 +229,13 @@ function sshId({ user, host, port }: SshAddress): string {
   return `${user ? `${user}@` : ''}${host}${port ? `-${port}` : ''}`;
 }
 
+/** The engine a command talks to, as messages name it: the target, or for a cluster the engine that builds for it. */
+export function engineLabel(target: EngineTarget): string {
+  return target.kind === 'slurm'
+    ? `${target.builder.url} (builds for ${describeTarget(target)})`
+    : describeTarget(target);
+}
+
 /** The address as messages show it, with where it came from when that is not the default. */
 export function describeTarget(target: EngineTarget): string {
   if (target.kind === 'swarm') return `the swarm of ${describeTarget(target.manager)}`;

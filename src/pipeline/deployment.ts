@@ -44,6 +44,8 @@ export interface Deployment {
   containerEngine(): Promise<DockerEngine>;
   /** doctor: what this kind of target needs beyond an engine that answers. */
   doctorChecks(engine: DockerEngine, checks: Check[]): Promise<void>;
+  /** Whether the projects' GPUs are this engine's machine's (doctor checks its NVIDIA driver), not a scheduler's. */
+  readonly gpusOfEngine: boolean;
 }
 
 export interface UpRequest {

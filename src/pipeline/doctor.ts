@@ -34,7 +34,8 @@ export async function doctorChecks(
   const choice = chooseEngine(workspaceOption, engineOption, checks);
   const reached = choice.ssh ? await sshCheck(choice.ssh, checks) : true;
   const engine = reached ? await engineCheck(choice, checks) : undefined;
-  if (engine) await (await deploymentOf(choice)).doctorChecks(engine, checks);
+  const deployment = await deploymentOf(choice);
+  if (engine) await deployment.doctorChecks(engine, checks);
   if (engine) await diskCheck(engine, checks);
   const workspace = reached ? await workspaceCheck(workspaceOption, choice, engine, checks) : undefined;
   if (workspace) {
@@ -44,8 +45,7 @@ export async function doctorChecks(
     await portRangeCheck(workspace, choice, checks);
   }
   if (choice.ssh && reached) await syncToolCheck(choice.ssh, checks);
-  // On a cluster, Slurm gives the GPUs: its partition's are checked with it, not this machine's driver.
-  if (reached && choice.target.kind !== 'slurm') await gpuChecks(engine, workspace, choice, checks);
+  if (reached && deployment.gpusOfEngine) await gpuChecks(engine, workspace, choice, checks);
   return checks;
 }
 

@@ -51,6 +51,8 @@ const QUIET_SYNC: SyncEvents = { synced: () => undefined, warning: () => undefin
 
 /** A workspace on one Docker Engine: this machine's, a server's over SSH (synced, forwarded), or one over TCP. */
 export class EngineDeployment implements Deployment {
+  readonly gpusOfEngine = true;
+
   constructor(private readonly choice: EngineChoice) {}
 
   containerEngine(): Promise<DockerEngine> {

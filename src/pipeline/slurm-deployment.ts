@@ -38,6 +38,9 @@ import { projectFolders, type Workspace } from '../workspace/load.js';
  * unprivileged container runtime, submitted through the login node over SSH (or here, on a login node).
  */
 export class SlurmDeployment implements Deployment {
+  /** Slurm gives each job its GPUs: doctor checks the partition's (slurm-doctor.ts), not this machine's driver. */
+  readonly gpusOfEngine = false;
+
   constructor(private readonly choice: EngineChoice) {}
 
   containerEngine(): Promise<DockerEngine> {

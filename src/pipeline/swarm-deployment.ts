@@ -31,6 +31,9 @@ import { swarmGpuRows, swarmRows } from './swarm-rows.js';
 
 /** A workspace on a Docker Swarm, deployed through one of its managers as a stack of services. */
 export class SwarmDeployment implements Deployment {
+  // The manager's, as doctor has always checked them; the nodes' are their generic resources (swarmChecks).
+  readonly gpusOfEngine = true;
+
   constructor(private readonly choice: EngineChoice) {}
 
   /** export and import act on one engine's images and containers: a swarm's are on its nodes. */
