@@ -1,9 +1,8 @@
 import { LIVE_STATES, type SlurmJob } from '../engine/slurm.js';
-import { workspaceInputs } from '../inputs/workspace-inputs.js';
 import type { Forward } from '../remote/tunnels.js';
 import type { Workspace } from '../workspace/load.js';
 import type { UpEnd, UpRequest, UpView } from './deployment.js';
-import { composeDirOf, type EngineChoice } from './edges.js';
+import type { EngineChoice } from './edges.js';
 import { LogFollower } from './logs.js';
 import { RemoteSession } from './remote-session.js';
 import { serviceLogs, tailLog, type ServiceLog } from './slurm-logs.js';
@@ -11,8 +10,8 @@ import type { SlurmSite } from './slurm-site.js';
 import { grantOf } from './slurm-tunnel.js';
 import type { SlurmUpEvents, SlurmUpOutcome } from './slurm-up.js';
 import { summarize } from './summary.js';
-import { scheduledForeground } from './scheduled-foreground.js';
-import { waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
+import { scheduledForeground, watchScheduled } from './scheduled-foreground.js';
+import { waitingStopper, type Stopper, type WatchEvents } from './up-session.js';
 
 /** What a Slurm up in the foreground (or watching) works with. */
 export interface SlurmForegroundContext {
@@ -58,35 +57,14 @@ export async function inSlurmForeground(context: SlurmForegroundContext, first: 
 
 /** Each batch of edits submits again; the session follows what it submitted. */
 function watchSlurm(context: SlurmForegroundContext, session: SlurmSession, first: SlurmUpOutcome) {
-  const { workspace, request, events, site } = context;
-  return watchWorkspace(
-    {
-      root: workspace.root,
-      inputs: inputsOf(workspace, first),
-      answers: () =>
-        site.host.run('true').then(
-          (result) => result.exitCode === 0,
-          () => false,
-        ),
-      reconcile: async () => {
-        await session.pauseSyncing();
-        const reloaded = request.reload();
-        try {
-          const outcome = await context.reconcile(reloaded, { ...request, build: false, noCache: false });
-          await session.follow(outcome, false);
-          return inputsOf(reloaded, outcome);
-        } finally {
-          session.resumeSyncing();
-        }
-      },
-    },
-    events,
-  );
-}
-
-function inputsOf(workspace: Workspace, outcome: SlurmUpOutcome) {
-  const composeDir = composeDirOf(workspace.root);
-  return workspaceInputs({ workspace, render: outcome.render, desired: outcome.wanted, composeDir });
+  const answered = (result: { exitCode: number }) => result.exitCode === 0;
+  return watchScheduled({
+    ...context,
+    first,
+    session,
+    answers: () => context.site.host.run('true').then(answered, () => false),
+    followed: (outcome) => session.follow(outcome, false),
+  });
 }
 
 /** Ctrl+C: the syncs paused, the workspace's jobs (of `only`) cancelled, and waited for until they end. */

@@ -2,12 +2,11 @@ import type { DockerEngine } from '../engine/docker-engine.js';
 import { connectSwarm } from '../engine/swarm-engine.js';
 import type { Swarm, SwarmNode, SwarmService } from '../engine/swarm.js';
 import { applySwarmSteps } from '../execute/swarm-apply.js';
-import { workspaceInputs } from '../inputs/workspace-inputs.js';
 import { LABEL } from '../model/labels.js';
 import { swarmStopSteps } from '../reconcile/swarm-steps.js';
 import type { Workspace } from '../workspace/load.js';
 import type { UpEnd, UpRequest, UpView } from './deployment.js';
-import { composeDirOf, type EngineChoice } from './edges.js';
+import type { EngineChoice } from './edges.js';
 import { LogFollower } from './logs.js';
 import type { RemoteSession } from './remote-session.js';
 import { summarize, type ServerView } from './summary.js';
@@ -15,8 +14,8 @@ import type { Forward } from '../remote/tunnels.js';
 import { placedGrants, SwarmForwards } from './swarm-forwards.js';
 import { nodeAddresses } from './swarm-rows.js';
 import type { SwarmUpEvents, SwarmUpOutcome } from './swarm.js';
-import { scheduledForeground } from './scheduled-foreground.js';
-import { waitingStopper, watchWorkspace, type Stopper, type WatchEvents } from './up-session.js';
+import { scheduledForeground, watchScheduled } from './scheduled-foreground.js';
+import { waitingStopper, type Stopper, type WatchEvents } from './up-session.js';
 
 /** What a swarm up in the foreground (or watching) works with. */
 export interface SwarmForegroundContext {
@@ -59,33 +58,16 @@ export async function inSwarmForeground(context: SwarmForegroundContext, first: 
 
 /** Each batch of edits deploys again; the session follows what it deployed. */
 function watchSwarm(context: SwarmForegroundContext, session: SwarmSession, first: SwarmUpOutcome) {
-  const { workspace, request, events } = context;
-  return watchWorkspace(
-    {
-      root: workspace.root,
-      inputs: inputsOf(workspace, first),
-      answers: () => context.manager.answers(),
-      reconcile: async (since) => {
-        // One unison at a time per folder: the up syncs each folder once before its services change.
-        await session.pauseSyncing();
-        const reloaded = request.reload();
-        try {
-          const outcome = await context.reconcile(reloaded, { ...request, build: false, noCache: false });
-          await session.follow(outcome, since, false);
-          session.reported(outcome, reloaded);
-          return inputsOf(reloaded, outcome);
-        } finally {
-          session.resumeSyncing();
-        }
-      },
+  return watchScheduled({
+    ...context,
+    first,
+    session,
+    answers: () => context.manager.answers(),
+    followed: async (outcome, workspace, since) => {
+      await session.follow(outcome, since, false);
+      session.reported(outcome, workspace);
     },
-    events,
-  );
-}
-
-function inputsOf(workspace: Workspace, outcome: SwarmUpOutcome) {
-  const composeDir = composeDirOf(workspace.root);
-  return workspaceInputs({ workspace, render: outcome.render, desired: outcome.wanted, composeDir });
+  });
 }
 
 /**
