@@ -69,6 +69,8 @@ function inputsOf(workspace: Workspace, outcome: ScheduledOutcome) {
  * when asked, until Ctrl+C, which stops them (`stopper`) unless detached; the session ended either way.
  */
 export async function scheduledForeground(options: {
+  /** Takes the first up's outcome on (forwards, syncs, output); a failure ends the session. */
+  begin: () => Promise<void>;
   root: string;
   request: UpRequest;
   view: UpView;
@@ -79,6 +81,7 @@ export async function scheduledForeground(options: {
 }): Promise<UpEnd> {
   const { request, view, session } = options;
   try {
+    await options.begin();
     const watcher = request.watch ? await options.watch() : undefined;
     if (watcher) view.watching(options.root);
     const stopProjects = !request.detach;

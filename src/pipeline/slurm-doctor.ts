@@ -1,6 +1,6 @@
 import type { EnvctlError } from '../errors/envctl-error.js';
 import { shellQuote } from '../util/shell-quote.js';
-import { loadSettings } from '../workspace/settings.js';
+import { loadSettings, type WorkspaceSettings } from '../workspace/settings.js';
 import type { Check } from './doctor-check.js';
 import type { EngineChoice } from './edges.js';
 import { reachSite, type SlurmSite } from './slurm-site.js';
@@ -11,8 +11,10 @@ import { reachSite, type SlurmSite } from './slurm-site.js';
  */
 export async function slurmChecks(choice: EngineChoice, root: string | undefined): Promise<Check[]> {
   let site: SlurmSite;
+  let settings: WorkspaceSettings;
   try {
-    site = await reachSite({ root: root ?? process.cwd(), settings: loadSettings(root ?? process.cwd()) }, choice);
+    settings = loadSettings(root ?? process.cwd());
+    site = await reachSite({ root: root ?? process.cwd(), settings }, choice);
   } catch (error) {
     const failure = error as EnvctlError;
     return [{ name: 'Slurm login node', status: 'fail', detail: failure.message, fix: failure.hint }];
@@ -47,7 +49,7 @@ export async function slurmChecks(choice: EngineChoice, root: string | undefined
           fix: 'Set slurm.root in workspace.yml to a folder every node sees (your home, or the scratch filesystem).',
         },
   );
-  const partition = loadSettings(root ?? process.cwd()).slurm.partition;
+  const partition = settings.slurm.partition;
   const gres = await site.host.run(`sinfo --noheader ${partition ? `-p ${shellQuote(partition)} ` : ''}-o '%G'`);
   const gpus = gres.stdout.split('\n').filter((line) => /gpu/.test(line));
   checks.push(

@@ -38,13 +38,8 @@ const NEW_OUTPUT_MS = 5000;
 export async function inSlurmForeground(context: SlurmForegroundContext, first: SlurmUpOutcome): Promise<UpEnd> {
   const { workspace, request, view } = context;
   const session = new SlurmSession(context);
-  try {
-    await session.follow(first, true);
-  } catch (error) {
-    await session.stop();
-    throw error;
-  }
   return scheduledForeground({
+    begin: () => session.follow(first, true),
     root: workspace.root,
     request,
     view,

@@ -39,13 +39,8 @@ export async function inSwarmForeground(context: SwarmForegroundContext, first: 
   const { workspace, request, view } = context;
   const swarm = await connectSwarm(context.manager);
   const session = new SwarmSession(context, swarm);
-  try {
-    await session.follow(first, Math.floor(request.startedAtMs / 1000), true);
-  } catch (error) {
-    await session.stop();
-    throw error;
-  }
   return scheduledForeground({
+    begin: () => session.follow(first, Math.floor(request.startedAtMs / 1000), true),
     root: workspace.root,
     request,
     view,
